@@ -1,0 +1,1 @@
+"""Pluggable connectors to regional school diary systems and their shared schema."""

@@ -1,0 +1,43 @@
+"""The small taxonomy of connector failures that the gateway acts on.
+
+Messages never carry personal data: they are logged.
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Root of every failure a connector reports."""
+
+
+class InvalidCredentials(ConnectorError):
+    """The school-issued login or password was refused: the link needs a relink."""
+
+
+class AccessDenied(ConnectorError):
+    """The account is valid but may not see this data (no rights, licence, disabled)."""
+
+
+class AccountLocked(AccessDenied):
+    """The backend locked the account after failed attempts; retry later."""
+
+
+class SessionExpired(ConnectorError):
+    """The backend session ended; a fresh login with stored credentials may continue."""
+
+
+class BackendUnavailable(ConnectorError):
+    """Timeouts, 5xx, maintenance pages: show cached data as stale."""
+
+
+class RateLimited(BackendUnavailable):
+    """The backend asked us to slow down."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Keep how many seconds the backend asked us to wait, when it said."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnexpectedResponse(ConnectorError):
+    """The backend answered in a shape we do not understand (schema drift)."""

@@ -1,0 +1,1 @@
+"""An OpenID provider standing in for Gosuslugi/ESIA and mos.ru."""

@@ -1,0 +1,1 @@
+"""Emulators of the regional diary APIs, serving one deterministic demo world."""
