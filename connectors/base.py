@@ -23,10 +23,15 @@ if t.TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """A school-issued login and password; the password never appears in a repr."""
+    """A school-issued login and password; the password never appears in a repr.
+
+    ``school`` is the school's name as the parent types it, for systems whose sign-in
+    needs the school (NetSchool's ``scid``); other connectors ignore it.
+    """
 
     login: str
     password: str = field(repr=False)
+    school: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +77,7 @@ class Connector(t.Protocol):
     name: t.ClassVar[str]
     title: t.ClassVar[str]
     sections: t.ClassVar[frozenset[Section]]
+    requires_school: t.ClassVar[bool]
 
     @classmethod
     def from_settings(
