@@ -1,0 +1,21 @@
+"""Forms of the sign-in area."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms.validators import DataRequired
+
+
+class ConsentForm(FlaskForm):
+    """Consent to the processing of personal data."""
+
+    accept = BooleanField(
+        _l("Я даю согласие на обработку персональных данных"),
+        validators=[DataRequired(message=_l("Без согласия мы не сможем показать дневники."))],
+    )
+
+
+class LogoutForm(FlaskForm):
+    """A POST-only sign-out, so another site cannot sign a person out."""

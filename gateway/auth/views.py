@@ -1,0 +1,144 @@
+"""Sign-in, sign-out and the personal-data consent."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+
+from gateway.auth.forms import ConsentForm
+from gateway.auth.forms import LogoutForm
+from gateway.auth.oidc import SignInError
+from gateway.auth.oidc import complete_sign_in
+from gateway.extensions import db
+from gateway.extensions import limiter
+from gateway.services import users
+from gateway.wiring import services
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LIMIT_LOGIN"])
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Keep only same-site relative paths, so sign-in cannot redirect elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target if not urlsplit(target).netloc else None
+
+
+@bp.get("/login")
+@limiter.limit(_login_limit)
+def login() -> ResponseReturnValue:
+    """Send the person to the identity provider."""
+    session["next"] = _safe_next(request.args.get("next"))
+    redirect_uri = current_app.config["PUBLIC_URL"] + url_for("auth.callback")
+    return services().idp.authorize_redirect(redirect_uri)  # type: ignore[no-any-return]
+
+
+@bp.get("/auth/callback")
+@limiter.limit(_login_limit)
+def callback() -> ResponseReturnValue:
+    """Finish sign-in: validate everything, start a fresh session, ask for consent once."""
+    config = current_app.config
+    try:
+        token = complete_sign_in(
+            services().idp,
+            request.args,
+            issuer=config["OIDC_ISSUER"],
+            client_id=config["OIDC_CLIENT_ID"],
+        )
+    except SignInError as err:
+        log.warning("sign-in rejected: %s", err)
+        if err.denied:
+            message = _("Вы отменили вход.")
+        else:
+            message = _("Не удалось войти. Попробуйте ещё раз.")
+        return render_template("auth/failed.html", message=message), 400
+    user = users.upsert_from_claims(
+        db.session, issuer=config["OIDC_ISSUER"], claims=token["userinfo"], now=services().now()
+    )
+    db.session.commit()
+    next_url = session.get("next")
+    session.clear()  # a fresh session at sign-in: nothing from before survives
+    login_user(user)
+    session["id_token"] = token.get("id_token")
+    if users.needs_consent(db.session, user, config["CONSENT_VERSION"]):
+        session["next"] = next_url
+        return redirect(url_for("auth.consent"))
+    return redirect(next_url or url_for("diary.family"))
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+@login_required
+def consent() -> ResponseReturnValue:
+    """Ask for consent to personal-data processing, once per version of its text."""
+    version = current_app.config["CONSENT_VERSION"]
+    form = ConsentForm()
+    if form.validate_on_submit():
+        users.record_consent(db.session, current_user, version, services().now())
+        db.session.commit()
+        return redirect(session.pop("next", None) or url_for("diary.family"), 303)
+    return render_template("auth/consent.html", form=form, version=version)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> ResponseReturnValue:
+    """End the gateway session, then the provider's (RP-initiated logout)."""
+    form = LogoutForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template("auth/logout.html", form=form)
+    id_token = session.get("id_token")
+    logout_user()
+    session.clear()
+    idp = services().idp
+    end_session = idp.load_server_metadata().get("end_session_endpoint")
+    if not end_session or not id_token:
+        return redirect(url_for("diary.family"), 303)
+    response = idp.logout_redirect(
+        post_logout_redirect_uri=current_app.config["PUBLIC_URL"] + "/",
+        id_token_hint=id_token,
+        state=secrets.token_urlsafe(16),
+    )
+    response.status_code = 303
+    return response  # type: ignore[no-any-return]
+
+
+@bp.get("/lang/<code>")
+def language(code: str) -> ResponseReturnValue:
+    """Switch the interface language."""
+    if code in ("ru", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")) or url_for("diary.family"))
+
+
+@bp.before_app_request
+def require_consent() -> ResponseReturnValue | None:
+    """Keep a signed-in person on the consent page until they accept its current text."""
+    if not current_user.is_authenticated or request.blueprint in ("auth", "errors", None):
+        return None
+    version = current_app.config["CONSENT_VERSION"]
+    if session.get("consent") == version:
+        return None
+    if users.needs_consent(db.session, current_user, version):
+        session["next"] = _safe_next(request.path)
+        return redirect(url_for("auth.consent"))
+    session["consent"] = version
+    return None

@@ -1,0 +1,21 @@
+"""Typed SQLAlchemy models of the gateway, one module per aggregate."""
+
+from __future__ import annotations
+
+from gateway.models.base import Base
+from gateway.models.child import ChildLink
+from gateway.models.child import LinkStatus
+from gateway.models.child import SchoolCredential
+from gateway.models.connector import ConnectorInstance
+from gateway.models.user import PersonalDataConsent
+from gateway.models.user import User
+
+__all__ = [
+    "Base",
+    "ChildLink",
+    "ConnectorInstance",
+    "LinkStatus",
+    "PersonalDataConsent",
+    "SchoolCredential",
+    "User",
+]

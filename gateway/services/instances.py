@@ -1,0 +1,98 @@
+"""Registered connector instances and the live connectors built from them."""
+
+from __future__ import annotations
+
+import re
+import threading
+import tomllib
+import typing as t
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.base import Connector
+from gateway.models import ConnectorInstance
+
+_VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
+
+
+class UnknownConnector(LookupError):
+    """An instance names a connector type that is not installed."""
+
+
+def expand(value: str, environ: Mapping[str, str]) -> str:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in a registry value."""
+    return _VARIABLE.sub(lambda m: environ.get(m["name"]) or (m["default"] or ""), value)
+
+
+def load_registry_file(
+    session: Session, path: Path, *, environ: Mapping[str, str]
+) -> list[ConnectorInstance]:
+    """Create or update the instances declared in a connectors TOML file, keyed by ``key``."""
+    with path.open("rb") as fh:
+        declared = tomllib.load(fh).get("instance", [])
+    instances = []
+    for entry in declared:
+        instance = session.scalar(
+            select(ConnectorInstance).where(ConnectorInstance.key == entry["key"])
+        ) or ConnectorInstance(key=entry["key"])
+        instance.region_code = str(entry["region_code"])
+        instance.region_name = entry["region_name"]
+        instance.connector = entry["connector"]
+        instance.base_url = expand(entry["base_url"], environ).rstrip("/")
+        instance.settings = dict(entry.get("settings", {}))
+        instance.timezone = entry.get("timezone", "Europe/Moscow")
+        instance.concurrency_limit = int(entry.get("concurrency_limit", 8))
+        instance.enabled = bool(entry.get("enabled", True))
+        session.add(instance)
+        instances.append(instance)
+    session.flush()
+    return instances
+
+
+def enabled_instances(session: Session) -> list[ConnectorInstance]:
+    """Return the instances a parent may link a child at, by region name."""
+    return list(
+        session.scalars(
+            select(ConnectorInstance)
+            .where(ConnectorInstance.enabled.is_(True))
+            .order_by(ConnectorInstance.region_name)
+        )
+    )
+
+
+class ConnectorPool:
+    """Build live connectors from instances once, and share them between requests.
+
+    Connectors keep no per-user state, so one object per instance serves every parent and
+    keeps its HTTP connection pool warm.
+    """
+
+    def __init__(self, classes: Mapping[str, type[Connector]]) -> None:
+        """Use these connector classes, keyed by entry-point name."""
+        self._classes = classes
+        self._live: dict[tuple[int, str, str], Connector] = {}
+        self._lock = threading.Lock()
+
+    def connector_class(self, name: str) -> type[Connector]:
+        """Return the installed class for a connector type.
+
+        :raise UnknownConnector: when no such connector is installed.
+        """
+        try:
+            return self._classes[name]
+        except KeyError as err:
+            raise UnknownConnector(name) from err
+
+    def for_instance(self, instance: ConnectorInstance) -> Connector:
+        """Return the live connector of an instance, building it on first use."""
+        identity = (instance.id, instance.base_url, repr(sorted(instance.settings.items())))
+        with self._lock:
+            live = self._live.get(identity)
+            if live is None:
+                cls = self.connector_class(instance.connector)
+                live = cls.from_settings(instance.base_url, dict(instance.settings))
+                self._live[identity] = live
+            return t.cast(Connector, live)

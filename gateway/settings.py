@@ -1,0 +1,133 @@
+"""Load the gateway's settings: packaged defaults, then the environment, then a test mapping."""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+import typing as t
+from collections.abc import Callable
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+class ConfigurationError(RuntimeError):
+    """The gateway cannot start with these settings."""
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Environment variable -> (Flask config key, coercer). One table, read in one place.
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "GATEWAY_SECRET_KEY": ("SECRET_KEY", str),
+    "GATEWAY_PUBLIC_URL": ("PUBLIC_URL", lambda v: v.rstrip("/")),
+    "GATEWAY_OIDC_ISSUER": ("OIDC_ISSUER", str),
+    "GATEWAY_OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", str),
+    "GATEWAY_OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", str),
+    "GATEWAY_OIDC_SCOPES": ("OIDC_SCOPES", str),
+    "GATEWAY_VAULT_KEYS": ("VAULT_KEYS", _csv),
+    "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
+    "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
+}
+
+
+def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
+    """Read config/gateway.toml into Flask config keys."""
+    with (CONFIG_DIR / "gateway.toml").open("rb") as fh:
+        raw = tomllib.load(fh)
+    gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
+        "REDIS_URL": None,
+        "PUBLIC_URL": gateway["public_url"],
+        "PRODUCTION": gateway["production"],
+        "CONSENT_VERSION": gateway["consent_version"],
+        "CONNECTORS_FILE": str(CONFIG_DIR / gateway["connectors_file"]),
+        "BACKEND_TIMEOUT": float(gateway["backend_timeout"]),
+        "OIDC_ISSUER": oidc["issuer"],
+        "OIDC_CLIENT_ID": oidc["client_id"],
+        "OIDC_CLIENT_SECRET": oidc["client_secret"],
+        "OIDC_SCOPES": oidc["scopes"],
+        "LIMIT_LOGIN": limits["login"],
+        "LIMIT_CREDENTIALS": limits["credentials"],
+        "SECRET_KEY": None,
+        "VAULT_KEYS": None,
+        "_DEV_OIDC_CLIENT_SECRET": oidc["client_secret"],
+    }
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, t.Any]:
+    """Pick the gateway's variables out of the environment, coerced."""
+    found: dict[str, t.Any] = {}
+    for variable, (key, coerce) in ENVIRONMENT.items():
+        value = environ.get(variable)
+        if value:
+            found[key] = coerce(value)
+    return found
+
+
+def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
+    """Return a development secret kept in the instance folder, creating it once."""
+    path = instance_path / name
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(make(), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def finish(config: dict[str, t.Any], instance_path: Path) -> None:
+    """Fill in development secrets, or refuse production settings that still lack them."""
+    if config["PRODUCTION"]:
+        missing = [
+            variable
+            for variable, key in (
+                ("GATEWAY_SECRET_KEY", "SECRET_KEY"),
+                ("GATEWAY_VAULT_KEYS", "VAULT_KEYS"),
+            )
+            if not config.get(key)
+        ]
+        if config["OIDC_CLIENT_SECRET"] == config["_DEV_OIDC_CLIENT_SECRET"]:
+            missing.append("GATEWAY_OIDC_CLIENT_SECRET")
+        if missing:
+            raise ConfigurationError(
+                "Production mode needs real secrets; set "
+                + ", ".join(missing)
+                + " (development defaults are refused)."
+            )
+        return
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(
+            instance_path, "secret_key", lambda: secrets.token_urlsafe(48)
+        )
+    if not config.get("VAULT_KEYS"):
+        config["VAULT_KEYS"] = [
+            _instance_secret(instance_path, "vault_key", lambda: Fernet.generate_key().decode())
+        ]
+
+
+def flask_settings(config: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Derive the extensions' own settings from the gateway's."""
+    secure = str(config["PUBLIC_URL"]).startswith("https://")
+    return {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_NAME": "dg_session",
+        "RATELIMIT_STORAGE_URI": config.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

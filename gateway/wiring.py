@@ -1,0 +1,123 @@
+"""Bind the extensions, blueprints and commands to an app, in a fixed order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from authlib.integrations.flask_client import FlaskOAuth2App
+from authlib.integrations.flask_client import OAuth
+from flask import Flask
+from flask import current_app
+from flask import request
+from flask import session
+from flask.typing import ResponseReturnValue
+from flask_babel import format_date
+from flask_babel import format_decimal
+from flask_babel import get_locale
+
+from connectors.registry import installed_connectors
+from gateway.cache import Cache
+from gateway.cache import cache_for
+from gateway.extensions import babel
+from gateway.extensions import csrf
+from gateway.extensions import db
+from gateway.extensions import limiter
+from gateway.extensions import login_manager
+from gateway.models import User
+from gateway.services.instances import ConnectorPool
+from gateway.services.vault import Vault
+
+LOCALES = ("ru", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived collaborators that views hand to the service layer."""
+
+    vault: Vault
+    pool: ConnectorPool
+    cache: Cache
+    idp: FlaskOAuth2App
+
+    @staticmethod
+    def now() -> dt.datetime:
+        """Return the current time; one place, so tests and services agree."""
+        return dt.datetime.now(dt.UTC)
+
+
+def services() -> Services:
+    """Return the current app's services (views only)."""
+    return current_app.extensions["diary_gateway"]  # type: ignore[no-any-return]
+
+
+def select_locale() -> str:
+    """Russian first; English when the person chose it or their browser prefers it."""
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return str(chosen)
+    return request.accept_languages.best_match(LOCALES, default="ru") or "ru"
+
+
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:
+    headers = response.headers  # type: ignore[union-attr]
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; default-src 'self'")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def bind_extensions(app: Flask) -> None:
+    """Bind every extension and the gateway's own services to ``app``."""
+    db.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # type: ignore[assignment]
+    login_manager.user_loader(_load_user)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    cache = cache_for(app.config.get("REDIS_URL"))
+    oauth = OAuth(app, cache=cache)
+    idp = oauth.register(
+        "idp",
+        client_id=app.config["OIDC_CLIENT_ID"],
+        client_secret=app.config["OIDC_CLIENT_SECRET"],
+        server_metadata_url=app.config["OIDC_ISSUER"] + "/.well-known/openid-configuration",
+        client_kwargs={"scope": app.config["OIDC_SCOPES"], "code_challenge_method": "S256"},
+    )
+    classes = app.config.get("CONNECTOR_CLASSES") or installed_connectors()
+    app.extensions["diary_gateway"] = Services(
+        vault=Vault(app.config["VAULT_KEYS"]),
+        pool=ConnectorPool(classes),
+        cache=cache,
+        idp=idp,
+    )
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(
+        get_locale=get_locale, format_date=format_date, format_decimal=format_decimal
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register one blueprint per user-facing area."""
+    from gateway.auth import bp as auth_bp
+    from gateway.children import bp as children_bp
+    from gateway.diary import bp as diary_bp
+    from gateway.errors import bp as errors_bp
+
+    for blueprint in (errors_bp, auth_bp, children_bp, diary_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    """Register the gateway's ``flask`` commands."""
+    from gateway.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

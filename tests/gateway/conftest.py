@@ -1,0 +1,75 @@
+"""Gateway fixtures: an app over the in-memory fake connector, and a signed-in parent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_login import FlaskLoginClient
+
+from gateway.extensions import db
+from gateway.models import ConnectorInstance
+from gateway.models import User
+from gateway.services import users
+from tests.gateway.fakes import FakeConnector
+from tests.gateway.fakes import FakeSchool
+
+
+@pytest.fixture
+def school() -> Iterator[FakeSchool]:
+    """Give each test a fresh pretend school."""
+    FakeConnector.school = FakeSchool()
+    yield FakeConnector.school
+
+
+@pytest.fixture
+def fake_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Iterator[Flask]:
+    """Return a gateway app that knows only the fake connector, with one instance of it."""
+    app = make_app(CONNECTOR_CLASSES={"fake": FakeConnector}, WTF_CSRF_ENABLED=False)
+    app.test_client_class = FlaskLoginClient
+    with app.app_context():
+        db.session.add(
+            ConnectorInstance(
+                key="test-fake",
+                region_code="99",
+                region_name="Тестовая область",
+                connector="fake",
+                base_url="http://fake.invalid",
+                settings={},
+            )
+        )
+        db.session.commit()
+    yield app
+
+
+def make_parent(app: Flask, subject: str = "parent-1", name: str = "Иванова Мария") -> int:
+    """Create a parent who has already accepted the consent; return their id."""
+    with app.app_context():
+        family, given = name.split()
+        user = users.upsert_from_claims(
+            db.session,
+            issuer="http://idp.test",
+            now=dt.datetime.now(dt.UTC),
+            claims={"sub": subject, "family_name": family, "given_name": given},
+        )
+        users.record_consent(db.session, user, app.config["CONSENT_VERSION"], user.last_login_at)
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def parent_id(fake_app: Flask) -> int:
+    """Return the id of a consenting parent."""
+    return make_parent(fake_app)
+
+
+@pytest.fixture
+def parent(fake_app: Flask, parent_id: int) -> FlaskClient:
+    """Return a test client signed in as the parent."""
+    with fake_app.app_context():
+        user = db.session.get(User, parent_id)
+        return fake_app.test_client(user=user)

@@ -1,0 +1,51 @@
+"""Settings come from defaults, then the environment, then the test mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway import create_app
+from gateway.settings import ConfigurationError
+from gateway.settings import from_environment
+
+
+def test_environment_variables_are_coerced_into_config_keys() -> None:
+    found = from_environment(
+        {
+            "GATEWAY_VAULT_KEYS": "k1, k2",
+            "GATEWAY_PUBLIC_URL": "https://dnevnik.example/",
+            "GATEWAY_PRODUCTION": "true",
+            "DATABASE_URL": "postgresql+psycopg://db/x",
+            "UNRELATED": "ignored",
+        }
+    )
+    assert found == {
+        "VAULT_KEYS": ["k1", "k2"],
+        "PUBLIC_URL": "https://dnevnik.example",
+        "PRODUCTION": True,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/x",
+    }
+
+
+def test_production_refuses_development_secrets_with_a_clear_message() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        create_app({"PRODUCTION": True, "SECRET_KEY": None, "VAULT_KEYS": None})
+    message = str(err.value)
+    for variable in ("GATEWAY_SECRET_KEY", "GATEWAY_VAULT_KEYS", "GATEWAY_OIDC_CLIENT_SECRET"):
+        assert variable in message
+
+
+def test_development_generates_secrets_once_per_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway import settings
+
+    config = {"PRODUCTION": False, "SECRET_KEY": None, "VAULT_KEYS": None}
+    settings.finish(config, tmp_path)
+    again = {"PRODUCTION": False, "SECRET_KEY": None, "VAULT_KEYS": None}
+    settings.finish(again, tmp_path)
+    assert config["SECRET_KEY"] and config["SECRET_KEY"] == again["SECRET_KEY"]
+    assert config["VAULT_KEYS"] == again["VAULT_KEYS"]
+    assert (tmp_path / "vault_key").stat().st_mode & 0o077 == 0
