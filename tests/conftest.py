@@ -17,6 +17,9 @@ from gateway import create_app
 from gateway.database import upgrade
 from gateway.models import Base
 
+# Read before the autouse fixture below hides it: CI's second pass runs everything on Redis.
+REDIS_URL = os.environ.get("REDIS_URL")
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -56,7 +59,7 @@ def make_app(clean_database: str, vault_key: str, tmp_path: Path) -> t.Callable[
             "SECRET_KEY": "test-secret",
             "VAULT_KEYS": [vault_key],
             "PUBLIC_URL": "http://localhost",
-            "REDIS_URL": None,
+            "REDIS_URL": REDIS_URL,
         }
         config.update(overrides)
         return create_app(config)
@@ -82,3 +85,6 @@ def _no_gateway_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in list(os.environ):
         if variable.startswith("GATEWAY_") or variable == "REDIS_URL":
             monkeypatch.delenv(variable)
+
+
+pytest_plugins = ["tests.support.stack"]

@@ -1,0 +1,133 @@
+"""Fixtures that run the real parts over loopback HTTP: idp_mock, emulators, the gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import typing as t
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from gateway.extensions import db
+from gateway.services.instances import load_registry_file
+from gateway.settings import CONFIG_DIR
+from tests.support.live import serving
+from tests.support.live import unavailable
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    """Return a loopback port that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def gateway_port() -> int:
+    """The port the live gateway of browser tests listens on (registered at the idp)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def idp_url(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iterator[str]:
+    """Serve idp_mock with the demo people and a client for the test gateways."""
+    from idp_mock import create_app
+
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    gateway_bases = ["http://localhost", f"http://127.0.0.1:{gateway_port}"]
+    app = create_app(
+        {
+            "IDP_ISSUER": issuer,
+            "IDP_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('idp') / 'idp.sqlite3'}",
+            "SECRET_KEY": "idp-test-secret",
+            "IDP_CLIENTS": [
+                {
+                    "client_id": "diary-gateway",
+                    "client_secret": "demo-gateway-secret",
+                    "redirect_uris": [base + "/auth/callback" for base in gateway_bases],
+                    "post_logout_redirect_uris": [base + "/" for base in gateway_bases],
+                    "scope": "openid profile email phone",
+                    "token_endpoint_auth_method": "client_secret_basic",
+                }
+            ],
+        }
+    )
+    with serving(app, port=port) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_world() -> t.Any:
+    """Build the deterministic demo world for today."""
+    from regional_mock.world import build_world
+
+    return build_world(today=dt.date.today())
+
+
+@pytest.fixture(scope="session")
+def netschool_url(demo_world: t.Any) -> Iterator[str]:
+    """Serve the NetSchool emulator over the demo world."""
+    from regional_mock.netschool import create_app
+
+    with serving(create_app(demo_world)) as url:
+        yield url
+
+
+@pytest.fixture
+def stack_app(make_app: t.Callable[..., Flask], idp_url: str, netschool_url: str) -> Flask:
+    """Return a gateway app wired to the live idp and emulators, with the demo registry."""
+    app = make_app(OIDC_ISSUER=idp_url)
+    with app.app_context():
+        load_registry_file(
+            db.session,
+            CONFIG_DIR / "connectors.toml",
+            environ={"NETSCHOOL_PORT": netschool_url.rsplit(":", 1)[1]},
+        )
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def live_gateway(stack_app: Flask, gateway_port: int) -> Iterator[str]:
+    """Serve the stack's gateway on the port registered at the idp."""
+    stack_app.config["PUBLIC_URL"] = f"http://127.0.0.1:{gateway_port}"
+    with serving(stack_app, port=gateway_port) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[t.Any]:
+    """Launch Debian's Chromium through Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        unavailable("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: t.Any) -> Iterator[t.Any]:
+    """Open a fresh Russian-language browser context and page."""
+    context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
