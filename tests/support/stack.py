@@ -89,17 +89,29 @@ def netschool_url(demo_world: t.Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def stack_app(make_app: t.Callable[..., Flask], idp_url: str, netschool_url: str) -> Flask:
-    """Return a gateway app wired to the live idp and emulators, with the demo registry."""
-    app = make_app(OIDC_ISSUER=idp_url)
-    with app.app_context():
-        load_registry_file(
-            db.session,
-            CONFIG_DIR / "connectors.toml",
-            environ={"NETSCHOOL_PORT": netschool_url.rsplit(":", 1)[1]},
-        )
-        db.session.commit()
-    return app
+def make_stack_app(
+    make_app: t.Callable[..., Flask], idp_url: str, netschool_url: str
+) -> t.Callable[..., Flask]:
+    """Build gateway apps wired to the live idp and emulators, with the demo registry."""
+
+    def build(**overrides: t.Any) -> Flask:
+        app = make_app(OIDC_ISSUER=idp_url, **overrides)
+        with app.app_context():
+            load_registry_file(
+                db.session,
+                CONFIG_DIR / "connectors.toml",
+                environ={"NETSCHOOL_PORT": netschool_url.rsplit(":", 1)[1]},
+            )
+            db.session.commit()
+        return app
+
+    return build
+
+
+@pytest.fixture
+def stack_app(make_stack_app: t.Callable[..., Flask]) -> Flask:
+    """Return a gateway app on the live stack, with CSRF on as in production."""
+    return make_stack_app()
 
 
 @pytest.fixture

@@ -1,0 +1,165 @@
+"""The walking skeleton over real HTTP: idp_mock, the NetSchool emulator, the gateway."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from gateway.extensions import db
+from gateway.models import ChildLink
+from gateway.models import PersonalDataConsent
+from gateway.models import SchoolCredential
+from gateway.models import User
+from tests.support.idp import authorize_at_idp
+from tests.support.idp import sign_in
+
+IRINA = ("+79000000001", "parent-demo-1")
+ALEXEY = ("a.kuznetsov@example.test", "parent-demo-2")
+LYCEUM = "samara-netschool"
+
+
+@pytest.fixture
+def gateway(make_stack_app: t.Callable[..., Flask]) -> Flask:
+    """A gateway on the live stack; CSRF is proven separately, so forms post bare here."""
+    return make_stack_app(WTF_CSRF_ENABLED=False)
+
+
+def _link(client: FlaskClient, login: str, password: str, school: str = "Лицей № 3") -> t.Any:
+    return client.post(
+        f"/children/link/{LYCEUM}", data={"school": school, "login": login, "password": password}
+    )
+
+
+def test_first_sign_in_creates_the_person_from_verified_claims_and_asks_consent(
+    gateway: Flask,
+) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA, consent=False)
+    assert client.get("/").headers["Location"].endswith("/consent")
+    assert client.post("/consent", data={"accept": "y"}).status_code == 303
+    with gateway.app_context():
+        user = db.session.scalar(select(User))
+        consent = db.session.scalar(select(PersonalDataConsent))
+    assert user.full_name == "Смирнова Ирина Сергеевна"
+    assert user.phone == "+79000000001" and user.account_level == "confirmed"
+    assert consent.text_version == gateway.config["CONSENT_VERSION"]
+    assert consent.accepted_at is not None
+    assert "Мои дети" in client.get("/").text
+
+
+def test_a_refused_consent_keeps_the_person_on_the_consent_page(gateway: Flask) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA, consent=False)
+    reply = client.post("/consent", data={})
+    assert reply.status_code == 200 and "Без согласия" in reply.text
+    assert client.get("/children/link").headers["Location"].endswith("/consent")
+
+
+def test_irina_links_maxim_and_sees_his_marks(gateway: Flask, demo_world: t.Any) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    assert _link(client, "СмирноваИС", "Пароль-2026").status_code == 303
+    with gateway.app_context():
+        [maxim] = db.session.scalars(select(ChildLink)).all()
+        [credential] = db.session.scalars(select(SchoolCredential)).all()
+    assert (maxim.display_name, maxim.full_name) == ("Child1", "Смирнов Максим")
+    assert "Пароль".encode() not in credential.secret
+    page = client.get(f"/child/{maxim.id}")
+    assert page.status_code == 200
+    assert page.text.count('class="grade"') > 0
+
+
+def test_alexey_links_both_children_with_one_login(gateway: Flask) -> None:
+    client = gateway.test_client()
+    sign_in(client, *ALEXEY)
+    assert _link(client, "КузнецовАП", "Дарья2015").status_code == 303
+    with gateway.app_context():
+        links = db.session.scalars(select(ChildLink).order_by(ChildLink.position)).all()
+        credentials = db.session.scalars(select(SchoolCredential)).all()
+    assert [link.display_name for link in links] == ["Child1", "Child2"]
+    assert sorted(link.full_name.split()[1] for link in links) == ["Дарья", "Егор"]
+    assert len(credentials) == 1
+
+
+def test_a_wrong_school_password_stores_nothing(gateway: Flask) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    reply = _link(client, "СмирноваИС", "Пароль-2025")
+    assert reply.status_code == 200 and "не приняла логин или пароль" in reply.text
+    with gateway.app_context():
+        assert db.session.scalars(select(ChildLink)).all() == []
+        assert db.session.scalars(select(SchoolCredential)).all() == []
+
+
+def test_an_unknown_school_is_explained_and_stores_nothing(gateway: Flask) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    reply = _link(client, "СмирноваИС", "Пароль-2026", school="Гимназия № 999")
+    assert reply.status_code == 200
+    assert "ничего не сохранено" in reply.text.lower() or "не нашла школу" in reply.text
+    with gateway.app_context():
+        assert db.session.scalars(select(SchoolCredential)).all() == []
+
+
+def test_sign_out_ends_the_session_and_sends_the_provider_an_id_token_hint(
+    gateway: Flask, idp_url: str
+) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    reply = client.post("/logout")
+    assert reply.status_code == 303
+    location = urlsplit(reply.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}" == idp_url
+    query = parse_qs(location.query)
+    assert query["id_token_hint"] and query["state"]
+    assert query["post_logout_redirect_uri"] == ["http://localhost/"]
+    assert "Войти через Госуслуги" in client.get("/").text
+
+
+def test_a_callback_with_a_forged_state_is_refused(gateway: Flask) -> None:
+    client = gateway.test_client()
+    start = client.get("/login")
+    back = urlsplit(authorize_at_idp(start.headers["Location"], *IRINA))
+    query = parse_qs(back.query)
+    forged = client.get(
+        f"/auth/callback?code={query['code'][0]}&state=forged&iss={query['iss'][0]}"
+    )
+    assert forged.status_code == 400
+    assert "Не удалось войти" in forged.text
+    with gateway.app_context():
+        assert db.session.scalars(select(User)).all() == []
+
+
+def test_a_callback_naming_another_issuer_is_refused(gateway: Flask) -> None:
+    client = gateway.test_client()
+    start = client.get("/login")
+    back = urlsplit(authorize_at_idp(start.headers["Location"], *IRINA))
+    query = parse_qs(back.query)
+    reply = client.get(
+        f"/auth/callback?code={query['code'][0]}&state={query['state'][0]}&iss=http://evil.test"
+    )
+    assert reply.status_code == 400
+    with gateway.app_context():
+        assert db.session.scalars(select(User)).all() == []
+
+
+def test_forms_without_a_csrf_token_are_refused(stack_app: Flask) -> None:
+    client = stack_app.test_client()
+    sign_in(client, *IRINA, consent=False)
+    refused = client.post("/consent", data={"accept": "y"})
+    assert refused.status_code == 400 and "Форма устарела" in refused.text
+    with stack_app.app_context():
+        assert db.session.scalars(select(PersonalDataConsent)).all() == []
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/consent").text
+    )
+    assert token is not None
+    accepted = client.post("/consent", data={"accept": "y", "csrf_token": token[1]})
+    assert accepted.status_code == 303
