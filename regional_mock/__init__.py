@@ -1,1 +1,3 @@
 """Emulators of the regional diary APIs, serving one deterministic demo world."""
+
+from __future__ import annotations
