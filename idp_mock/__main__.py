@@ -1,0 +1,44 @@
+"""Run the provider: python -m idp_mock --host 127.0.0.1 --port 9000."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import typing as t
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+from werkzeug.serving import run_simple
+
+from idp_mock import create_app
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, t.Any]:
+    """Read the IDP_* environment variables the command line honours."""
+    settings: dict[str, t.Any] = {}
+    if issuer := environ.get("IDP_ISSUER"):
+        settings["IDP_ISSUER"] = issuer
+    if url := environ.get("IDP_DATABASE_URL"):
+        settings["IDP_DATABASE_URL"] = url
+    if secret := environ.get("IDP_SECRET_KEY"):
+        settings["SECRET_KEY"] = secret
+    if port := environ.get("IDP_PORT"):
+        settings["IDP_PORT"] = int(port)
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and serve the provider until interrupted."""
+    settings = settings_from_env(os.environ)
+    parser = argparse.ArgumentParser(prog="python -m idp_mock", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=settings.pop("IDP_PORT", 9000))
+    args = parser.parse_args(argv)
+    if "IDP_ISSUER" not in settings:
+        settings["IDP_ISSUER"] = f"http://{args.host}:{args.port}"
+    app = create_app(settings)
+    run_simple(args.host, args.port, app, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Find a person by phone, e-mail or SNILS and check the password."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from idp_mock.models import Person
+
+# Checked against when the login matches nobody, so timing does not tell the two apart.
+_DUMMY_HASH = "scrypt:32768:8:1$idpmockdummysalt$" + "0" * 128
+
+
+def normalize_phone(raw: str) -> str | None:
+    """Return a Russian mobile number as +7XXXXXXXXXX, or None if it is not one."""
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) == 11 and digits[0] in "78":
+        return "+7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "9":
+        return "+7" + digits
+    return None
+
+
+def normalize_snils(raw: str) -> str | None:
+    """Return SNILS as its 11 digits, or None if the input has a different count."""
+    if re.search(r"[^\d\s-]", raw.strip()):
+        return None
+    digits = re.sub(r"\D", "", raw)
+    return digits if len(digits) == 11 else None
+
+
+def format_snils(digits: str) -> str:
+    """Format 11 SNILS digits as XXX-XXX-XXX YY."""
+    return f"{digits[0:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:11]}"
+
+
+def find_person(session: Session, login: str) -> Person | None:
+    """Return the person whose phone, e-mail or SNILS the login names."""
+    login = login.strip()
+    if not login:
+        return None
+    if "@" in login:
+        condition = sa.func.lower(Person.email) == login.lower()
+    else:
+        candidates = []
+        if phone := normalize_phone(login):
+            candidates.append(Person.phone == phone)
+        if snils := normalize_snils(login):
+            candidates.append(Person.snils == snils)
+        if not candidates:
+            return None
+        condition = sa.or_(*candidates)
+    return session.scalars(sa.select(Person).where(condition)).first()
+
+
+def authenticate(session: Session, login: str, password: str) -> Person | None:
+    """Return the person when the login and password match, else None."""
+    person = find_person(session, login)
+    if person is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(person.password_hash, password):
+        return None
+    return person

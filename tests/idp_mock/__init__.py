@@ -1,0 +1,3 @@
+"""Tests of the OpenID provider mock, one module per endpoint."""
+
+from __future__ import annotations

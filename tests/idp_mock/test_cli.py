@@ -1,0 +1,52 @@
+"""python -m idp_mock: settings from the environment and the issuer it serves under."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from idp_mock import __main__ as cli
+
+
+def test_settings_from_env_reads_only_idp_variables() -> None:
+    settings = cli.settings_from_env(
+        {"IDP_ISSUER": "http://idp.test", "IDP_PORT": "9100", "PORT": "1", "SECRET_KEY": "x"}
+    )
+
+    assert settings == {"IDP_ISSUER": "http://idp.test", "IDP_PORT": 9100}
+
+
+@pytest.mark.parametrize(
+    ("environ", "argv", "issuer", "port"),
+    [
+        ({}, [], "http://127.0.0.1:9000", 9000),
+        ({"IDP_PORT": "9200"}, [], "http://127.0.0.1:9200", 9200),
+        ({"IDP_PORT": "9200"}, ["--port", "9300"], "http://127.0.0.1:9300", 9300),
+        ({"IDP_ISSUER": "http://localhost:9000"}, [], "http://localhost:9000", 9000),
+    ],
+)
+def test_main_serves_the_issuer_it_announces(
+    monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    argv: list[str],
+    issuer: str,
+    port: int,
+) -> None:
+    for name in ("IDP_ISSUER", "IDP_PORT", "IDP_DATABASE_URL", "IDP_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("IDP_DATABASE_URL", "sqlite://")
+    served: dict[str, t.Any] = {}
+    monkeypatch.setattr(
+        cli,
+        "run_simple",
+        lambda host, port, app, threaded: served.update(host=host, port=port, app=app),
+    )
+
+    cli.main(argv)
+
+    assert served["port"] == port
+    discovery = served["app"].test_client().get("/.well-known/openid-configuration")
+    assert discovery.get_json()["issuer"] == issuer
