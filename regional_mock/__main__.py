@@ -17,6 +17,8 @@ from regional_mock.world import build_world
 
 # system -> (module with create_app, port variable, default port per DEMO.md)
 SYSTEMS: dict[str, tuple[str, str, int]] = {
+    "mesh": ("regional_mock.mesh", "MESH_PORT", 9101),
+    "dnevnik_ru": ("regional_mock.dnevnik_ru", "DNEVNIK_PORT", 9102),
     "netschool": ("regional_mock.netschool", "NETSCHOOL_PORT", 9103),
 }
 
