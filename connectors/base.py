@@ -90,8 +90,16 @@ class Connector(t.Protocol):
         """Validate an operator's settings and return a live connector."""
         ...
 
-    def login(self, credentials: Credentials) -> BackendSession:
-        """Sign in with school-issued credentials."""
+    def login(
+        self, credentials: Credentials, *, previous: BackendSession | None = None
+    ) -> BackendSession:
+        """Sign in with school-issued credentials.
+
+        ``previous`` is the last session of the same credentials, if any: a connector may
+        carry state over from it (a trusted-device token, so that no SMS is asked again).
+
+        :raise connectors.errors.SecondFactorRequired: when the backend asks for a code.
+        """
         ...
 
     def students(self, session: BackendSession) -> list[Student]:
@@ -118,4 +126,47 @@ class Connector(t.Protocol):
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Attendance]:
         """Return absences and late arrivals in a period."""
+        ...
+
+
+@t.runtime_checkable
+class ConfirmsSecondFactor(t.Protocol):
+    """A connector whose sign-in may ask for a one-time code (SMS) on an unknown device."""
+
+    def confirm_second_factor(self, challenge: Mapping[str, t.Any], code: str) -> BackendSession:
+        """Finish a sign-in that raised ``SecondFactorRequired``, trusting this device.
+
+        :raise connectors.errors.InvalidCredentials: when the code is wrong.
+        :raise connectors.errors.SecondFactorRequired: with a fresh challenge when the code
+            is wrong but attempts remain.
+        """
+        ...
+
+
+@t.runtime_checkable
+class AuthorizesInBrowser(t.Protocol):
+    """A connector that links through the backend's own sign-in page (OAuth2).
+
+    Available where the regional operator registered the gateway as a partner client; the
+    gateway never sees the school password.
+    """
+
+    def authorization_url(self, *, redirect_uri: str, state: str) -> str | None:
+        """Return where to send the parent, or None when no partner client is configured."""
+        ...
+
+    def complete_authorization(self, *, code: str, redirect_uri: str) -> BackendSession:
+        """Exchange the authorization code for a backend session."""
+        ...
+
+
+@t.runtime_checkable
+class RefreshesSession(t.Protocol):
+    """A connector whose sessions can be renewed without the password (refresh tokens)."""
+
+    def refresh(self, session: BackendSession) -> BackendSession:
+        """Return a renewed session.
+
+        :raise connectors.errors.InvalidCredentials: when the refresh is refused for good.
+        """
         ...

@@ -5,6 +5,9 @@ Messages never carry personal data: they are logged.
 
 from __future__ import annotations
 
+import typing as t
+from collections.abc import Mapping
+
 
 class ConnectorError(Exception):
     """Root of every failure a connector reports."""
@@ -41,3 +44,26 @@ class RateLimited(BackendUnavailable):
 
 class UnexpectedResponse(ConnectorError):
     """The backend answered in a shape we do not understand (schema drift)."""
+
+
+class SecondFactorRequired(ConnectorError):
+    """The backend wants a one-time code (an SMS) before it trusts this device.
+
+    ``challenge`` is opaque, JSON-serializable state that the connector's
+    ``confirm_second_factor`` needs to continue; the gateway keeps it encrypted between the
+    two steps. ``destination`` is what to show the parent (a masked phone number).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        challenge: Mapping[str, t.Any],
+        destination: str | None = None,
+        code_length: int | None = None,
+    ) -> None:
+        """Keep what the gateway needs to ask the parent for the code and continue."""
+        super().__init__(message)
+        self.challenge = challenge
+        self.destination = destination
+        self.code_length = code_length
