@@ -17,6 +17,10 @@ class InvalidCredentials(ConnectorError):
     """The school-issued login or password was refused: the link needs a relink."""
 
 
+class SchoolNotFound(InvalidCredentials):
+    """The backend knows no school by the name the parent gave (per-school sign-in)."""
+
+
 class AccessDenied(ConnectorError):
     """The account is valid but may not see this data (no rights, licence, disabled)."""
 

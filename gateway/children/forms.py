@@ -9,6 +9,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
 
 class LinkForm(FlaskForm):
@@ -26,4 +27,16 @@ class LinkForm(FlaskForm):
     password = PasswordField(
         _l("Пароль"),
         validators=[DataRequired(message=_l("Введите пароль.")), Length(max=200)],
+    )
+
+
+class CodeForm(FlaskForm):
+    """The one-time code the school system sent by SMS."""
+
+    code = StringField(
+        _l("Код из СМС"),
+        validators=[
+            DataRequired(message=_l("Введите код из СМС.")),
+            Regexp(r"^\s*\d{4,8}\s*$", message=_l("Код состоит из цифр.")),
+        ],
     )

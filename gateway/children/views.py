@@ -1,8 +1,9 @@
-"""Link a child: choose the region, enter the school-issued login, verify it, store it."""
+"""Link a child: choose the region, prove access to its school system, store it."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask import Blueprint
 from flask import abort
@@ -10,6 +11,8 @@ from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
+from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -17,17 +20,22 @@ from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy import select
 
+from connectors.base import AuthorizesInBrowser
+from connectors.base import BackendSession
 from connectors.base import Credentials
-from connectors.errors import AccessDenied
-from connectors.errors import AccountLocked
 from connectors.errors import ConnectorError
-from connectors.errors import InvalidCredentials
+from connectors.errors import SecondFactorRequired
+from gateway.children.forms import CodeForm
 from gateway.children.forms import LinkForm
+from gateway.children.messages import explain
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.models import ConnectorInstance
-from gateway.services import linking
 from gateway.services.instances import enabled_instances
+from gateway.services.linking import Linker
+from gateway.services.linking import NoStudents
+from gateway.services.pending import PendingLink
+from gateway.services.pending import PendingLinks
 from gateway.wiring import services
 
 bp = Blueprint("children", __name__, url_prefix="/children")
@@ -42,20 +50,56 @@ def _per_person() -> str:
     return f"user:{current_user.get_id()}"
 
 
-def _explain(err: Exception, instance: ConnectorInstance) -> str:
-    """Say in plain words why linking failed; nothing was stored in any case."""
-    if isinstance(err, linking.NoStudents):
-        return _("Школьная система приняла логин, но за ним нет учеников.")
-    if isinstance(err, InvalidCredentials):
-        return _("Школьная система не приняла логин или пароль. Проверьте их и попробуйте снова.")
-    if isinstance(err, AccountLocked):
-        return _("Школьная система временно заблокировала вход. Попробуйте позже.")
-    if isinstance(err, AccessDenied):
-        return _("Эта учётная запись не даёт доступа к дневнику ученика.")
-    return _(
-        "Система «%(region)s» сейчас не отвечает. Ничего не сохранено, попробуйте позже.",
-        region=instance.region_name,
+def _instance(key: str) -> ConnectorInstance:
+    instance = db.session.scalar(
+        select(ConnectorInstance).where(ConnectorInstance.key == key, ConnectorInstance.enabled)
     )
+    if instance is None:
+        abort(404)
+    return instance
+
+
+def _linker(instance: ConnectorInstance) -> Linker:
+    svc = services()
+    return Linker(
+        session=db.session,
+        user=current_user,
+        instance=instance,
+        connector=svc.pool.for_instance(instance),
+        vault=svc.vault,
+        now=svc.now(),
+    )
+
+
+def _pending() -> PendingLinks:
+    return PendingLinks(services().cache, services().vault)
+
+
+def _oauth_redirect_uri() -> str:
+    return current_app.config["PUBLIC_URL"] + url_for("children.authorized")
+
+
+def _offers_browser_sign_in(connector: object) -> bool:
+    """Tell whether the operator registered the gateway as a partner of this backend."""
+    return isinstance(connector, AuthorizesInBrowser) and bool(
+        connector.authorization_url(redirect_uri=_oauth_redirect_uri(), state="-")
+    )
+
+
+def _finish(
+    instance: ConnectorInstance, credentials: Credentials | None, granted: BackendSession
+) -> ResponseReturnValue | None:
+    """Store a granted access and go to the family page; None when it failed (flashed)."""
+    try:
+        children = _linker(instance).verified(credentials, granted)
+    except (ConnectorError, NoStudents) as err:
+        db.session.rollback()
+        flash(explain(err, instance), "error")
+        return None
+    db.session.commit()
+    names = ", ".join(f"{c.display_name} — {c.full_name}" for c in children)
+    flash(_("Готово! Привязаны: %(names)s", names=names), "success")
+    return redirect(url_for("diary.family"), 303)
 
 
 @bp.get("/link")
@@ -70,39 +114,116 @@ def choose_region() -> ResponseReturnValue:
 @limiter.limit(_credentials_limit, key_func=_per_person, methods=["POST"])
 def link(key: str) -> ResponseReturnValue:
     """Verify a school-issued login with the backend and link every student it shows."""
-    instance = db.session.scalar(
-        select(ConnectorInstance).where(ConnectorInstance.key == key, ConnectorInstance.enabled)
-    )
-    if instance is None:
-        abort(404)
+    instance = _instance(key)
     connector = services().pool.for_instance(instance)
+    if _offers_browser_sign_in(connector):
+        return render_template("children/authorize.html", instance=instance, connector=connector)
     form = LinkForm()
     if form.validate_on_submit():
         if connector.requires_school and not form.school.data:
             form.school.errors = [_("Укажите школу.")]
-        else:
-            credentials = Credentials(
-                login=form.login.data.strip(),
-                password=form.password.data,
-                school=(form.school.data or "").strip() or None,
+            return render_template(
+                "children/link.html", form=form, instance=instance, connector=connector
             )
-            try:
-                children = linking.link_children(
-                    db.session,
-                    user=current_user,
-                    instance=instance,
+        credentials = Credentials(
+            login=form.login.data.strip(),
+            password=form.password.data,
+            school=(form.school.data or "").strip() or None,
+        )
+        try:
+            granted = connector.login(credentials)
+        except SecondFactorRequired as asked:
+            token = _pending().put(
+                PendingLink(
+                    user_id=current_user.id,
+                    instance_key=key,
                     credentials=credentials,
-                    connector=connector,
-                    vault=services().vault,
-                    now=services().now(),
+                    challenge=asked.challenge,
+                    destination=asked.destination,
                 )
-            except (ConnectorError, linking.NoStudents) as err:
-                db.session.rollback()
-                log.info("linking at %s failed: %s", instance.key, type(err).__name__)
-                flash(_explain(err, instance), "error")
-            else:
-                db.session.commit()
-                names = ", ".join(f"{c.display_name} — {c.full_name}" for c in children)
-                flash(_("Готово! Привязаны: %(names)s", names=names), "success")
-                return redirect(url_for("diary.family"), 303)
+            )
+            session["pending_link"] = token
+            return redirect(url_for("children.code", key=key), 303)
+        except ConnectorError as err:
+            log.info("linking at %s failed: %s", key, type(err).__name__)
+            flash(explain(err, instance), "error")
+        else:
+            if (done := _finish(instance, credentials, granted)) is not None:
+                return done
     return render_template("children/link.html", form=form, instance=instance, connector=connector)
+
+
+@bp.route("/link/<key>/code", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_credentials_limit, key_func=_per_person, methods=["POST"])
+def code(key: str) -> ResponseReturnValue:
+    """Ask for the one-time code the school system sent, and finish linking."""
+    instance = _instance(key)
+    token = session.get("pending_link", "")
+    pending = _pending().get(token, user_id=current_user.id)
+    if pending is None or pending.instance_key != key:
+        flash(_("Время на ввод кода истекло. Введите логин и пароль ещё раз."), "error")
+        return redirect(url_for("children.link", key=key))
+    form = CodeForm()
+    if form.validate_on_submit():
+        connector = services().pool.for_instance(instance)
+        try:
+            granted = connector.confirm_second_factor(pending.challenge, form.code.data.strip())
+        except SecondFactorRequired as again:
+            _pending().put(PendingLink(**{**_fields(pending), "challenge": again.challenge}), token)
+            form.code.errors = [_("Неверный код. Попробуйте ещё раз.")]
+        except ConnectorError as err:
+            _pending().drop(token)
+            flash(explain(err, instance), "error")
+            return redirect(url_for("children.link", key=key), 303)
+        else:
+            _pending().drop(token)
+            if (done := _finish(instance, pending.credentials, granted)) is not None:
+                return done
+            return redirect(url_for("children.link", key=key), 303)
+    return render_template("children/code.html", form=form, instance=instance, pending=pending)
+
+
+def _fields(pending: PendingLink) -> dict[str, object]:
+    return {name: getattr(pending, name) for name in PendingLink.__slots__}
+
+
+@bp.get("/link/<key>/authorize")
+@login_required
+def authorize(key: str) -> ResponseReturnValue:
+    """Send the parent to the school system's own sign-in page."""
+    instance = _instance(key)
+    connector = services().pool.for_instance(instance)
+    if not isinstance(connector, AuthorizesInBrowser):
+        abort(404)
+    state = secrets.token_urlsafe(24)
+    session["link_oauth"] = {"state": state, "key": key}
+    url = connector.authorization_url(redirect_uri=_oauth_redirect_uri(), state=state)
+    if url is None:
+        abort(404)
+    return redirect(url)
+
+
+@bp.get("/oauth/callback")
+@login_required
+def authorized() -> ResponseReturnValue:
+    """Finish linking after the school system's own sign-in page sent the parent back."""
+    expected = session.pop("link_oauth", None) or {}
+    if not expected or not secrets.compare_digest(
+        request.args.get("state", ""), expected.get("state", "")
+    ):
+        flash(_("Ссылка устарела. Начните привязку заново."), "error")
+        return redirect(url_for("children.choose_region"))
+    instance = _instance(expected["key"])
+    connector = services().pool.for_instance(instance)
+    if "code" not in request.args or not isinstance(connector, AuthorizesInBrowser):
+        flash(_("Вход в школьную систему не завершён. Ничего не сохранено."), "error")
+        return redirect(url_for("children.link", key=instance.key))
+    try:
+        granted = connector.complete_authorization(
+            code=request.args["code"], redirect_uri=_oauth_redirect_uri()
+        )
+    except ConnectorError as err:
+        flash(explain(err, instance), "error")
+        return redirect(url_for("children.link", key=instance.key))
+    return _finish(instance, None, granted) or redirect(url_for("children.link", key=instance.key))

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from connectors.base import BackendSession
 from connectors.base import Connector
+from connectors.base import RefreshesSession
 from connectors.errors import InvalidCredentials
+from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
@@ -59,38 +61,49 @@ class BackendCaller:
         self._now = now
 
     def call(self, fetch: Callable[[BackendSession], T]) -> T:
-        """Call ``fetch`` with a valid backend session; re-login once if it has expired.
+        """Call ``fetch`` with a valid backend session; renew it once if it has expired.
 
-        :raise RelinkRequired: when the school refuses the stored credentials.
+        :raise RelinkRequired: when the school refuses the stored access.
         """
-        backend_session = self._stored_session()
-        if backend_session is None:
-            backend_session = self._login()
+        stored = self._stored_session()
+        backend_session = stored
+        if backend_session is None or backend_session.expired(self._now()):
+            backend_session = self._renew(stored)
         try:
             return fetch(backend_session)
         except SessionExpired:
-            return fetch(self._login())
+            return fetch(self._renew(backend_session))
 
     def _stored_session(self) -> BackendSession | None:
         token = self._credential.backend_session
-        if token is None:
-            return None
-        stored = open_session(self._vault, token)
-        return None if stored.expired(self._now()) else stored
+        return None if token is None else open_session(self._vault, token)
 
-    def _login(self) -> BackendSession:
-        credentials = self._vault.open_credentials(self._credential.secret)
-        try:
-            fresh = self._connector.login(credentials)
-        except InvalidCredentials as err:
-            self._mark_relink_required()
-            raise RelinkRequired from err
+    def _renew(self, previous: BackendSession | None) -> BackendSession:
+        """Refresh the session where the backend allows it, else sign in again."""
+        fresh = None
+        if previous is not None and isinstance(self._connector, RefreshesSession):
+            try:
+                fresh = self._connector.refresh(previous)
+            except (InvalidCredentials, SessionExpired):
+                fresh = None
+        if fresh is None:
+            fresh = self._login(previous)
         self._credential.backend_session = seal_session(self._vault, fresh)
         self._session.flush()
         return fresh
 
+    def _login(self, previous: BackendSession | None) -> BackendSession:
+        credentials = self._vault.open_credentials(self._credential.secret)
+        if credentials is None:  # granted on the backend's own page: only the parent can renew
+            self._mark_relink_required()
+            raise RelinkRequired
+        try:
+            return self._connector.login(credentials, previous=previous)
+        except (InvalidCredentials, SecondFactorRequired) as err:
+            self._mark_relink_required()
+            raise RelinkRequired from err
+
     def _mark_relink_required(self) -> None:
-        self._credential.backend_session = None
         links = self._session.scalars(
             select(ChildLink).where(ChildLink.credential_id == self._credential.id)
         )

@@ -57,19 +57,24 @@ class Vault:
         except InvalidToken as err:
             raise VaultError("no configured key decrypts this secret") from err
 
-    def seal_credentials(self, credentials: Credentials) -> bytes:
-        """Encrypt a school-issued login."""
+    def seal_credentials(self, credentials: Credentials | None) -> bytes:
+        """Encrypt a school-issued login (None: access granted on the backend's own page)."""
+        if credentials is None:
+            return self.encrypt({"kind": "authorized"})
         return self.encrypt(
             {
+                "kind": "password",
                 "login": credentials.login,
                 "password": credentials.password,
                 "school": credentials.school,
             }
         )
 
-    def open_credentials(self, token: bytes) -> Credentials:
-        """Decrypt a school-issued login sealed by :meth:`seal_credentials`."""
+    def open_credentials(self, token: bytes) -> Credentials | None:
+        """Decrypt a login sealed by :meth:`seal_credentials`; None when there is none."""
         raw = self.decrypt(token)
+        if raw.get("kind") == "authorized":
+            return None
         return Credentials(login=raw["login"], password=raw["password"], school=raw.get("school"))
 
 

@@ -15,6 +15,7 @@ from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.models import User
 from gateway.services import users
+from tests.gateway.fakes import FakeBrowserConnector
 from tests.gateway.fakes import FakeConnector
 from tests.gateway.fakes import FakeSchool
 
@@ -28,8 +29,11 @@ def school() -> Iterator[FakeSchool]:
 
 @pytest.fixture
 def fake_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Iterator[Flask]:
-    """Return a gateway app that knows only the fake connector, with one instance of it."""
-    app = make_app(CONNECTOR_CLASSES={"fake": FakeConnector}, WTF_CSRF_ENABLED=False)
+    """Return a gateway app that knows only the fake connectors, one instance of each."""
+    app = make_app(
+        CONNECTOR_CLASSES={"fake": FakeConnector, "fake_oauth": FakeBrowserConnector},
+        WTF_CSRF_ENABLED=False,
+    )
     app.test_client_class = FlaskLoginClient
     with app.app_context():
         db.session.add(
@@ -38,6 +42,16 @@ def fake_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Iterator[F
                 region_code="99",
                 region_name="Тестовая область",
                 connector="fake",
+                base_url="http://fake.invalid",
+                settings={},
+            )
+        )
+        db.session.add(
+            ConnectorInstance(
+                key="test-oauth",
+                region_code="98",
+                region_name="Партнёрская область",
+                connector="fake_oauth",
                 base_url="http://fake.invalid",
                 settings={},
             )

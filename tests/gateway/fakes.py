@@ -11,6 +11,7 @@ from connectors.base import BackendSession
 from connectors.base import Credentials
 from connectors.errors import BackendUnavailable
 from connectors.errors import InvalidCredentials
+from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.schema import Grade
 from connectors.schema import Period
@@ -38,6 +39,9 @@ class FakeSchool:
         self.down = False
         self.session_ttl = dt.timedelta(hours=1)
         self.expired_tokens: set[str] = set()
+        self.sms_for: set[str] = set()
+        self.code = "424242"
+        self.attempts = 2
 
 
 class FakeConnector:
@@ -54,7 +58,9 @@ class FakeConnector:
         """Return a connector over the class's school."""
         return cls()
 
-    def login(self, credentials: Credentials) -> BackendSession:
+    def login(
+        self, credentials: Credentials, *, previous: BackendSession | None = None
+    ) -> BackendSession:
         """Accept only the school's known password."""
         self.school.calls["login"] += 1
         if self.school.down:
@@ -62,11 +68,37 @@ class FakeConnector:
         account = self.school.accounts.get(credentials.login)
         if account is None or account[0] != credentials.password:
             raise InvalidCredentials("wrong login or password")
-        token = f"t{self.school.calls['login']}"
+        trusted = previous is not None and previous.data.get("device") == "trusted"
+        if credentials.login in self.school.sms_for and not trusted:
+            raise SecondFactorRequired(
+                "code needed",
+                challenge={"login": credentials.login, "left": self.school.attempts},
+                destination="+7 900 ***-**-01",
+            )
+        return self._session(
+            credentials.login, device=previous.data.get("device") if previous else None
+        )
+
+    def _session(self, login: str, *, device: str | None) -> BackendSession:
+        self.school.calls["session"] += 1
+        token = f"t{self.school.calls['session']}"
         expires = dt.datetime.now(dt.UTC) + self.school.session_ttl
         return BackendSession(
-            connector="fake", data={"token": token, "login": credentials.login}, expires_at=expires
+            connector="fake",
+            data={"token": token, "login": login, "device": device},
+            expires_at=expires,
         )
+
+    def confirm_second_factor(self, challenge: Mapping[str, t.Any], code: str) -> BackendSession:
+        """Accept the school's code and trust the device from now on."""
+        self.school.calls["confirm"] += 1
+        if code == self.school.code:
+            return self._session(challenge["login"], device="trusted")
+        if challenge["left"] > 1:
+            raise SecondFactorRequired(
+                "wrong code", challenge={**challenge, "left": challenge["left"] - 1}
+            )
+        raise InvalidCredentials("no attempts left")
 
     def students(self, session: BackendSession) -> list[Student]:
         """List the account's students."""
@@ -96,3 +128,20 @@ def grade(student_grades: list[Grade], **fields: t.Any) -> Grade:
     record = Grade(**defaults)
     student_grades.append(record)
     return record
+
+
+class FakeBrowserConnector(FakeConnector):
+    """A fake backend where parents sign in on the backend's own page (a partner client)."""
+
+    name: t.ClassVar[str] = "fake_oauth"
+
+    def authorization_url(self, *, redirect_uri: str, state: str) -> str | None:
+        """Point at the pretend sign-in page."""
+        return f"http://fake.invalid/authorize?state={state}&redirect_uri={redirect_uri}"
+
+    def complete_authorization(self, *, code: str, redirect_uri: str) -> BackendSession:
+        """Grant the parent's account for the good code only."""
+        self.school.calls["authorize"] += 1
+        if code != "good":
+            raise InvalidCredentials("bad code")
+        return self._session("parent", device=None)
