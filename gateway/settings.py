@@ -47,6 +47,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
     with (CONFIG_DIR / "gateway.toml").open("rb") as fh:
         raw = tomllib.load(fh)
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
+    sessions = raw["sessions"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -59,6 +60,8 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "OIDC_CLIENT_ID": oidc["client_id"],
         "OIDC_CLIENT_SECRET": oidc["client_secret"],
         "OIDC_SCOPES": oidc["scopes"],
+        "SESSION_IDLE_MINUTES": int(sessions["idle_minutes"]),
+        "SESSION_ABSOLUTE_HOURS": int(sessions["absolute_hours"]),
         "LIMIT_LOGIN": limits["login"],
         "LIMIT_CREDENTIALS": limits["credentials"],
         "SECRET_KEY": None,

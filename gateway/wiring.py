@@ -25,6 +25,7 @@ from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.extensions import login_manager
 from gateway.models import User
+from gateway.services import sessions
 from gateway.services.instances import ConnectorPool
 from gateway.services.vault import Vault
 
@@ -59,8 +60,24 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES, default="ru") or "ru"
 
 
+def session_timeouts() -> sessions.Timeouts:
+    """Return the configured idle and absolute session timeouts."""
+    config = current_app.config
+    return sessions.Timeouts(
+        idle=dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+        absolute=dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+    )
+
+
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """Accept the cookie only while its server-side session is live."""
+    record = sessions.current(
+        db.session, str(session.get("sid", "")), now=Services.now(), timeouts=session_timeouts()
+    )
+    db.session.commit()  # keeps a touch of last_seen_at or an ending for timeout
+    if record is None or str(record.user_id) != user_id:
+        return None
+    return db.session.get(User, record.user_id)
 
 
 def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:

@@ -19,3 +19,5 @@ class ConsentForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """A POST-only sign-out, so another site cannot sign a person out."""
+
+    everywhere = BooleanField(_l("Выйти на всех устройствах"))

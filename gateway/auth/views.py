@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -19,13 +20,19 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
+from requests import RequestException
 
+from gateway.auth.backchannel import LogoutTokenError
+from gateway.auth.backchannel import validate_logout_token
 from gateway.auth.forms import ConsentForm
 from gateway.auth.forms import LogoutForm
 from gateway.auth.oidc import SignInError
 from gateway.auth.oidc import complete_sign_in
+from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
+from gateway.models import UserSession
+from gateway.services import sessions
 from gateway.services import users
 from gateway.wiring import services
 
@@ -76,8 +83,13 @@ def callback() -> ResponseReturnValue:
         db.session, issuer=config["OIDC_ISSUER"], claims=token["userinfo"], now=services().now()
     )
     db.session.commit()
+    record = sessions.start(
+        db.session, user, provider_sid=token["userinfo"].get("sid"), now=services().now()
+    )
+    db.session.commit()
     next_url = session.get("next")
     session.clear()  # a fresh session at sign-in: nothing from before survives
+    session["sid"] = record.id
     login_user(user)
     session["id_token"] = token.get("id_token")
     if users.needs_consent(db.session, user, config["CONSENT_VERSION"]):
@@ -106,10 +118,20 @@ def logout() -> ResponseReturnValue:
     if request.method == "GET" or not form.validate_on_submit():
         return render_template("auth/logout.html", form=form)
     id_token = session.get("id_token")
+    if current_user.is_authenticated:
+        if form.everywhere.data:
+            sessions.end_all(db.session, current_user.id, reason="everywhere", now=services().now())
+        elif (record := db.session.get(UserSession, session.get("sid", ""))) is not None:
+            sessions.end(db.session, record, reason="logout", now=services().now())
+        db.session.commit()
     logout_user()
     session.clear()
     idp = services().idp
-    end_session = idp.load_server_metadata().get("end_session_endpoint")
+    try:
+        end_session = idp.load_server_metadata().get("end_session_endpoint")
+    except RequestException:
+        log.warning("the provider is unreachable; signed out of the gateway only")
+        end_session = None
     if not end_session or not id_token:
         return redirect(url_for("diary.family"), 303)
     response = idp.logout_redirect(
@@ -119,6 +141,48 @@ def logout() -> ResponseReturnValue:
     )
     response.status_code = 303
     return response  # type: ignore[no-any-return]
+
+
+@bp.post("/auth/backchannel-logout")
+@csrf.exempt
+@limiter.limit(_login_limit)
+def backchannel_logout() -> ResponseReturnValue:
+    """End the sessions the provider names in a signed logout token (on every instance)."""
+    config = current_app.config
+    idp = services().idp
+    try:
+        metadata = idp.load_server_metadata()
+        claims = validate_logout_token(
+            request.form.get("logout_token", ""),
+            issuer=config["OIDC_ISSUER"],
+            client_id=config["OIDC_CLIENT_ID"],
+            algorithms=metadata.get("id_token_signing_alg_values_supported", ["RS256"]),
+            jwks=lambda force: idp.fetch_jwk_set(force=force),
+            now=int(time.time()),
+            first_use_of=_first_use_of,
+        )
+    except (LogoutTokenError, RequestException) as err:
+        log.warning("back-channel logout refused: %s", err)
+        return {"error": "invalid_request"}, 400, {"Cache-Control": "no-store"}
+    ended = sessions.end_for_provider(
+        db.session,
+        issuer=config["OIDC_ISSUER"],
+        subject=claims.get("sub"),
+        provider_sid=claims.get("sid"),
+        now=services().now(),
+    )
+    db.session.commit()
+    log.info("back-channel logout ended %d sessions", ended)
+    return "", 200, {"Cache-Control": "no-store"}
+
+
+def _first_use_of(jti: str) -> bool:
+    cache = services().cache
+    key = f"logout-jti:{jti}"
+    if cache.get(key) is not None:
+        return False
+    cache.set(key, "1", 3600)
+    return True
 
 
 @bp.get("/lang/<code>")

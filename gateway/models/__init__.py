@@ -7,6 +7,7 @@ from gateway.models.child import ChildLink
 from gateway.models.child import LinkStatus
 from gateway.models.child import SchoolCredential
 from gateway.models.connector import ConnectorInstance
+from gateway.models.session import UserSession
 from gateway.models.user import PersonalDataConsent
 from gateway.models.user import User
 
@@ -18,4 +19,5 @@ __all__ = [
     "PersonalDataConsent",
     "SchoolCredential",
     "User",
+    "UserSession",
 ]

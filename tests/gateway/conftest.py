@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_login import FlaskLoginClient
 
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.models import User
+from gateway.services import sessions
 from gateway.services import users
 from tests.gateway.fakes import FakeBrowserConnector
 from tests.gateway.fakes import FakeConnector
@@ -34,7 +34,6 @@ def fake_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Iterator[F
         CONNECTOR_CLASSES={"fake": FakeConnector, "fake_oauth": FakeBrowserConnector},
         WTF_CSRF_ENABLED=False,
     )
-    app.test_client_class = FlaskLoginClient
     with app.app_context():
         db.session.add(
             ConnectorInstance(
@@ -81,9 +80,22 @@ def parent_id(fake_app: Flask) -> int:
     return make_parent(fake_app)
 
 
+def signed_in(app: Flask, user_id: int) -> FlaskClient:
+    """Return a test client with a live server-side session for this person."""
+    client = app.test_client()
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        record = sessions.start(db.session, user, provider_sid=None, now=dt.datetime.now(dt.UTC))
+        db.session.commit()
+        record_id = record.id
+    with client.session_transaction() as state:
+        state["_user_id"] = str(user_id)
+        state["_fresh"] = True
+        state["sid"] = record_id
+    return client
+
+
 @pytest.fixture
 def parent(fake_app: Flask, parent_id: int) -> FlaskClient:
     """Return a test client signed in as the parent."""
-    with fake_app.app_context():
-        user = db.session.get(User, parent_id)
-        return fake_app.test_client(user=user)
+    return signed_in(fake_app, parent_id)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
-from gateway.models import User
 from tests.gateway.conftest import make_parent
+from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 
@@ -99,8 +99,7 @@ def test_another_parent_cannot_see_the_child(
     _link_both(parent)
     child = _child_id(fake_app, "Child1")
     stranger_id = make_parent(fake_app, subject="parent-2", name="Петров Олег")
-    with fake_app.app_context():
-        stranger = fake_app.test_client(user=db.session.get(User, stranger_id))
+    stranger = signed_in(fake_app, stranger_id)
     page = stranger.get(f"/child/{child}")
     assert page.status_code == 404
     assert "секретный" not in page.text and "Иванова Анна" not in page.text

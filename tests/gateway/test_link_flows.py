@@ -13,9 +13,9 @@ from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SchoolCredential
-from gateway.models import User
 from gateway.wiring import services
 from tests.gateway.conftest import make_parent
+from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
 
 CREDENTIALS = {"login": "parent", "password": "secret"}
@@ -76,8 +76,8 @@ def test_a_pending_code_belongs_to_the_person_who_started_it(
     with parent.session_transaction() as state:
         token = state["pending_link"]
     other = make_parent(fake_app, subject="parent-2", name="Петров Олег")
+    intruder = signed_in(fake_app, other)
     with fake_app.app_context():
-        intruder = fake_app.test_client(user=db.session.get(User, other))
         assert services().cache.get(f"pending-link:{token}") is not None
         assert "secret" not in services().cache.get(f"pending-link:{token}")
     with intruder.session_transaction() as state:

@@ -1,0 +1,35 @@
+"""Signed-in browser sessions, kept server-side so they can be ended from anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from gateway.models.base import Base
+from gateway.models.base import utcnow
+
+
+class UserSession(Base):
+    """One sign-in of one person in one browser.
+
+    The cookie carries only ``id``; ending the row ends the session on every gateway
+    instance (sign out everywhere, the provider's back-channel logout, timeouts).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider_sid: Mapped[str | None] = mapped_column(String(255), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+
+    def __repr__(self) -> str:
+        """Name the row without its secret id."""
+        return f"<UserSession of user {self.user_id}>"
