@@ -39,6 +39,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_VAULT_KEYS": ("VAULT_KEYS", _csv),
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
+    "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
 }
 
 
@@ -56,6 +57,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "CONSENT_VERSION": gateway["consent_version"],
         "CONNECTORS_FILE": str(CONFIG_DIR / gateway["connectors_file"]),
         "BACKEND_TIMEOUT": float(gateway["backend_timeout"]),
+        "LINK_MIN_LEVEL": gateway["link_min_level"],
         "OIDC_ISSUER": oidc["issuer"],
         "OIDC_CLIENT_ID": oidc["client_id"],
         "OIDC_CLIENT_SECRET": oidc["client_secret"],

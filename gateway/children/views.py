@@ -31,6 +31,7 @@ from gateway.children.messages import explain
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.models import ConnectorInstance
+from gateway.services import users
 from gateway.services.instances import enabled_instances
 from gateway.services.linking import Linker
 from gateway.services.linking import NoStudents
@@ -40,6 +41,23 @@ from gateway.wiring import services
 
 bp = Blueprint("children", __name__, url_prefix="/children")
 log = logging.getLogger(__name__)
+
+
+@bp.before_request
+def require_account_level() -> ResponseReturnValue | None:
+    """Linking needs an identity-provider account of the configured level or higher."""
+    if not current_user.is_authenticated:
+        return None
+    minimum = current_app.config["LINK_MIN_LEVEL"]
+    if users.has_level(current_user, minimum):
+        return None
+    page = render_template(
+        "children/level.html",
+        level=current_user.account_level,
+        minimum=minimum,
+        provider=current_app.config["OIDC_ISSUER"],
+    )
+    return page, 403
 
 
 def _credentials_limit() -> str:

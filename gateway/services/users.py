@@ -12,6 +12,16 @@ from sqlalchemy.orm import Session
 from gateway.models import PersonalDataConsent
 from gateway.models import User
 
+# Account levels of the identity provider, lowest first (ESIA: упрощённая, стандартная,
+# подтверждённая). A provider that sends no level is treated as the lowest.
+LEVELS = ("simplified", "standard", "confirmed")
+
+
+def has_level(user: User, minimum: str) -> bool:
+    """Tell whether the person's account level is at least ``minimum``."""
+    level = user.account_level if user.account_level in LEVELS else LEVELS[0]
+    return LEVELS.index(level) >= LEVELS.index(minimum)
+
 
 def _full_name(claims: Mapping[str, t.Any]) -> str:
     parts = [claims.get("family_name"), claims.get("given_name"), claims.get("middle_name")]

@@ -67,7 +67,12 @@ def make_parent(app: Flask, subject: str = "parent-1", name: str = "Иванов
             db.session,
             issuer="http://idp.test",
             now=dt.datetime.now(dt.UTC),
-            claims={"sub": subject, "family_name": family, "given_name": given},
+            claims={
+                "sub": subject,
+                "family_name": family,
+                "given_name": given,
+                "account_level": "standard",
+            },
         )
         users.record_consent(db.session, user, app.config["CONSENT_VERSION"], user.last_login_at)
         db.session.commit()
