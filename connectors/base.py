@@ -170,3 +170,24 @@ class RefreshesSession(t.Protocol):
         :raise connectors.errors.InvalidCredentials: when the refresh is refused for good.
         """
         ...
+
+
+@t.runtime_checkable
+class NarrowsSections(t.Protocol):
+    """A connector whose instances may offer fewer sections than the class declares.
+
+    The class's ``sections`` is the most any instance offers; an instance's settings may
+    leave some out (NetSchool without a mobile client secret offers no attendance).
+    """
+
+    @property
+    def available_sections(self) -> frozenset[Section]:
+        """Return the sections this instance offers, given its settings."""
+        ...
+
+
+def sections_of(connector: Connector) -> frozenset[Section]:
+    """Return the sections a live connector instance offers."""
+    if isinstance(connector, NarrowsSections):
+        return connector.available_sections
+    return connector.sections
