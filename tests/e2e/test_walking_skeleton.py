@@ -1,0 +1,65 @@
+"""In Debian's Chromium: Ирина signs in at the provider, links Максим and sees his marks."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from gateway.services.diary import last_school_month
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in_through_the_provider(page: t.Any, gateway: str, login: str, password: str) -> None:
+    """Go from the gateway's welcome page through the idp's sign-in and consent pages."""
+    page.goto(gateway)
+    page.get_by_role("link", name="Войти через Госуслуги").click()
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.click("button[name=decision][value=allow]")
+
+
+def test_irina_links_maxim_and_sees_exactly_the_marks_the_emulator_serves(
+    page: t.Any, live_gateway: str, demo_world: t.Any
+) -> None:
+    sign_in_through_the_provider(page, live_gateway, "+79000000001", "parent-demo-1")
+    page.check("#accept")
+    page.get_by_role("button", name="Продолжить").click()
+    page.get_by_role("link", name="Привязать ребёнка").last.click()
+    page.get_by_role("link", name="Самарская область").click()
+    page.fill("#school", "Лицей № 3")
+    page.fill("#login", "СмирноваИС")
+    page.fill("#password", "Пароль-2026")
+    page.get_by_role("button", name="Проверить и привязать").click()
+    page.get_by_text("Готово! Привязаны: Child1 — Смирнов Максим").wait_for()
+    page.get_by_role("link", name="Child1").click()
+    page.get_by_role("heading", name="Оценки с").wait_for()
+
+    shown = {
+        row.get_attribute("data-grade-id"): row.locator(".mark").inner_text()
+        for row in page.locator("tr.grade").all()
+    }
+    assert shown == expected_marks(demo_world, "Смирнов Максим Дмитриевич")
+
+
+def test_a_wrong_password_at_the_provider_is_explained(page: t.Any, live_gateway: str) -> None:
+    page.goto(live_gateway)
+    page.get_by_role("link", name="Войти через Госуслуги").click()
+    page.fill("#login", "+79000000001")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    page.get_by_text("Неверный логин или пароль").wait_for()
+    assert page.url.startswith(live_gateway) is False
+
+
+def expected_marks(world: t.Any, full_name: str) -> dict[str, str]:
+    """The marks the emulator's world holds for a student in the default period."""
+    import datetime as dt
+
+    period = last_school_month(dt.date.today())
+    student = world.student_by_name(full_name)
+    return {
+        str(mark.id): mark.shown for mark in world.marks_of(student.id, period.start, period.end)
+    }
