@@ -18,7 +18,10 @@ def sign_in_through_the_provider(page: t.Any, gateway: str, login: str, password
     page.fill("#login", login)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.click("button[name=decision][value=allow]")
+    page.wait_for_load_state()
+    consent = page.locator("button[name=decision][value=allow]")
+    if consent.count():  # the provider remembers an earlier consent to the same scopes
+        consent.click()
 
 
 def test_irina_links_maxim_and_sees_exactly_the_marks_the_emulator_serves(
