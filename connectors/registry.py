@@ -19,7 +19,12 @@ def installed_connectors() -> Mapping[str, type[Connector]]:
     """Load every installed connector class once, keyed by its entry-point name."""
     found: dict[str, type[Connector]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        cls = ep.load()
+        try:
+            cls = ep.load()
+        except (ImportError, AttributeError) as err:
+            # One broken plug-in must not take every region down with it.
+            log.error("connector %s cannot be loaded (%s); skipped", ep.name, err)
+            continue
         if not isinstance(cls, type) or not hasattr(cls, "from_settings"):
             log.warning("entry point %s does not name a connector class; skipped", ep.name)
             continue

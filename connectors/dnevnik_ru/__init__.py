@@ -1,0 +1,255 @@
+"""The Dnevnik.ru connector: REST API v2, linked by password (mobile API) or OAuth2 code."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from http.cookiejar import DefaultCookiePolicy
+
+import requests
+
+from connectors.base import BackendSession
+from connectors.base import Credentials
+from connectors.dnevnik_ru import normalize
+from connectors.dnevnik_ru.client import DnevnikClient
+from connectors.dnevnik_ru.client import Grant
+from connectors.dnevnik_ru.settings import Settings
+from connectors.dnevnik_ru.settings import parse
+from connectors.errors import AccessDenied
+from connectors.errors import InvalidCredentials
+from connectors.errors import SessionExpired
+from connectors.errors import UnexpectedResponse
+from connectors.schema import Attendance
+from connectors.schema import Grade
+from connectors.schema import Homework
+from connectors.schema import Lesson
+from connectors.schema import Period
+from connectors.schema import Section
+from connectors.schema import Student
+
+__all__ = ["DnevnikRuConnector"]
+
+PASSWORD = "password"
+PARTNER = "partner"
+R = t.TypeVar("R")
+
+
+def _shaped(build: Callable[..., R], *args: t.Any) -> R:
+    """Run a normalizer; a missing key or a wrong type is schema drift."""
+    try:
+        return build(*args)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise UnexpectedResponse(f"Дневник.ру: unexpected shape ({type(err).__name__})") from err
+
+
+def _list(body: t.Any) -> list[t.Any]:
+    """Return a JSON array, or raise UnexpectedResponse."""
+    if not isinstance(body, list):
+        raise UnexpectedResponse("Дневник.ру: expected a JSON array")
+    return body
+
+
+def _object(body: t.Any) -> dict[str, t.Any]:
+    """Return a JSON object, or raise UnexpectedResponse."""
+    if not isinstance(body, dict):
+        raise UnexpectedResponse("Дневник.ру: expected a JSON object")
+    return body
+
+
+class DnevnikRuConnector:
+    """Read a child's Dnevnik.ru diary; holds no per-user state, so one instance serves all."""
+
+    name: t.ClassVar[str] = "dnevnik_ru"
+    title: t.ClassVar[str] = "Дневник.ру"
+    sections: t.ClassVar[frozenset[Section]] = frozenset(
+        {Section.GRADES, Section.HOMEWORK, Section.SCHEDULE, Section.ATTENDANCE}
+    )
+    requires_school: t.ClassVar[bool] = False
+
+    def __init__(self, settings: Settings, client: DnevnikClient) -> None:
+        """Bind validated settings and the wire client."""
+        self._settings = settings
+        self._client = client
+
+    @classmethod
+    def from_settings(
+        cls,
+        base_url: str,
+        settings: Mapping[str, t.Any],
+        *,
+        http: requests.Session | None = None,
+    ) -> DnevnikRuConnector:
+        """Validate an operator's settings (see ``settings.py``) and return a connector."""
+        parsed = parse(base_url, settings)
+        if http is None:
+            http = requests.Session()
+            # One session serves every parent: never keep a backend cookie between them.
+            http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        client = DnevnikClient(
+            http,
+            login_url=parsed.login_url,
+            api_url=parsed.api_url,
+            timeout=parsed.timeout,
+            backend_zone=parsed.zone,
+        )
+        return cls(parsed, client)
+
+    def login(
+        self, credentials: Credentials, *, previous: BackendSession | None = None
+    ) -> BackendSession:
+        """Sign in with the school-issued login and password through the mobile API."""
+        if self._settings.mobile is None:
+            raise AccessDenied("Дневник.ру: password sign-in is not enabled for this region")
+        grant = self._client.sign_in(
+            self._settings.mobile, login=credentials.login, password=credentials.password
+        )
+        return self._open(grant, PASSWORD)
+
+    def authorization_url(self, *, redirect_uri: str, state: str) -> str | None:
+        """Return Dnevnik.ru's sign-in address, or None without a partner client."""
+        if self._settings.partner is None:
+            return None
+        return self._client.authorization_url(
+            self._settings.partner, redirect_uri=redirect_uri, state=state
+        )
+
+    def complete_authorization(self, *, code: str, redirect_uri: str) -> BackendSession:
+        """Exchange the code the parent's browser brought back."""
+        if self._settings.partner is None:
+            raise AccessDenied("Дневник.ру: no partner client is configured for this region")
+        grant = self._client.exchange_code(
+            self._settings.partner, code=code, redirect_uri=redirect_uri
+        )
+        return self._open(grant, PARTNER)
+
+    def refresh(self, session: BackendSession) -> BackendSession:
+        """Renew the access token with the refresh token of the flow that issued it."""
+        data = session.data
+        app = self._settings.partner if data.get("flow") == PARTNER else self._settings.mobile
+        refresh_token = data.get("refresh_token")
+        if app is None or not refresh_token:
+            raise InvalidCredentials("Дневник.ру: this session cannot be refreshed")
+        renew = (
+            self._client.refresh_partner
+            if data.get("flow") == PARTNER
+            else self._client.refresh_mobile
+        )
+        try:
+            grant = renew(app, str(refresh_token))
+        except SessionExpired as err:
+            raise InvalidCredentials("Дневник.ру: the refresh token was refused") from err
+        renewed = dict(data)
+        renewed["access_token"] = grant.access_token
+        renewed["refresh_token"] = grant.refresh_token or refresh_token
+        return BackendSession(connector=self.name, data=renewed, expires_at=grant.expires_at)
+
+    def students(self, session: BackendSession) -> list[Student]:
+        """List the children of the login, with school and class names."""
+        token = self._token(session)
+        context = _object(self._client.get(token, "users/me/context", what="context"))
+        links = _shaped(normalize.child_links, context)
+        schools: list[t.Any] = []
+        if any(link["school_id"] for link in links.values()):
+            schools = _list(self._client.get(token, "schools/person-schools", what="schools"))
+        groups = {
+            person: _list(self._client.get(token, f"persons/{person}/edu-groups", what="groups"))
+            for person, link in links.items()
+            if link["group_ids"]
+        }
+        return _shaped(normalize.students, context, schools, groups)
+
+    def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
+        """Return the marks of lessons held in a period, with weights from the work types."""
+        token, school, groups = self._child(session, student_id)
+        path = f"persons/{student_id}/schools/{school}/marks/{period.start}/{period.end}"
+        marks = _list(self._client.get(token, path, what="marks"))
+        if not marks:
+            return []
+        work_types = _list(self._client.get(token, f"work-types/{school}", what="work types"))
+        wanted = _shaped(normalize.marked_lessons, marks)
+        lessons = self._lessons(token, groups, period, wanted)
+        return _shaped(normalize.grades, marks, work_types, lessons)
+
+    def fetch_homework(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[Homework]:
+        """Return the homework due in a period, with its files."""
+        token, school, _ = self._child(session, student_id)
+        params = {"startDate": period.start.isoformat(), "endDate": period.end.isoformat()}
+        path = f"persons/{student_id}/school/{school}/homeworks"
+        bundle = _object(self._client.get(token, path, params=params, what="homework"))
+        return _shaped(normalize.homework, bundle)
+
+    def fetch_schedule(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[Lesson]:
+        """Return the lessons of a period, one schedules call per week and group."""
+        token, _, groups = self._child(session, student_id)
+        found: dict[str, Lesson] = {}
+        for week in period.weeks():
+            params = {"startDate": week.start.isoformat(), "endDate": week.end.isoformat()}
+            for group in groups:
+                path = f"persons/{student_id}/groups/{group}/schedules"
+                bundle = _object(self._client.get(token, path, params=params, what="schedule"))
+                found |= {x.id: x for x in _shaped(normalize.schedule, bundle)}
+        return sorted(found.values(), key=lambda x: (x.date, x.number or 0, x.id))
+
+    def fetch_attendance(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[Attendance]:
+        """Return absences and late arrivals of a period from the lesson log."""
+        token, _, groups = self._child(session, student_id)
+        params = {"startDate": period.start.isoformat(), "endDate": period.end.isoformat()}
+        path = f"persons/{student_id}/lesson-log-entries"
+        entries = _list(self._client.get(token, path, params=params, what="lesson log"))
+        wanted = _shaped(normalize.absent_lessons, entries)
+        if not wanted:
+            return []
+        lessons = self._lessons(token, groups, period, wanted)
+        return _shaped(normalize.attendance, entries, lessons)
+
+    def _open(self, grant: Grant, flow: str) -> BackendSession:
+        """Read the context once and keep the ids every fetch needs in the session."""
+        context = _object(self._client.get(grant.access_token, "users/me/context", what="context"))
+        data = {
+            "flow": flow,
+            "access_token": grant.access_token,
+            "refresh_token": grant.refresh_token,
+            "user_id": grant.user_id or _shaped(normalize.ident, context, "userId"),
+            "person_id": _shaped(normalize.ident, context, "personId"),
+            "children": _shaped(normalize.child_links, context),
+        }
+        return BackendSession(connector=self.name, data=data, expires_at=grant.expires_at)
+
+    def _token(self, session: BackendSession) -> str:
+        """Return the session's access token."""
+        token = session.data.get("access_token")
+        if session.connector != self.name or not isinstance(token, str) or not token:
+            raise SessionExpired("Дневник.ру: the session carries no access token")
+        return token
+
+    def _child(self, session: BackendSession, student_id: str) -> tuple[str, str, list[str]]:
+        """Return the token, school id and group ids of a child of the session."""
+        token = self._token(session)
+        link = (session.data.get("children") or {}).get(student_id)
+        if not isinstance(link, Mapping):
+            raise AccessDenied("Дневник.ру: this student is not visible to the login")
+        if not link.get("school_id"):
+            raise UnexpectedResponse("Дневник.ру: the context names no school for the student")
+        return token, str(link["school_id"]), [str(g) for g in link.get("group_ids") or []]
+
+    def _lessons(
+        self, token: str, groups: Iterable[str], period: Period, wanted: set[str]
+    ) -> dict[str, normalize.LessonRef]:
+        """Index the lessons behind marks or log entries: the class's, then any missing one."""
+        refs: dict[str, normalize.LessonRef] = {}
+        for group in groups:
+            path = f"edu-groups/{group}/lessons/{period.start}/{period.end}"
+            lessons = _list(self._client.get(token, path, what="group lessons"))
+            refs |= _shaped(normalize.lesson_refs, lessons)
+        for lesson_id in sorted(wanted - refs.keys()):  # e.g. a subgroup's lesson (note §4)
+            one = _object(self._client.get(token, f"lessons/{lesson_id}", what="lesson"))
+            refs |= _shaped(normalize.lesson_refs, [one])
+        return refs
