@@ -163,3 +163,24 @@ def test_forms_without_a_csrf_token_are_refused(stack_app: Flask) -> None:
     assert token is not None
     accepted = client.post("/consent", data={"accept": "y", "csrf_token": token[1]})
     assert accepted.status_code == 303
+
+
+def test_irina_links_polina_on_dnevnik_rus_own_sign_in_page(
+    gateway: Flask, demo_world: t.Any
+) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    offer = client.get("/children/link/tver-dnevnik")
+    assert "Войти на сайте «Дневник.ру»" in offer.text and 'name="password"' not in offer.text
+    away = client.get("/children/link/tver-dnevnik/authorize")
+    back = urlsplit(authorize_at_idp(away.headers["Location"], "smirnova.i.s", "Dnevnik-2026"))
+    assert back.path == "/children/oauth/callback"
+    done = client.get(f"{back.path}?{back.query}")
+    assert done.status_code == 303
+    with gateway.app_context():
+        [polina] = db.session.scalars(select(ChildLink)).all()
+        [credential] = db.session.scalars(select(SchoolCredential)).all()
+    assert polina.full_name.startswith("Смирнова Полина")
+    assert b"Dnevnik-2026" not in credential.secret
+    page = client.get(f"/child/{polina.id}")
+    assert page.status_code == 200 and page.text.count('class="grade"') > 0

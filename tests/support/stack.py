@@ -88,9 +88,31 @@ def netschool_url(demo_world: t.Any) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def dnevnik_url(demo_world: t.Any, gateway_port: int) -> Iterator[str]:
+    """Serve the Dnevnik.ru emulator, with the test gateways as its partner client."""
+    from regional_mock.dnevnik_ru import create_app
+
+    partner = {
+        "client_id": "diary-gateway-partner",
+        "client_secret": "demo-dnevnik-secret",
+        "redirect_uris": [
+            base + "/children/oauth/callback"
+            for base in ("http://localhost", f"http://127.0.0.1:{gateway_port}")
+        ],
+        "scope": "CommonInfo,ContactInfo,FriendsAndRelatives,EducationalInfo",
+    }
+    with serving(create_app(demo_world, {"DNEVNIK_CLIENTS": [partner]})) as url:
+        yield url
+
+
+def _port(url: str) -> str:
+    return url.rsplit(":", 1)[1]
+
+
 @pytest.fixture
 def make_stack_app(
-    make_app: t.Callable[..., Flask], idp_url: str, netschool_url: str
+    make_app: t.Callable[..., Flask], idp_url: str, netschool_url: str, dnevnik_url: str
 ) -> t.Callable[..., Flask]:
     """Build gateway apps wired to the live idp and emulators, with the demo registry."""
 
@@ -100,7 +122,10 @@ def make_stack_app(
             load_registry_file(
                 db.session,
                 CONFIG_DIR / "connectors.toml",
-                environ={"NETSCHOOL_PORT": netschool_url.rsplit(":", 1)[1]},
+                environ={
+                    "NETSCHOOL_PORT": _port(netschool_url),
+                    "DNEVNIK_PORT": _port(dnevnik_url),
+                },
             )
             db.session.commit()
         return app
