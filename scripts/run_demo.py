@@ -26,6 +26,8 @@ PEOPLE = [
     ("Новиков Павел Олегович (упрощённая)", "+79000000005", "simple-demo-5"),
 ]
 SCHOOL_LOGINS = [
+    ("Смирнов Артём, Москва (МЭШ; код из СМС 424242)", "irina.smirnova", "Mesh-2026-parent"),
+    ("Смирнова Полина, Тверская обл. (вход на сайте Дневник.ру)", "smirnova.i.s", "Dnevnik-2026"),
     ("Смирнов Максим, Самарская обл., «Лицей № 3»", "СмирноваИС", "Пароль-2026"),
     ("Кузнецовы Дарья и Егор, Самарская обл., «Лицей № 3»", "КузнецовАП", "Дарья2015"),
 ]
@@ -55,33 +57,32 @@ def main() -> None:
     ports = {
         "gateway": port("GATEWAY_PORT", 8000),
         "idp": port("IDP_PORT", 9000),
+        "mesh": port("MESH_PORT", 9101),
+        "dnevnik": port("DNEVNIK_PORT", 9102),
         "netschool": port("NETSCHOOL_PORT", 9103),
     }
     env = dict(os.environ)
     env.setdefault("IDP_ISSUER", f"http://127.0.0.1:{ports['idp']}")
     env.setdefault("GATEWAY_OIDC_ISSUER", env["IDP_ISSUER"])
     env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{ports['gateway']}")
-    env["NETSCHOOL_PORT"] = str(ports["netschool"])
+    for system, variable in (
+        ("mesh", "MESH_PORT"),
+        ("dnevnik", "DNEVNIK_PORT"),
+        ("netschool", "NETSCHOOL_PORT"),
+    ):
+        env[variable] = str(ports[system])
     flask = [PYTHON, "-m", "flask", "--app", "gateway"]
     subprocess.run([*flask, "migrate"], check=True, cwd=ROOT, env=env)
     subprocess.run([*flask, "load-connectors"], check=True, cwd=ROOT, env=env)
 
     commands = {
         "idp": [PYTHON, "-m", "idp_mock", "--port", str(ports["idp"])],
-        "netschool": [
-            PYTHON,
-            "-m",
-            "regional_mock",
-            "--system",
-            "netschool",
-            "--port",
-            str(ports["netschool"]),
-        ],
+        "emulators": [PYTHON, "-m", "regional_mock"],
         "gateway": [*flask, "run", "--port", str(ports["gateway"]), "--no-reload"],
     }
     health = {
         "idp": f"{env['IDP_ISSUER']}/.well-known/openid-configuration",
-        "netschool": f"http://127.0.0.1:{ports['netschool']}/webapi/logindata",
+        "emulators": f"http://127.0.0.1:{ports['netschool']}/webapi/logindata",
         "gateway": f"http://127.0.0.1:{ports['gateway']}/healthz",
     }
     processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -116,6 +117,8 @@ def print_banner(ports: dict[str, int]) -> None:
     print("\n=== Diary Gateway demo is running ===")
     print(f"  Gateway:            http://127.0.0.1:{ports['gateway']}")
     print(f"  Identity provider:  http://127.0.0.1:{ports['idp']}")
+    print(f"  МЭШ (Москва):       http://127.0.0.1:{ports['mesh']}")
+    print(f"  Дневник.ру (Тверь): http://127.0.0.1:{ports['dnevnik']}")
     print(f"  NetSchool (Самара): http://127.0.0.1:{ports['netschool']}")
     print("\nSign in at the gateway as (phone, password):")
     for name, phone, password in PEOPLE:
