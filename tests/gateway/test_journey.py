@@ -8,12 +8,14 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.models import ChildLink
+from gateway.models import ConnectorInstance
 from gateway.models import PersonalDataConsent
 from gateway.models import SchoolCredential
 from gateway.models import User
@@ -184,3 +186,30 @@ def test_irina_links_polina_on_dnevnik_rus_own_sign_in_page(
     assert b"Dnevnik-2026" not in credential.secret
     page = client.get(f"/child/{polina.id}")
     assert page.status_code == 200 and page.text.count('class="grade"') > 0
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [{"mode": "maintenance"}, {"mode": "5xx"}, {"latency_ms": 1500}],
+    ids=["maintenance-page", "server-error", "slower-than-the-timeout"],
+)
+def test_a_school_system_that_is_down_or_slow_stores_nothing_and_says_so(
+    gateway: Flask, netschool_url: str, faults: dict[str, t.Any]
+) -> None:
+    with gateway.app_context():
+        instance = db.session.scalar(
+            select(ConnectorInstance).where(ConnectorInstance.key == LYCEUM)
+        )
+        instance.settings = {**instance.settings, "read_timeout": 0.5}
+        db.session.commit()
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    requests.post(f"{netschool_url}/__admin/faults", json=faults, timeout=5).raise_for_status()
+    try:
+        reply = _link(client, "СмирноваИС", "Пароль-2026")
+    finally:
+        requests.delete(f"{netschool_url}/__admin/faults", timeout=5).raise_for_status()
+    assert reply.status_code == 200
+    assert "сейчас не отвечает. Ничего не сохранено" in reply.text
+    with gateway.app_context():
+        assert db.session.scalars(select(SchoolCredential)).all() == []
