@@ -213,3 +213,36 @@ def test_a_school_system_that_is_down_or_slow_stores_nothing_and_says_so(
     assert "сейчас не отвечает. Ничего не сохранено" in reply.text
     with gateway.app_context():
         assert db.session.scalars(select(SchoolCredential)).all() == []
+
+
+def test_irina_links_artyom_with_the_sms_code_mesh_asks_for(gateway: Flask, mesh_url: str) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    asked = client.post(
+        "/children/link/moscow-mesh",
+        data={"login": "irina.smirnova", "password": "Mesh-2026-parent"},
+    )
+    assert asked.status_code == 303 and asked.headers["Location"].endswith("/code")
+    code_page = client.get("/children/link/moscow-mesh/code")
+    assert "+7 900 ***-**-01" in code_page.text
+    done = client.post("/children/link/moscow-mesh/code", data={"code": "424242"})
+    assert done.status_code == 303
+    with gateway.app_context():
+        [artyom] = db.session.scalars(select(ChildLink)).all()
+    assert artyom.full_name.startswith("Смирнов Артём")
+    assert client.get(f"/child/{artyom.id}").text.count('class="grade"') > 0
+
+
+def test_reopening_a_childs_page_does_not_sign_in_to_the_school_system_again(
+    gateway: Flask, netschool_url: str
+) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    requests.post(f"{netschool_url}/__admin/stats/reset", timeout=5).raise_for_status()
+    _link(client, "СмирноваИС", "Пароль-2026")
+    with gateway.app_context():
+        child = db.session.scalar(select(ChildLink.id))
+    for _ in range(3):
+        assert client.get(f"/child/{child}").status_code == 200
+    stats = requests.get(f"{netschool_url}/__admin/stats", timeout=5).json()
+    assert stats.get("POST /webapi/login") == 1  # the link's own sign-in, reused afterwards

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
+import time
 import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
+from joserfc import jwt
+from joserfc.jwk import KeySet
 from werkzeug.test import TestResponse
 
 ISSUER = "http://127.0.0.1:9999"
@@ -93,3 +97,46 @@ def tokens_for(client: FlaskClient, **overrides: str | None) -> dict[str, t.Any]
     response = exchange(client, code, verifier)
     assert response.status_code == 200, response.get_data(as_text=True)
     return t.cast(dict[str, t.Any], response.get_json())
+
+
+class FakeClock:
+    """Stand in for time.time: starts now and moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self.now += seconds
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return an Authorization header for the token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def refresh(client: FlaskClient, refresh_token: str, **extra: str) -> TestResponse:
+    """Exchange a refresh token at /token with client_secret_basic."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+    return client.post("/token", data=form, auth=(CLIENT_ID, CLIENT_SECRET))
+
+
+def unverified_claims(token: str) -> dict[str, t.Any]:
+    """Return a JWT's claims without checking anything (to inspect a spoiled token)."""
+    payload = token.split(".")[1]
+    return t.cast(dict[str, t.Any], json.loads(base64.urlsafe_b64decode(payload + "==")))
+
+
+def unverified_header(token: str) -> dict[str, t.Any]:
+    """Return a JWT's header without checking anything."""
+    header = token.split(".")[0]
+    return t.cast(dict[str, t.Any], json.loads(base64.urlsafe_b64decode(header + "==")))
+
+
+def verified_claims(client: FlaskClient, token: str) -> dict[str, t.Any]:
+    """Verify a JWT against the provider's published JWKS and return its claims."""
+    key_set = KeySet.import_key_set(client.get("/jwks").get_json())
+    return dict(jwt.decode(token, key_set, algorithms=["RS256"]).claims)

@@ -25,7 +25,7 @@ def test_discovery_lists_only_what_is_supported(idp: FlaskClient) -> None:
     data = idp.get("/.well-known/openid-configuration").get_json()
 
     assert data["response_types_supported"] == ["code"]
-    assert data["grant_types_supported"] == ["authorization_code"]
+    assert data["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert data["code_challenge_methods_supported"] == ["S256"]
     assert data["id_token_signing_alg_values_supported"] == ["RS256"]
     assert set(data["token_endpoint_auth_methods_supported"]) == {
@@ -33,7 +33,21 @@ def test_discovery_lists_only_what_is_supported(idp: FlaskClient) -> None:
         "client_secret_post",
     }
     assert data["authorization_response_iss_parameter_supported"] is True
-    assert set(data["scopes_supported"]) == {"openid", "profile", "email", "phone"}
+    assert set(data["scopes_supported"]) == {
+        "openid",
+        "profile",
+        "email",
+        "phone",
+        "offline_access",
+        "fullname",
+        "birthdate",
+        "mobile",
+        "snils",
+        "id_doc",
+    }
+    assert data["backchannel_logout_supported"] is True
+    assert data["backchannel_logout_session_supported"] is True
+    assert data["ui_locales_supported"] == ["ru", "en"]
     for claim in ("sub", "amr", "birthdate", "phone_number", "account_level", "urn:esia:sbj"):
         assert claim in data["claims_supported"]
 
@@ -46,6 +60,8 @@ def test_discovery_lists_only_what_is_supported(idp: FlaskClient) -> None:
         ("userinfo_endpoint", "/userinfo"),
         ("jwks_uri", "/jwks"),
         ("end_session_endpoint", "/logout"),
+        ("revocation_endpoint", "/revoke"),
+        ("introspection_endpoint", "/introspect"),
     ],
 )
 def test_endpoints_sit_under_the_configured_issuer(idp: FlaskClient, key: str, path: str) -> None:

@@ -60,3 +60,18 @@ def test_userinfo_rejects_a_token_in_the_query(irina: FlaskClient) -> None:
     response = irina.get(f"/userinfo?access_token={token}")
 
     assert response.status_code == 401
+
+
+def test_userinfo_accepts_the_token_in_a_post_body(irina: FlaskClient) -> None:
+    token = tokens_for(irina)["access_token"]
+
+    response = irina.post("/userinfo", data={"access_token": token})
+
+    assert response.status_code == 200
+    assert response.get_json()["sub"] == "1000000001"
+
+
+def test_userinfo_post_body_with_unknown_token_is_refused(irina: FlaskClient) -> None:
+    response = irina.post("/userinfo", data={"access_token": "not-a-token"})
+
+    assert response.status_code == 401

@@ -106,13 +106,26 @@ def dnevnik_url(demo_world: t.Any, gateway_port: int) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def mesh_url(demo_world: t.Any) -> Iterator[str]:
+    """Serve the MESH emulator over the demo world."""
+    from regional_mock.mesh import create_app
+
+    with serving(create_app(demo_world)) as url:
+        yield url
+
+
 def _port(url: str) -> str:
     return url.rsplit(":", 1)[1]
 
 
 @pytest.fixture
 def make_stack_app(
-    make_app: t.Callable[..., Flask], idp_url: str, netschool_url: str, dnevnik_url: str
+    make_app: t.Callable[..., Flask],
+    idp_url: str,
+    netschool_url: str,
+    dnevnik_url: str,
+    mesh_url: str,
 ) -> t.Callable[..., Flask]:
     """Build gateway apps wired to the live idp and emulators, with the demo registry."""
 
@@ -125,6 +138,7 @@ def make_stack_app(
                 environ={
                     "NETSCHOOL_PORT": _port(netschool_url),
                     "DNEVNIK_PORT": _port(dnevnik_url),
+                    "MESH_PORT": _port(mesh_url),
                 },
             )
             db.session.commit()
