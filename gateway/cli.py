@@ -1,4 +1,4 @@
-"""``flask`` commands: migrate, load the connector registry, seed the demo, rotate keys."""
+"""``flask`` commands: migrate, the connector registry, and vault key rotation."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
+from connectors.base import ConfirmsSecondFactor
+from connectors.base import Credentials
+from connectors.base import sections_of
+from connectors.errors import ConnectorError
+from connectors.errors import SecondFactorRequired
 from gateway.database import upgrade
 from gateway.extensions import db
+from gateway.services.instances import InstanceError
+from gateway.services.instances import all_instances
+from gateway.services.instances import instance_by_key
 from gateway.services.instances import load_registry_file
+from gateway.services.instances import register_instance
 from gateway.services.vault import rotate_all
 from gateway.wiring import services
 
@@ -24,18 +34,6 @@ def migrate_command() -> None:
     click.echo("database is up to date")
 
 
-@click.command("load-connectors")
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None)
-@with_appcontext
-def load_connectors_command(path: str | None) -> None:
-    """Register the connector instances of a TOML file (the configured one by default)."""
-    source = Path(path or current_app.config["CONNECTORS_FILE"])
-    instances = load_registry_file(db.session, source, environ=os.environ)
-    db.session.commit()
-    for instance in instances:
-        click.echo(f"{instance.key}: {instance.connector} at {instance.base_url}")
-
-
 @click.command("rotate-vault")
 @with_appcontext
 def rotate_vault_command() -> None:
@@ -45,4 +43,109 @@ def rotate_vault_command() -> None:
     click.echo(f"re-encrypted {count} credentials")
 
 
-commands = [migrate_command, load_connectors_command, rotate_vault_command]
+connectors_group = AppGroup("connectors", help="Connector instances that regional operators run.")
+
+
+@connectors_group.command("load")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None)
+def load_command(path: str | None) -> None:
+    """Register the instances of a TOML file (the configured registry by default)."""
+    source = Path(path or current_app.config["CONNECTORS_FILE"])
+    for instance in load_registry_file(db.session, source, environ=os.environ):
+        click.echo(f"{instance.key}: {instance.connector} at {instance.base_url}")
+    db.session.commit()
+
+
+@connectors_group.command("list")
+def list_command() -> None:
+    """List the registered instances."""
+    for instance in all_instances(db.session):
+        state = "enabled" if instance.enabled else "disabled"
+        click.echo(
+            f"{instance.key}\t{instance.region_code} {instance.region_name}\t"
+            f"{instance.connector}\t{instance.base_url}\t{state}"
+        )
+
+
+@connectors_group.command("add")
+@click.option("--key", required=True, help="A short unique name, e.g. samara-netschool.")
+@click.option("--region-code", required=True)
+@click.option("--region-name", required=True)
+@click.option("--connector", "connector_name", required=True, help="An installed connector type.")
+@click.option("--base-url", required=True)
+@click.option("--setting", "settings", multiple=True, metavar="NAME=VALUE")
+@click.option("--timezone", default="Europe/Moscow", show_default=True)
+@click.option("--concurrency-limit", default=8, show_default=True, type=int)
+def add_command(settings: tuple[str, ...], connector_name: str, **fields: str | int) -> None:
+    """Register a connector instance; the connector validates its settings first."""
+    parsed = dict(_setting(item) for item in settings)
+    try:
+        instance = register_instance(
+            db.session, services().pool, connector=connector_name, settings=parsed, **fields
+        )
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    click.echo(f"registered {instance.key}")
+
+
+def _setting(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--setting")
+    return name.strip(), value
+
+
+@connectors_group.command("check")
+@click.argument("key")
+@click.option("--login", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+@click.option("--school", default=None)
+@click.option("--code", default=None, help="A one-time code, if the system asks for one.")
+def check_command(
+    key: str, login: str, password: str, school: str | None, code: str | None
+) -> None:
+    """Sign in with test credentials and report the students and the sections provided."""
+    try:
+        instance = instance_by_key(db.session, key)
+        connector = services().pool.for_instance(instance)
+        credentials = Credentials(login=login, password=password, school=school)
+        try:
+            session = connector.login(credentials)
+        except SecondFactorRequired as asked:
+            if code is None or not isinstance(connector, ConfirmsSecondFactor):
+                raise click.ClickException(
+                    "the system asks for a one-time code: pass --code"
+                ) from None
+            session = connector.confirm_second_factor(asked.challenge, code)
+        students = connector.students(session)
+    except (InstanceError, ConnectorError) as err:
+        raise click.ClickException(f"check failed: {type(err).__name__}: {err}") from err
+    click.echo(f"sign-in ok: {len(students)} student(s)")
+    click.echo("sections: " + ", ".join(sorted(str(s) for s in sections_of(connector))))
+
+
+def _set_enabled(key: str, enabled: bool) -> None:
+    try:
+        instance_by_key(db.session, key).enabled = enabled
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    click.echo(f"{key} {'enabled' if enabled else 'disabled'}")
+
+
+@connectors_group.command("disable")
+@click.argument("key")
+def disable_command(key: str) -> None:
+    """Stop offering an instance to parents (existing links stay, marked unavailable)."""
+    _set_enabled(key, False)
+
+
+@connectors_group.command("enable")
+@click.argument("key")
+def enable_command(key: str) -> None:
+    """Offer an instance to parents again."""
+    _set_enabled(key, True)
+
+
+commands = [migrate_command, rotate_vault_command, connectors_group]

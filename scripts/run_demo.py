@@ -73,7 +73,7 @@ def main() -> None:
         env[variable] = str(ports[system])
     flask = [PYTHON, "-m", "flask", "--app", "gateway"]
     subprocess.run([*flask, "migrate"], check=True, cwd=ROOT, env=env)
-    subprocess.run([*flask, "load-connectors"], check=True, cwd=ROOT, env=env)
+    subprocess.run([*flask, "connectors", "load"], check=True, cwd=ROOT, env=env)
 
     commands = {
         "idp": [PYTHON, "-m", "idp_mock", "--port", str(ports["idp"])],

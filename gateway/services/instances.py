@@ -96,3 +96,66 @@ class ConnectorPool:
                 live = cls.from_settings(instance.base_url, dict(instance.settings))
                 self._live[identity] = live
             return t.cast(Connector, live)
+
+
+class InstanceError(ValueError):
+    """An operator's registration cannot be accepted; the message says why."""
+
+
+def register_instance(
+    session: Session,
+    pool: ConnectorPool,
+    *,
+    key: str,
+    region_code: str,
+    region_name: str,
+    connector: str,
+    base_url: str,
+    settings: Mapping[str, t.Any],
+    timezone: str = "Europe/Moscow",
+    concurrency_limit: int = 8,
+) -> ConnectorInstance:
+    """Register a connector instance, validating its settings with the connector itself.
+
+    :raise InstanceError: for an unknown connector type, a taken key or bad settings.
+    """
+    try:
+        cls = pool.connector_class(connector)
+    except UnknownConnector as err:
+        raise InstanceError(f"no connector named {connector!r} is installed") from err
+    if session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key)):
+        raise InstanceError(f"an instance with key {key!r} already exists")
+    try:
+        cls.from_settings(base_url, dict(settings))
+    except ValueError as err:
+        raise InstanceError(f"the {connector} connector refuses these settings: {err}") from err
+    instance = ConnectorInstance(
+        key=key,
+        region_code=region_code,
+        region_name=region_name,
+        connector=connector,
+        base_url=base_url.rstrip("/"),
+        settings=dict(settings),
+        timezone=timezone,
+        concurrency_limit=concurrency_limit,
+        enabled=True,
+    )
+    session.add(instance)
+    session.flush()
+    return instance
+
+
+def instance_by_key(session: Session, key: str) -> ConnectorInstance:
+    """Return the instance with this key.
+
+    :raise InstanceError: when there is none.
+    """
+    instance = session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key))
+    if instance is None:
+        raise InstanceError(f"no instance with key {key!r}")
+    return instance
+
+
+def all_instances(session: Session) -> list[ConnectorInstance]:
+    """Return every registered instance, by key."""
+    return list(session.scalars(select(ConnectorInstance).order_by(ConnectorInstance.key)))
