@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import typing as t
 from pathlib import Path
 
 import click
@@ -89,11 +91,15 @@ def add_command(settings: tuple[str, ...], connector_name: str, **fields: str | 
     click.echo(f"registered {instance.key}")
 
 
-def _setting(item: str) -> tuple[str, str]:
+def _setting(item: str) -> tuple[str, t.Any]:
+    """Split NAME=VALUE; the value is JSON when it parses (numbers, booleans), else text."""
     name, sep, value = item.partition("=")
     if not sep or not name:
         raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--setting")
-    return name.strip(), value
+    try:
+        return name.strip(), json.loads(value)
+    except ValueError:
+        return name.strip(), value
 
 
 @connectors_group.command("check")
