@@ -1,0 +1,80 @@
+"""In Chromium: Ирина links all three children, each from a different regional system."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from collections import Counter
+
+import pytest
+
+from gateway.services.diary import last_school_month
+from tests.e2e.test_walking_skeleton import sign_in_through_the_provider
+
+pytestmark = pytest.mark.browser
+
+
+def _start_link(page: t.Any, region: str) -> None:
+    page.get_by_role("link", name="Привязать ребёнка").first.click()
+    page.get_by_role("link", name=region).click()
+
+
+def _marks_on_page(page: t.Any, child: str) -> Counter[tuple[str, str, str]]:
+    page.get_by_role("link", name="Мои дети").click()
+    page.get_by_role("link", name=child).click()
+    page.get_by_role("heading", name="Оценки с").wait_for()
+    return Counter(
+        (
+            row.get_attribute("data-date"),
+            row.get_attribute("data-subject"),
+            row.locator(".mark").inner_text(),
+        )
+        for row in page.locator("tr.grade").all()
+    )
+
+
+def _marks_in_world(world: t.Any, full_name: str) -> Counter[tuple[str, str, str]]:
+    period = last_school_month(dt.date.today())
+    student = world.student_by_name(full_name)
+    return Counter(
+        (mark.date.isoformat(), mark.subject, mark.shown)
+        for mark in world.marks_of(student.id, period.start, period.end)
+        if mark.kind != "dot"  # NetSchool's owed-work dot is not a mark
+    )
+
+
+def test_irina_links_three_children_from_three_systems(
+    page: t.Any, live_gateway: str, demo_world: t.Any
+) -> None:
+    sign_in_through_the_provider(page, live_gateway, "+79000000001", "parent-demo-1")
+    page.check("#accept")
+    page.get_by_role("button", name="Продолжить").click()
+
+    _start_link(page, "Москва")
+    page.fill("#login", "irina.smirnova")
+    page.fill("#password", "Mesh-2026-parent")
+    page.get_by_role("button", name="Проверить и привязать").click()
+    page.fill("#code", "424242")
+    page.get_by_role("button", name="Подтвердить").click()
+    page.get_by_text("Привязаны: Child1 — Смирнов Артём").wait_for()
+
+    _start_link(page, "Тверская область")
+    page.get_by_role("link", name="Войти на сайте «Дневник.ру»").click()
+    page.fill("input[name=login]", "smirnova.i.s")
+    page.fill("input[name=password]", "Dnevnik-2026")
+    page.locator("form button, form input[type=submit]").first.click()
+    page.get_by_text("Привязаны: Child2 — Смирнова Полина").wait_for()
+
+    _start_link(page, "Самарская область")
+    page.fill("#school", "Лицей № 3")
+    page.fill("#login", "СмирноваИС")
+    page.fill("#password", "Пароль-2026")
+    page.get_by_role("button", name="Проверить и привязать").click()
+    page.get_by_text("Привязаны: Child3 — Смирнов Максим").wait_for()
+
+    for child, full_name in (
+        ("Child1", "Смирнов Артём Дмитриевич"),
+        ("Child2", "Смирнова Полина Дмитриевна"),
+        ("Child3", "Смирнов Максим Дмитриевич"),
+    ):
+        assert _marks_on_page(page, child) == _marks_in_world(demo_world, full_name), child
