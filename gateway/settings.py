@@ -48,7 +48,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
     with (CONFIG_DIR / "gateway.toml").open("rb") as fh:
         raw = tomllib.load(fh)
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
-    sessions = raw["sessions"]
+    sessions, diary = raw["sessions"], raw["diary"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -62,6 +62,9 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "OIDC_CLIENT_ID": oidc["client_id"],
         "OIDC_CLIENT_SECRET": oidc["client_secret"],
         "OIDC_SCOPES": oidc["scopes"],
+        "DIARY_FRESH_SECONDS": int(diary["fresh_seconds"]),
+        "PAGE_DEADLINE_SECONDS": float(diary["page_deadline_seconds"]),
+        "FETCH_WORKERS": int(diary["fetch_workers"]),
         "SESSION_IDLE_MINUTES": int(sessions["idle_minutes"]),
         "SESSION_ABSOLUTE_HOURS": int(sessions["absolute_hours"]),
         "LIMIT_LOGIN": limits["login"],

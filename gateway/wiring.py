@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from authlib.integrations.flask_client import FlaskOAuth2App
@@ -13,6 +14,7 @@ from flask import request
 from flask import session
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
+from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
 
@@ -26,6 +28,9 @@ from gateway.extensions import limiter
 from gateway.extensions import login_manager
 from gateway.models import User
 from gateway.services import sessions
+from gateway.services.diary import DiaryService
+from gateway.services.diary import Runtime
+from gateway.services.fetching import Limits
 from gateway.services.instances import ConnectorPool
 from gateway.services.vault import Vault
 
@@ -40,11 +45,18 @@ class Services:
     pool: ConnectorPool
     cache: Cache
     idp: FlaskOAuth2App
+    diary: Runtime
 
     @staticmethod
     def now() -> dt.datetime:
         """Return the current time; one place, so tests and services agree."""
         return dt.datetime.now(dt.UTC)
+
+
+def diary_service() -> DiaryService:
+    """Return a diary service bound to this request's database session (views only)."""
+    svc = services()
+    return DiaryService(db.session, pool=svc.pool, vault=svc.vault, runtime=svc.diary, now=svc.now)
 
 
 def services() -> Services:
@@ -114,10 +126,21 @@ def bind_extensions(app: Flask) -> None:
         pool=ConnectorPool(classes),
         cache=cache,
         idp=idp,
+        diary=Runtime(
+            executor=ThreadPoolExecutor(
+                max_workers=app.config["FETCH_WORKERS"], thread_name_prefix="diary-fetch"
+            ),
+            limits=Limits(),
+            fresh_for=dt.timedelta(seconds=app.config["DIARY_FRESH_SECONDS"]),
+            deadline=app.config["PAGE_DEADLINE_SECONDS"],
+        ),
     )
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
-        get_locale=get_locale, format_date=format_date, format_decimal=format_decimal
+        get_locale=get_locale,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
     )
 
 

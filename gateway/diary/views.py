@@ -1,57 +1,103 @@
-"""The family page and a child's grades."""
+"""The family page and each child's diary, section by section."""
 
 from __future__ import annotations
 
-import logging
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import render_template
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_login import login_required
 
-from connectors.errors import ConnectorError
+from connectors.schema import Period
+from connectors.schema import Section
 from gateway.extensions import db
 from gateway.services import access
-from gateway.services.backend import RelinkRequired
-from gateway.services.diary import DiaryReader
+from gateway.services.chart import progress_chart
+from gateway.services.diary import family_window
 from gateway.services.diary import last_school_month
+from gateway.services.family import FAMILY_SECTIONS
+from gateway.services.family import family_today
+from gateway.services.grades import grades_report
+from gateway.wiring import diary_service
 from gateway.wiring import services
 
 bp = Blueprint("diary", __name__)
-log = logging.getLogger(__name__)
+CHILD_SECTIONS = [
+    Section.GRADES,
+    Section.SCHEDULE,
+    Section.HOMEWORK,
+    Section.ATTENDANCE,
+    Section.EVENTS,
+    Section.MESSAGES,
+    Section.RATING,
+]
+SECTION_NAMES = {s.value for s in CHILD_SECTIONS}
+
+
+def local_now() -> dt.datetime:
+    """Return the current time in the interface's time zone (school days are local)."""
+    return services().now().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+def requested_period(today: dt.date) -> Period:
+    """Read the period picker: ``?start=&end=`` (ISO dates), else the last school month."""
+    try:
+        start = dt.date.fromisoformat(request.args["start"])
+        end = dt.date.fromisoformat(request.args["end"])
+        if (end - start).days > 120:
+            raise ValueError("too long")
+        return Period(start=start, end=end)
+    except (KeyError, ValueError):
+        return last_school_month(today)
 
 
 @bp.get("/")
 def family() -> ResponseReturnValue:
-    """Show every child the person follows, or how to start."""
+    """Show every child's day and week at a glance, or how to start."""
     if not current_user.is_authenticated:
         return render_template("diary/welcome.html")
-    children = access.children_of(db.session, current_user)
-    return render_template("diary/family.html", children=children)
+    links = access.children_of(db.session, current_user)
+    now = local_now()
+    diaries = diary_service().read(links, FAMILY_SECTIONS, family_window(now.date()))
+    db.session.commit()
+    return render_template("diary/family.html", family=family_today(diaries, now=now), now=now)
 
 
 @bp.get("/child/<int:child_id>")
 @login_required
 def child(child_id: int) -> ResponseReturnValue:
-    """Show a child's marks of the last school month by subject."""
+    """Show one section of a child's diary for the chosen period."""
     try:
         link = access.require_child(db.session, current_user, child_id)
     except access.ChildNotFound:
         abort(404)
-    svc = services()
-    period = last_school_month(svc.now().date())
-    reader = DiaryReader(db.session, pool=svc.pool, vault=svc.vault, now=svc.now)
-    report = problem = None
-    try:
-        report = reader.grades(link, period)
-    except RelinkRequired:
-        problem = "relink"
-    except ConnectorError as err:
-        log.warning("diary of child %s unavailable: %s", link.id, type(err).__name__)
-        problem = "unavailable"
+    chosen = request.args.get("section", "grades")
+    section = Section(chosen) if chosen in SECTION_NAMES else Section.GRADES
+    now = local_now()
+    period = requested_period(now.date())
+    [diary] = diary_service().read([link], [section], period)
     db.session.commit()
+    view = diary.sections[section]
+    report = grades_report(view.records, period) if section is Section.GRADES else None
+    charts = (
+        [c for s in report.subjects if (c := progress_chart(s.subject, s.grades, period))]
+        if report
+        else []
+    )
     return render_template(
-        "diary/child.html", child=link, period=period, report=report, problem=problem
+        "diary/child.html",
+        child=link,
+        section=section,
+        sections=CHILD_SECTIONS,
+        view=view,
+        period=period,
+        report=report,
+        charts=charts,
+        today=now.date(),
     )

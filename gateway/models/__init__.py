@@ -8,6 +8,7 @@ from gateway.models.child import LinkStatus
 from gateway.models.child import SchoolCredential
 from gateway.models.connector import ConnectorInstance
 from gateway.models.session import UserSession
+from gateway.models.snapshot import SectionSnapshot
 from gateway.models.user import PersonalDataConsent
 from gateway.models.user import User
 
@@ -18,6 +19,7 @@ __all__ = [
     "LinkStatus",
     "PersonalDataConsent",
     "SchoolCredential",
+    "SectionSnapshot",
     "User",
     "UserSession",
 ]

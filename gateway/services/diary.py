@@ -1,85 +1,108 @@
-"""Read a child's diary through their connector and shape it for the pages."""
+"""Read children's diaries: every child x section at once, cached, and stale-safe.
+
+A section is served from its snapshot while the snapshot is fresh; otherwise it is
+fetched. When the backend fails, the last good snapshot is served, labelled with its
+time, and never passed off as fresh.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import enum
+import logging
+import typing as t
 from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.schema import Grade
+from connectors import codec
+from connectors.base import sections_of
+from connectors.errors import ConnectorError
 from connectors.schema import Period
+from connectors.schema import Section
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
-from gateway.services.backend import BackendCaller
-from gateway.services.backend import RelinkRequired
+from gateway.models import SectionSnapshot
+from gateway.services.backend import open_session
+from gateway.services.backend import seal_session
+from gateway.services.fetching import Access
+from gateway.services.fetching import Job
+from gateway.services.fetching import Limits
+from gateway.services.fetching import RelinkRequired
+from gateway.services.fetching import run_all
 from gateway.services.instances import ConnectorPool
+from gateway.services.instances import UnknownConnector
 from gateway.services.vault import Vault
 
+log = logging.getLogger(__name__)
 SCHOOL_MONTH_DAYS = 30
 
 
 def last_school_month(today: dt.date) -> Period:
-    """Return the default period of the pages: the thirty days up to and including today."""
+    """Return the default period of a child's page: the thirty days up to today."""
     return Period(start=today - dt.timedelta(days=SCHOOL_MONTH_DAYS - 1), end=today)
 
 
-def weighted_average(grades: Iterable[Grade]) -> float | None:
-    """Average the numeric marks by weight; a mark of unknown weight counts once."""
-    total = weights = 0.0
-    for grade in grades:
-        if grade.numeric is None:
-            continue
-        weight = grade.weight if grade.weight else 1.0
-        total += grade.numeric * weight
-        weights += weight
-    return round(total / weights, 2) if weights else None
+def family_window(today: dt.date) -> Period:
+    """Return the family page's period: the last seven days and the rest of this week."""
+    sunday = today + dt.timedelta(days=6 - today.weekday())
+    return Period(start=today - dt.timedelta(days=7), end=max(sunday, today + dt.timedelta(days=2)))
+
+
+class State(enum.StrEnum):
+    """How much a section's data can be trusted right now."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    UNAVAILABLE = "unavailable"
+    UNSUPPORTED = "unsupported"
+    RELINK = "relink"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SubjectGrades:
-    """The marks of one subject in a period, newest first, with their average."""
+class SectionView:
+    """One section of one child's diary, with how current it is."""
 
-    subject: str
-    grades: list[Grade]
-    average: float | None
+    section: Section
+    state: State
+    records: list[t.Any]
+    as_of: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GradesReport:
-    """A child's marks for a period, by subject."""
+class ChildDiary:
+    """The sections of one child's diary for a period."""
 
+    link: ChildLink
     period: Period
-    subjects: list[SubjectGrades]
-    average: float | None
+    sections: dict[Section, SectionView]
 
-    @property
-    def count(self) -> int:
-        """Return how many marks the report holds."""
-        return sum(len(s.grades) for s in self.subjects)
-
-
-def grades_report(grades: list[Grade], period: Period) -> GradesReport:
-    """Group marks by subject (alphabetically), newest mark first within each."""
-    by_subject: dict[str, list[Grade]] = defaultdict(list)
-    for grade in grades:
-        by_subject[grade.subject].append(grade)
-    subjects = [
-        SubjectGrades(
-            subject=name,
-            grades=sorted(items, key=lambda g: (g.date, g.id), reverse=True),
-            average=weighted_average(items),
-        )
-        for name, items in sorted(by_subject.items())
-    ]
-    return GradesReport(period=period, subjects=subjects, average=weighted_average(grades))
+    def records(self, section: Section) -> list[t.Any]:
+        """Return a section's records (empty when it has none or is not provided)."""
+        view = self.sections.get(section)
+        return view.records if view else []
 
 
-class DiaryReader:
-    """Fetch sections of a linked child's diary from its backend."""
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The long-lived pieces the diary service runs on, shared by every request."""
+
+    executor: ThreadPoolExecutor
+    limits: Limits
+    fresh_for: dt.timedelta
+    deadline: float
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class DiaryService:
+    """Read sections of children's diaries for the pages."""
 
     def __init__(
         self,
@@ -87,25 +110,171 @@ class DiaryReader:
         *,
         pool: ConnectorPool,
         vault: Vault,
+        runtime: Runtime,
         now: Callable[[], dt.datetime],
     ) -> None:
-        """Read through these connectors with credentials opened by this vault."""
+        """Read through these connectors, opening stored access with this vault."""
         self._session = session
         self._pool = pool
         self._vault = vault
+        self._runtime = runtime
         self._now = now
 
-    def grades(self, link: ChildLink, period: Period) -> GradesReport:
-        """Return the child's marks for a period.
+    def read(
+        self,
+        links: Sequence[ChildLink],
+        sections: Sequence[Section],
+        period: Period,
+        *,
+        refresh: bool = False,
+    ) -> list[ChildDiary]:
+        """Return each child's sections, fetching what is not fresh, all at once."""
+        snapshots = self._snapshots(links, period)
+        views: dict[tuple[int, Section], SectionView] = {}
+        accesses: dict[int, Access] = {}
+        jobs: list[Job] = []
+        for link in links:
+            for section in sections:
+                key = (link.id, section)
+                snapshot = snapshots.get(key)
+                ready = self._without_fetch(link, section, snapshot, refresh=refresh)
+                if ready is not None:
+                    views[key] = ready
+                    continue
+                access = accesses.get(link.credential_id or 0) or self._access(link)
+                accesses[link.credential_id or 0] = access
+                limit = self._runtime.limits.of(link.instance_id, link.instance.concurrency_limit)
+                jobs.append(Job(key, access, limit, link.external_id, section, period))
+        outcome = run_all(self._runtime.executor, jobs, deadline=self._runtime.deadline)
+        for job in jobs:
+            result = outcome[job.key]
+            link_id, section = t.cast(tuple[int, Section], job.key)
+            views[job.key] = self._settle(link_id, section, period, result, snapshots.get(job.key))
+        self._keep_sessions(accesses)
+        self._session.flush()
+        return [
+            ChildDiary(
+                link=link,
+                period=period,
+                sections={s: views[(link.id, s)] for s in sections},
+            )
+            for link in links
+        ]
 
-        :raise RelinkRequired: when the stored credentials no longer work.
-        :raise connectors.errors.ConnectorError: when the backend fails.
-        """
+    def _without_fetch(
+        self,
+        link: ChildLink,
+        section: Section,
+        snapshot: SectionSnapshot | None,
+        *,
+        refresh: bool,
+    ) -> SectionView | None:
+        """Answer from what is known when no fetch is needed or possible."""
+        try:
+            offered = sections_of(self._pool.for_instance(link.instance))
+        except UnknownConnector:
+            return self._fallback(section, snapshot, State.UNAVAILABLE)
+        if section not in offered:
+            return SectionView(section=section, state=State.UNSUPPORTED, records=[])
         if link.status is LinkStatus.RELINK_REQUIRED or link.credential is None:
-            raise RelinkRequired
-        connector = self._pool.for_instance(link.instance)
-        caller = BackendCaller(
-            self._session, link.credential, connector=connector, vault=self._vault, now=self._now
+            return self._fallback(section, snapshot, State.RELINK)
+        if not link.instance.enabled:
+            return self._fallback(section, snapshot, State.UNAVAILABLE)
+        fresh_since = self._now() - self._runtime.fresh_for
+        if snapshot is not None and not refresh and _aware(snapshot.fetched_at) >= fresh_since:
+            return self._from_snapshot(section, snapshot, State.FRESH)
+        return None
+
+    def _access(self, link: ChildLink) -> Access:
+        credential = link.credential
+        assert credential is not None
+        stored = (
+            open_session(self._vault, credential.backend_session)
+            if credential.backend_session
+            else None
         )
-        grades = caller.call(lambda s: connector.fetch_grades(s, link.external_id, period))
-        return grades_report(grades, period)
+        return Access(
+            self._pool.for_instance(link.instance),
+            self._vault.open_credentials(credential.secret),
+            stored,
+            now=self._now,
+        )
+
+    def _settle(
+        self,
+        link_id: int,
+        section: Section,
+        period: Period,
+        result: list[t.Any] | Exception,
+        snapshot: SectionSnapshot | None,
+    ) -> SectionView:
+        """Store a fetched section, or fall back to its snapshot when the fetch failed."""
+        if isinstance(result, RelinkRequired):
+            return self._fallback(section, snapshot, State.RELINK)
+        if isinstance(result, Exception):
+            if isinstance(result, ConnectorError):
+                log.warning(
+                    "%s of child %s unavailable: %s", section, link_id, type(result).__name__
+                )
+            else:
+                log.error("%s of child %s failed", section, link_id, exc_info=result)
+            return self._fallback(section, snapshot, State.UNAVAILABLE)
+        now = self._now()
+        if snapshot is None:
+            snapshot = SectionSnapshot(
+                link_id=link_id,
+                section=section.value,
+                period_start=period.start,
+                period_end=period.end,
+            )
+            self._session.add(snapshot)
+        snapshot.payload = codec.encode(result)
+        snapshot.fetched_at = now
+        return SectionView(section=section, state=State.FRESH, records=result, as_of=now)
+
+    def _fallback(
+        self, section: Section, snapshot: SectionSnapshot | None, state: State
+    ) -> SectionView:
+        if snapshot is None:
+            return SectionView(section=section, state=state, records=[])
+        view = self._from_snapshot(section, snapshot, State.STALE)
+        return SectionView(section=section, state=state, records=view.records, as_of=view.as_of)
+
+    @staticmethod
+    def _from_snapshot(section: Section, snapshot: SectionSnapshot, state: State) -> SectionView:
+        return SectionView(
+            section=section,
+            state=state,
+            records=codec.decode(section, snapshot.payload),
+            as_of=_aware(snapshot.fetched_at),
+        )
+
+    def _snapshots(
+        self, links: Sequence[ChildLink], period: Period
+    ) -> dict[tuple[int, Section], SectionSnapshot]:
+        if not links:
+            return {}
+        rows = self._session.scalars(
+            select(SectionSnapshot).where(
+                SectionSnapshot.link_id.in_([link.id for link in links]),
+                SectionSnapshot.period_start == period.start,
+                SectionSnapshot.period_end == period.end,
+            )
+        )
+        return {(row.link_id, Section(row.section)): row for row in rows}
+
+    def _keep_sessions(self, accesses: dict[int, Access]) -> None:
+        """Store renewed backend sessions; mark links whose access the school refused."""
+        for credential_id, access in accesses.items():
+            links = list(
+                self._session.scalars(
+                    select(ChildLink).where(ChildLink.credential_id == credential_id)
+                )
+            )
+            if access.refused:
+                for link in links:
+                    link.status = LinkStatus.RELINK_REQUIRED
+            elif access.renewed and access.session is not None and links:
+                credential = links[0].credential
+                assert credential is not None
+                credential.backend_session = seal_session(self._vault, access.session)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
+from gateway.models import SectionSnapshot
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
@@ -52,9 +53,30 @@ def test_reopening_a_page_reuses_the_backend_session(
     _link_both(parent)
     child = _child_id(fake_app, "Child1")
     parent.get(f"/child/{child}")
+    _age_snapshots(fake_app, dt.timedelta(hours=1))
     parent.get(f"/child/{child}")
     assert school.calls["login"] == 1  # the sign-in of the link itself
     assert school.calls["grades"] == 2
+
+
+def test_reopening_within_minutes_serves_the_snapshot_without_asking_the_backend(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    grade(school.grades["s1"], value="4", numeric=4.0)
+    _link_both(parent)
+    child = _child_id(fake_app, "Child1")
+    first = parent.get(f"/child/{child}")
+    second = parent.get(f"/child/{child}")
+    assert school.calls["grades"] == 1
+    assert second.text.count('class="grade"') == first.text.count('class="grade"') == 1
+
+
+def _age_snapshots(app: Flask, by: dt.timedelta) -> None:
+    with app.app_context():
+        for row in db.session.scalars(select(SectionSnapshot)):
+            moment = row.fetched_at
+            row.fetched_at = moment.replace(tzinfo=moment.tzinfo or dt.UTC) - by
+        db.session.commit()
 
 
 def test_an_expired_backend_session_is_renewed_once_transparently(
@@ -79,7 +101,7 @@ def test_a_changed_school_password_turns_the_link_into_relink_required(
     with fake_app.app_context():
         statuses = set(db.session.scalars(select(ChildLink.status)))
     assert statuses == {LinkStatus.RELINK_REQUIRED}
-    assert "нужно привязать заново" in parent.get("/").text
+    assert "Привязать заново" in parent.get("/").text
 
 
 def test_a_backend_that_is_down_gets_a_plain_message_not_an_error(

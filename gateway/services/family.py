@@ -1,0 +1,131 @@
+"""What matters today and this week, for every child, on one page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+
+from connectors.schema import Attendance
+from connectors.schema import Event
+from connectors.schema import Grade
+from connectors.schema import Homework
+from connectors.schema import Lesson
+from connectors.schema import LessonStatus
+from connectors.schema import Message
+from connectors.schema import Section
+from gateway.services.diary import ChildDiary
+from gateway.services.diary import SectionView
+from gateway.services.diary import State
+
+FAMILY_SECTIONS = (
+    Section.SCHEDULE,
+    Section.HOMEWORK,
+    Section.GRADES,
+    Section.ATTENDANCE,
+    Section.EVENTS,
+    Section.MESSAGES,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildToday:
+    """One child's card on the family page."""
+
+    diary: ChildDiary
+    today: list[Lesson]
+    changes: list[Lesson]
+    homework_due: list[Homework]
+    new_marks: list[Grade]
+    absences: list[Attendance]
+    messages: list[Message]
+    problems: list[SectionView]
+
+    @property
+    def link(self):  # type: ignore[no-untyped-def]
+        """Return the child's link."""
+        return self.diary.link
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedEvent:
+    """A meeting or announcement, once, with every child it concerns."""
+
+    event: Event
+    children: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FamilyToday:
+    """The family page: a card per child, and the events they share."""
+
+    children: list[ChildToday]
+    events: list[SharedEvent]
+
+
+def _problems(diary: ChildDiary) -> list[SectionView]:
+    return [
+        view
+        for view in diary.sections.values()
+        if view.state in (State.STALE, State.UNAVAILABLE, State.RELINK)
+    ]
+
+
+def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
+    """Pick what a parent needs to see this morning from a child's family-window diary."""
+    lessons = sorted(diary.records(Section.SCHEDULE), key=lambda x: (x.date, x.number or 0))
+    week_end = today + dt.timedelta(days=6 - today.weekday())
+    return ChildToday(
+        diary=diary,
+        today=[x for x in lessons if x.date == today],
+        changes=[
+            x
+            for x in lessons
+            if x.status is not LessonStatus.PLANNED and today <= x.date <= week_end
+        ],
+        homework_due=sorted(
+            (h for h in diary.records(Section.HOMEWORK) if today <= h.due_on <= week_end),
+            key=lambda h: (h.due_on, h.subject),
+        ),
+        new_marks=sorted(
+            (g for g in diary.records(Section.GRADES) if g.date >= today - dt.timedelta(days=7)),
+            key=lambda g: g.date,
+            reverse=True,
+        ),
+        absences=sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True),
+        messages=[
+            m
+            for m in diary.records(Section.MESSAGES)
+            if m.needs_acknowledgement and not m.acknowledged
+        ],
+        problems=_problems(diary),
+    )
+
+
+def shared_events(diaries: Sequence[ChildDiary], now: dt.datetime) -> list[SharedEvent]:
+    """Merge upcoming events that several siblings share into one entry each."""
+    merged: dict[tuple[str, str, str | None], SharedEvent] = {}
+    for diary in diaries:
+        for event in diary.records(Section.EVENTS):
+            starts = (
+                event.starts_at
+                if event.starts_at.tzinfo
+                else event.starts_at.replace(tzinfo=now.tzinfo)
+            )
+            if starts < now - dt.timedelta(hours=2):
+                continue
+            key = (event.title, event.starts_at.isoformat(), event.place)
+            entry = merged.setdefault(key, SharedEvent(event=event))
+            if diary.link.display_name not in entry.children:
+                entry.children.append(diary.link.display_name)
+    return sorted(merged.values(), key=lambda e: e.event.starts_at.isoformat())
+
+
+def family_today(diaries: Sequence[ChildDiary], *, now: dt.datetime) -> FamilyToday:
+    """Build the family page from every child's diary."""
+    today = now.date()
+    return FamilyToday(
+        children=[child_today(diary, today) for diary in diaries],
+        events=shared_events(diaries, now),
+    )

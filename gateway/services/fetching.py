@@ -1,0 +1,150 @@
+"""Fetch every child x section at once, within per-backend limits and a deadline.
+
+Worker threads only talk to backends: they never touch the database. Each stored
+credential gets one :class:`Access` that all its fetches share, so an expired backend
+session is renewed once, not once per section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import typing as t
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
+from dataclasses import dataclass
+
+from connectors.base import BackendSession
+from connectors.base import Connector
+from connectors.base import Credentials
+from connectors.base import RefreshesSession
+from connectors.errors import BackendUnavailable
+from connectors.errors import InvalidCredentials
+from connectors.errors import SecondFactorRequired
+from connectors.errors import SessionExpired
+from connectors.schema import Period
+from connectors.schema import Section
+
+
+class RelinkRequired(Exception):
+    """The school refuses the stored access; only the parent can restore it."""
+
+
+class Access:
+    """One stored credential's live backend session, shared by the threads that use it."""
+
+    def __init__(
+        self,
+        connector: Connector,
+        credentials: Credentials | None,
+        session: BackendSession | None,
+        *,
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        """Start from the stored session (None when there is none)."""
+        self.connector = connector
+        self._credentials = credentials
+        self.session = session
+        self.renewed = False
+        self.refused = False
+        self._now = now
+        self._lock = threading.Lock()
+
+    def current(self) -> BackendSession:
+        """Return a session that has not expired, renewing it first when needed."""
+        with self._lock:
+            if self.session is None or self.session.expired(self._now()):
+                self._renew(self.session)
+            assert self.session is not None
+            return self.session
+
+    def after_expiry(self, used: BackendSession) -> BackendSession:
+        """Renew a session the backend called expired, unless another thread already did."""
+        with self._lock:
+            if self.session is used:
+                self._renew(used)
+            assert self.session is not None
+            return self.session
+
+    def _renew(self, previous: BackendSession | None) -> None:
+        if self.refused:
+            raise RelinkRequired
+        fresh = None
+        if previous is not None and isinstance(self.connector, RefreshesSession):
+            try:
+                fresh = self.connector.refresh(previous)
+            except (InvalidCredentials, SessionExpired):
+                fresh = None
+        if fresh is None:
+            fresh = self._login(previous)
+        self.session, self.renewed = fresh, True
+
+    def _login(self, previous: BackendSession | None) -> BackendSession:
+        if self._credentials is None:  # granted on the backend's own page
+            self.refused = True
+            raise RelinkRequired
+        try:
+            return self.connector.login(self._credentials, previous=previous)
+        except (InvalidCredentials, SecondFactorRequired) as err:
+            self.refused = True
+            raise RelinkRequired from err
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Fetch one section of one child's diary for a period."""
+
+    key: t.Hashable
+    access: Access
+    limit: threading.Semaphore
+    student_id: str
+    section: Section
+    period: Period
+
+
+def run_job(job: Job) -> list[t.Any]:
+    """Fetch a section, renewing an expired backend session exactly once."""
+    fetch = getattr(job.access.connector, f"fetch_{job.section.value}")
+    with job.limit:
+        session = job.access.current()
+        try:
+            return list(fetch(session, job.student_id, job.period))
+        except SessionExpired:
+            return list(fetch(job.access.after_expiry(session), job.student_id, job.period))
+
+
+class Limits:
+    """One semaphore per backend instance, so no backend gets more than its share."""
+
+    def __init__(self) -> None:
+        """Start with no backends known."""
+        self._semaphores: dict[int, threading.Semaphore] = {}
+        self._lock = threading.Lock()
+
+    def of(self, instance_id: int, limit: int) -> threading.Semaphore:
+        """Return the semaphore of a backend instance."""
+        with self._lock:
+            if instance_id not in self._semaphores:
+                self._semaphores[instance_id] = threading.BoundedSemaphore(max(1, limit))
+            return self._semaphores[instance_id]
+
+
+def run_all(
+    executor: ThreadPoolExecutor, jobs: Sequence[Job], *, deadline: float
+) -> Mapping[t.Hashable, list[t.Any] | Exception]:
+    """Run jobs concurrently; each gets its records, or the exception it ended with."""
+    futures: dict[Future[list[t.Any]], Job] = {executor.submit(run_job, job): job for job in jobs}
+    done, _ = wait(futures, timeout=deadline)
+    outcome: dict[t.Hashable, list[t.Any] | Exception] = {}
+    for future, job in futures.items():
+        if future not in done:
+            outcome[job.key] = BackendUnavailable("no answer before the page deadline")
+        elif (error := future.exception()) is not None:
+            outcome[job.key] = t.cast(Exception, error)
+        else:
+            outcome[job.key] = future.result()
+    return outcome
