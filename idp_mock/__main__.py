@@ -1,4 +1,4 @@
-"""Run the provider: python -m idp_mock --host 127.0.0.1 --port 9000."""
+"""Run the provider (python -m idp_mock --port 9000) or rotate-keys / prune-keys."""
 
 from __future__ import annotations
 
@@ -33,11 +33,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m idp_mock", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=settings.pop("IDP_PORT", 9000))
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "rotate-keys", "prune-keys"]
+    )
     args = parser.parse_args(argv)
     if "IDP_ISSUER" not in settings:
         settings["IDP_ISSUER"] = f"http://{args.host}:{args.port}"
     app = create_app(settings)
-    run_simple(args.host, args.port, app, threaded=True)
+    if args.command == "serve":
+        run_simple(args.host, args.port, app, threaded=True)
+        return
+    from idp_mock import cli
+
+    with app.app_context():
+        if args.command == "rotate-keys":
+            print(f"now signing with kid {cli.rotate_keys()}")
+        else:
+            print("pruned: " + (", ".join(cli.prune_keys()) or "nothing"))
 
 
 if __name__ == "__main__":

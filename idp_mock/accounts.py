@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -65,3 +66,44 @@ def authenticate(session: Session, login: str, password: str) -> Person | None:
     if not check_password_hash(person.password_hash, password):
         return None
     return person
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    """Describe a password check: the person, or why not (attempts left, locked until)."""
+
+    person: Person | None
+    attempts_left: int | None = None
+    locked_until: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockoutPolicy:
+    """Lock an account for `seconds` after `attempts` wrong passwords in a row."""
+
+    attempts: int = 5
+    seconds: int = 900
+
+
+def check_login(
+    session: Session, login: str, password: str, *, now: int, policy: LockoutPolicy
+) -> LoginOutcome:
+    """Check the password against the lockout policy, counting failures per account."""
+    person = find_person(session, login)
+    if person is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return LoginOutcome(None)
+    if person.locked_until > now:
+        return LoginOutcome(None, locked_until=person.locked_until)
+    if check_password_hash(person.password_hash, password):
+        person.failed_logins = 0
+        session.commit()
+        return LoginOutcome(person)
+    person.failed_logins += 1
+    if person.failed_logins >= policy.attempts:
+        person.failed_logins = 0
+        person.locked_until = now + policy.seconds
+        session.commit()
+        return LoginOutcome(None, locked_until=person.locked_until)
+    session.commit()
+    return LoginOutcome(None, attempts_left=policy.attempts - person.failed_logins)

@@ -10,29 +10,41 @@ from flask import Blueprint
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_wtf.csrf import CSRFError
 
+from idp_mock import clock
+from idp_mock import codes
 from idp_mock import signin
-from idp_mock.accounts import authenticate
+from idp_mock.accounts import LoginOutcome
+from idp_mock.accounts import check_login
 from idp_mock.clients import RegisteredClient
 from idp_mock.database import db
+from idp_mock.forms import CodeForm
 from idp_mock.forms import DecisionForm
 from idp_mock.forms import LoginForm
+from idp_mock.i18n import gettext as _
+from idp_mock.models import Person
 from idp_mock.provider import server
+from idp_mock.runtime import rules
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "Неверный логин или пароль"
+LOCKED = (
+    "Учётная запись временно заблокирована из-за многочисленных неудачных попыток входа. "
+    "Попробуйте снова через {minutes} мин."
+)
 
 
 def safe_next(target: str | None) -> str:
     """Return a local path to continue to; anything off-site falls back to the home page."""
     if not target:
-        return url_for(".home")
+        return url_for("auth.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for(".home")
+        return url_for("auth.home")
     return target
 
 
@@ -46,16 +58,93 @@ def home() -> str:
 def login() -> t.Any:
     """Sign a person in by phone, e-mail or SNILS and password, then continue."""
     form = LoginForm()
+    if request.method == "GET" and request.args.get("login_hint"):
+        form.login.data = request.args["login_hint"]
     error = None
     if form.validate_on_submit():
-        person = authenticate(db(), form.login.data or "", form.password.data or "")
-        if person is not None:
-            signin.sign_in(person)
+        outcome = check_login(
+            db(),
+            form.login.data or "",
+            form.password.data or "",
+            now=clock.now(),
+            policy=rules().lockout,
+        )
+        if outcome.person is not None and outcome.person.mfa_enabled:
+            return start_second_factor(outcome.person)
+        if outcome.person is not None:
+            signin.sign_in(outcome.person)
             return redirect(safe_next(request.args.get("next")), 303)
-        error = LOGIN_FAILED
+        error = login_error(outcome)
     elif request.method == "POST":
-        error = LOGIN_FAILED
+        error = _(LOGIN_FAILED)
     return render_template("login.html", form=form, error=error)
+
+
+def login_error(outcome: LoginOutcome) -> str:
+    """Word a refusal as ESIA does: remaining attempts, then the temporary lock."""
+    if outcome.locked_until is not None:
+        minutes = max(1, -(-(outcome.locked_until - clock.now()) // 60))
+        return _(LOCKED, minutes=minutes)
+    if outcome.attempts_left is not None:
+        return f"{_(LOGIN_FAILED)}. {_('Осталось попыток')}: {outcome.attempts_left}"
+    return _(LOGIN_FAILED)
+
+
+def start_second_factor(person: Person) -> t.Any:
+    """Send a sign-in code and ask for it before the session starts."""
+    session["mfa"] = {"person_id": person.id, "next": safe_next(request.args.get("next"))}
+    _send_signin_code(person)
+    return redirect(url_for(".second_factor"), 303)
+
+
+def _send_signin_code(person: Person) -> None:
+    channel, recipient = (codes.SMS, person.phone) if person.phone else (codes.EMAIL, person.email)
+    codes.send_code(
+        db(),
+        purpose=f"signin:{person.id}",
+        channel=channel,
+        recipient=recipient or "",
+        now=clock.now(),
+        policy=rules().codes,
+    )
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor() -> t.Any:
+    """Check the SMS code of an account with the second factor on, then sign in."""
+    pending = session.get("mfa")
+    person = db().get(Person, pending["person_id"]) if pending else None
+    if person is None:
+        return redirect(url_for(".login"), 303 if request.method == "POST" else 302)
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit() and form.resend.data:
+        _send_signin_code(person)
+        return redirect(url_for(".second_factor"), 303)
+    if form.validate_on_submit():
+        try:
+            codes.verify_code(
+                db(),
+                purpose=f"signin:{person.id}",
+                channel=_channel(person),
+                entered=form.code.data or "",
+                now=clock.now(),
+            )
+        except codes.CodeError as err:
+            error = codes.code_message(err)
+        else:
+            signin.sign_in(person)
+            return redirect(pending["next"], 303)
+    masked = _mask(person.phone or person.email or "")
+    return render_template("login_code.html", form=form, error=error, masked=masked)
+
+
+def _channel(person: Person) -> str:
+    return codes.SMS if person.phone else codes.EMAIL
+
+
+def _mask(recipient: str) -> str:
+    return recipient[:2] + "*" * max(0, len(recipient) - 6) + recipient[-4:]
 
 
 @bp.route("/logout", methods=["GET", "POST"])

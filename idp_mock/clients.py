@@ -21,7 +21,8 @@ DEMO_CLIENT: dict[str, t.Any] = {
     "client_secret": "demo-gateway-secret",
     "redirect_uris": ["http://127.0.0.1:8000/auth/callback"],
     "post_logout_redirect_uris": ["http://127.0.0.1:8000/"],
-    "scope": "openid profile email phone",
+    # offline_access lets the gateway ask for refresh tokens; the ESIA-like scopes are allowed too.
+    "scope": "openid profile email phone offline_access fullname birthdate mobile snils id_doc",
     "token_endpoint_auth_method": "client_secret_basic",
 }
 
@@ -37,6 +38,8 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
     scope: str = "openid"
     token_endpoint_auth_method: str = "client_secret_basic"
     client_name: str = ""
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
     client_metadata: Mapping[str, t.Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -55,6 +58,10 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
             "redirect_uris": list(entry["redirect_uris"]),
             "post_logout_redirect_uris": list(entry.get("post_logout_redirect_uris", [])),
             "token_endpoint_auth_method": method,
+            "backchannel_logout_uri": entry.get("backchannel_logout_uri"),
+            "backchannel_logout_session_required": bool(
+                entry.get("backchannel_logout_session_required", False)
+            ),
         }
         return cls(
             client_id=entry["client_id"],
@@ -64,6 +71,8 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
             scope=entry.get("scope", "openid"),
             token_endpoint_auth_method=method,
             client_name=entry.get("client_name") or entry["client_id"],
+            backchannel_logout_uri=metadata["backchannel_logout_uri"],
+            backchannel_logout_session_required=metadata["backchannel_logout_session_required"],
             client_metadata=metadata,
         )
 
@@ -97,8 +106,8 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        """Allow the authorization code grant only (refresh comes later)."""
-        return grant_type == "authorization_code"
+        """Allow the authorization code grant and refreshing what it issued."""
+        return grant_type in ("authorization_code", "refresh_token")
 
 
 class ClientRegistry:

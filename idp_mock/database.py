@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from idp_mock import account_models  # noqa: F401  (registers its tables on Base)
 from idp_mock.models import Base
 
 EXTENSION = "idp_mock.db"

@@ -27,6 +27,7 @@ class DemoPerson:
     snils: str | None
     level: str
     password: str
+    passport: tuple[str, str, dt.date, str] | None = None
 
 
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (
@@ -41,6 +42,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         snils="11223344595",
         level="confirmed",
         password="parent-demo-1",
+        passport=("4509", "123456", dt.date(2005, 4, 1), "770-001"),
     ),
     DemoPerson(
         oid=1000000002,
@@ -53,6 +55,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         snils="12345678964",
         level="standard",
         password="parent-demo-2",
+        passport=("3602", "654321", dt.date(2002, 12, 10), "630-002"),
     ),
     DemoPerson(
         oid=1000000003,
@@ -65,6 +68,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         snils="20030040048",
         level="confirmed",
         password="granny-demo-3",
+        passport=("4503", "111222", dt.date(2003, 8, 5), "770-003"),
     ),
     DemoPerson(
         oid=1000000004,
@@ -78,6 +82,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         snils="14522637852",
         level="confirmed",
         password="operator-demo-4",
+        passport=("3604", "333444", dt.date(2004, 6, 1), "630-004"),
     ),
     DemoPerson(
         oid=1000000005,
@@ -108,6 +113,7 @@ def seed_demo_people(session: Session) -> int:
     for demo in DEMO_PEOPLE:
         if demo.oid in existing:
             continue
+        series, number, issued_on, issuer_code = demo.passport or (None, None, None, None)
         session.add(
             Person(
                 oid=demo.oid,
@@ -120,6 +126,10 @@ def seed_demo_people(session: Session) -> int:
                 snils=demo.snils,
                 level=demo.level,
                 password_hash=_demo_hash(demo.password),
+                passport_series=series,
+                passport_number=number,
+                passport_issued_on=issued_on,
+                passport_issuer_code=issuer_code,
             )
         )
         added += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import typing as t
 
 from authlib.oidc.core import AuthorizationCodeMixin
 from sqlalchemy import ForeignKey
@@ -40,6 +41,13 @@ class Person(Base):
     snils: Mapped[str | None] = mapped_column(String(11), unique=True)
     level: Mapped[str] = mapped_column(String(16), default="simplified")
     password_hash: Mapped[str] = mapped_column(String(255))
+    passport_series: Mapped[str | None] = mapped_column(String(4))
+    passport_number: Mapped[str | None] = mapped_column(String(6))
+    passport_issued_on: Mapped[dt.date | None]
+    passport_issuer_code: Mapped[str | None] = mapped_column(String(7))
+    mfa_enabled: Mapped[bool] = mapped_column(default=False)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[int] = mapped_column(default=0)
 
     def __repr__(self) -> str:
         return f"<Person oid={self.oid} level={self.level}>"
@@ -72,6 +80,8 @@ class AuthorizationCode(Base, AuthorizationCodeMixin):
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     issued_at: Mapped[int] = mapped_column(default=lambda: int(time.time()))
     used: Mapped[bool] = mapped_column(default=False)
+    # The provider session (OIDC `sid`) the code was issued in, for back-channel logout.
+    sid: Mapped[str | None] = mapped_column(String(64))
 
     person: Mapped[Person] = relationship()
 
@@ -100,7 +110,7 @@ class AuthorizationCode(Base, AuthorizationCodeMixin):
 
 
 class Token(Base):
-    """Hold one issued bearer access token."""
+    """Hold one issued bearer access token and, with offline_access, its refresh token."""
 
     __tablename__ = "token"
 
@@ -114,6 +124,15 @@ class Token(Base):
     revoked: Mapped[bool] = mapped_column(default=False)
     # Kept so that a replayed code can revoke what it already produced (RFC 9700 §4.2.1).
     code_id: Mapped[int | None] = mapped_column(ForeignKey("authorization_code.id"))
+    refresh_token: Mapped[str | None] = mapped_column(String(255), unique=True)
+    refresh_expires_at: Mapped[int] = mapped_column(default=0)
+    # Set once the refresh token was exchanged: a second use means it leaked (RFC 9700 §4.14).
+    refresh_used: Mapped[bool] = mapped_column(default=False)
+    refresh_revoked: Mapped[bool] = mapped_column(default=False)
+    # Every token refreshed from one code shares the family; a replay revokes them all.
+    family: Mapped[str] = mapped_column(String(64), default="")
+    auth_time: Mapped[int] = mapped_column(default=0)
+    sid: Mapped[str | None] = mapped_column(String(64))
 
     person: Mapped[Person] = relationship()
     # Clients live in settings, not in this database; the validator fills this in.
@@ -146,6 +165,10 @@ class Token(Base):
         """Return the registered client, attached by the bearer validator."""
         return self.client
 
+    def check_client(self, client: t.Any) -> bool:
+        """Tell whether the token was issued to this client."""
+        return bool(self.client_id == client.get_client_id())
+
 
 class Consent(Base):
     """Remember that a person allowed a client a given set of scopes."""
@@ -169,6 +192,22 @@ class SigningKey(Base):
     kid: Mapped[str] = mapped_column(String(100), unique=True)
     private_jwk: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(default=lambda: int(time.time()))
+    # When a newer key took over; the public half stays published until `prune` drops it.
+    retired_at: Mapped[int | None]
 
     def __repr__(self) -> str:
         return f"<SigningKey kid={self.kid}>"
+
+
+class SessionClient(Base):
+    """Remember which clients a person signed in to during one provider session."""
+
+    __tablename__ = "session_client"
+    __table_args__ = (UniqueConstraint("sid", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    client_id: Mapped[str] = mapped_column(String(100))
+
+    person: Mapped[Person] = relationship()

@@ -1,54 +1,41 @@
-"""Wire authlib's authorization server: code grant, S256 PKCE, ID tokens, userinfo, logout."""
+"""Wire authlib's authorization server: code and refresh grants, S256 PKCE, ID tokens."""
 
 from __future__ import annotations
 
-import time
+import secrets
 import typing as t
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import scope_to_list
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6749.grants import RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core import UserInfo
-from authlib.oidc.core import UserInfoEndpoint
-from authlib.oidc.rpinitiated import EndSessionEndpoint
-from authlib.oidc.rpinitiated import EndSessionRequest
+from authlib.oidc.core.grants.util import is_openid_scope
 from flask import Flask
-from joserfc.jwk import KeySet
-from joserfc.jwk import RSAKey
 
-from idp_mock import signin
+from idp_mock import clock
 from idp_mock.claims import SCOPES_SUPPORTED
 from idp_mock.claims import person_claims
 from idp_mock.clients import AUTH_METHODS
-from idp_mock.clients import ClientRegistry
 from idp_mock.clients import RegisteredClient
 from idp_mock.database import db
-from idp_mock.keys import ALGORITHM
-from idp_mock.keys import KeyStore
 from idp_mock.models import AuthorizationCode
 from idp_mock.models import Person
 from idp_mock.models import Token
+from idp_mock.runtime import EXTENSION
+from idp_mock.runtime import Provider
+from idp_mock.tokens import IdTokenRequest
 
-EXTENSION = "idp_mock"
 CODE_LIFETIME = 300
+OFFLINE_ACCESS = "offline_access"
 
-
-@dataclass(frozen=True)
-class Provider:
-    """Hold what every endpoint needs: issuer, token lifetime, keys and clients."""
-
-    issuer: str
-    token_ttl: int
-    keys: KeyStore
-    clients: ClientRegistry
+__all__ = ["EXTENSION", "Provider", "Server", "CodeGrant", "config_oauth"]
 
 
 class Server(AuthorizationServer):  # type: ignore[misc]
@@ -63,16 +50,30 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return self.provider.clients.get(client_id)
 
     def save_token(self, token: dict[str, t.Any], request: OAuth2Request) -> None:
-        """Store an issued access token, remembering the code it came from."""
-        code = request.authorization_code
+        """Store an issued token with its code or refresh family, auth_time and sid."""
+        now = clock.now()
+        code: AuthorizationCode | None = request.authorization_code
+        previous: Token | None = request.refresh_token
+        if code is not None:
+            family, auth_time, sid = secrets.token_urlsafe(16), code.auth_time, code.sid
+        else:
+            assert previous is not None, "only the code and refresh grants are registered"
+            family, auth_time, sid = previous.family, previous.auth_time, previous.sid
+        refresh = token.get("refresh_token")
         db().add(
             Token(
                 access_token=token["access_token"],
                 client_id=request.client.get_client_id(),
                 person_id=request.user.id,
                 scope=token.get("scope", ""),
+                issued_at=now,
                 expires_in=int(token["expires_in"]),
                 code_id=code.id if code is not None else None,
+                refresh_token=refresh,
+                refresh_expires_at=now + self.provider.refresh_ttl if refresh else 0,
+                family=family,
+                auth_time=auth_time,
+                sid=sid,
             )
         )
 
@@ -97,8 +98,14 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     """Issue single-use codes; a replayed code revokes the tokens it produced."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
-    # Set by the view before the response is created: when the person signed in.
+    # Set by the view before the response is created: the provider session.
     auth_time: int | None = None
+    sid: str | None = None
+
+    def generate_token(self, *args: t.Any, **kwargs: t.Any) -> dict[str, t.Any]:
+        """Add a refresh token only when offline_access was granted (OIDC Core §11)."""
+        kwargs["include_refresh_token"] = OFFLINE_ACCESS in (scope_to_list(kwargs["scope"]) or [])
+        return t.cast(dict[str, t.Any], super().generate_token(*args, **kwargs))
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         """Store the code with everything the token request will check."""
@@ -111,9 +118,11 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
                 redirect_uri=request.payload.redirect_uri,
                 scope=request.scope or "",
                 nonce=data.get("nonce"),
-                auth_time=self.auth_time or int(time.time()),
+                auth_time=self.auth_time or clock.now(),
                 code_challenge=data.get("code_challenge"),
                 code_challenge_method=data.get("code_challenge_method"),
+                issued_at=clock.now(),
+                sid=self.sid,
             )
         )
         db().commit()
@@ -130,10 +139,10 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         if row is None:
             return None
         if row.used:
-            db().execute(sa.update(Token).where(Token.code_id == row.id).values(revoked=True))
-            db().commit()
+            families = db().scalars(sa.select(Token.family).where(Token.code_id == row.id))
+            revoke_families(list(families))
             return None
-        if time.time() > row.issued_at + CODE_LIFETIME:
+        if clock.now() > row.issued_at + CODE_LIFETIME:
             return None
         return row
 
@@ -147,34 +156,67 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         return authorization_code.person
 
 
+class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+    """Rotate refresh tokens on use; a reused one revokes its whole family (RFC 9700 §4.14)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        """Return the live token row, or None; a second use of a rotated one revokes all."""
+        row = db().scalars(sa.select(Token).where(Token.refresh_token == refresh_token)).first()
+        if row is None:
+            return None
+        if row.refresh_used:
+            revoke_families([row.family])
+            return None
+        if row.refresh_revoked or row.refresh_expires_at <= clock.now():
+            return None
+        return row
+
+    def authenticate_user(self, refresh_token: Token) -> Person:
+        """Return the person the refresh token speaks for."""
+        return refresh_token.person
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        """Mark the presented refresh token used: it never works again."""
+        refresh_token.refresh_used = True
+        db().commit()
+
+
+def revoke_families(families: list[str]) -> None:
+    """Revoke every access and refresh token of the given families."""
+    db().execute(
+        sa.update(Token)
+        .where(Token.family.in_(families))
+        .values(revoked=True, refresh_revoked=True)
+    )
+    db().commit()
+
+
 class IdToken(OpenIDCode):  # type: ignore[misc]
-    """Sign ID tokens with the current key, naming its kid (esia-oidc.md finding 5)."""
+    """Issue the code grant's ID token through the provider's signer (kid, sid, faults)."""
 
     def __init__(self, provider: Provider) -> None:
         super().__init__(require_nonce=False)
         self.provider = provider
 
-    def resolve_client_private_key(self, client: RegisteredClient) -> RSAKey:
-        """Return the one current key, never a key set joserfc would pick from at random."""
-        return self.provider.keys.current
-
-    def get_client_algorithm(self, client: RegisteredClient) -> str:
-        """Sign with RS256 only."""
-        return ALGORITHM
-
-    def get_encode_header(self, client: RegisteredClient) -> dict[str, str]:
-        """Name the signing key's kid in every header."""
-        return {"alg": ALGORITHM, "kid": self.provider.keys.current_kid, "typ": "JWT"}
-
-    def get_client_claims(self, client: RegisteredClient) -> dict[str, t.Any]:
-        """Return iss, aud (the client_id as a string), iat and exp."""
-        now = int(time.time())
-        return {
-            "iss": self.provider.issuer,
-            "aud": client.get_client_id(),
-            "iat": now,
-            "exp": now + self.provider.token_ttl,
-        }
+    def encode_id_token(self, token: dict[str, t.Any], request: OAuth2Request) -> str:
+        """Sign the ID token for the redeemed code."""
+        code: AuthorizationCode = request.authorization_code
+        return self.provider.signer.id_token(
+            IdTokenRequest(
+                client_id=request.client.get_client_id(),
+                person=request.user,
+                scope=token["scope"],
+                auth_time=code.auth_time,
+                now=clock.now(),
+                ttl=self.provider.token_ttl,
+                access_token=token.get("access_token"),
+                nonce=code.nonce,
+                sid=code.sid,
+            )
+        )
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
         """Tell whether this client already used the nonce."""
@@ -190,6 +232,37 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         return UserInfo(person_claims(user, scope))
 
 
+class RefreshedIdToken:
+    """Add an ID token to refresh responses, keeping iss, sub, aud, auth_time and sid."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    def __call__(self, grant: RefreshGrant) -> None:
+        """Hook into the refresh grant."""
+        grant.register_hook("after_create_token_response", self.process_token)
+
+    def process_token(self, grant: RefreshGrant, response: tuple[t.Any, ...]) -> None:
+        """Sign a new ID token (no nonce: OIDC Core §12.2) into the token response."""
+        _, token, _ = response
+        if not is_openid_scope(token.get("scope")):
+            return
+        previous: Token = grant.request.refresh_token
+        token["id_token"] = self.provider.signer.id_token(
+            IdTokenRequest(
+                client_id=grant.request.client.get_client_id(),
+                person=grant.request.user,
+                scope=token["scope"],
+                auth_time=previous.auth_time,
+                now=clock.now(),
+                ttl=self.provider.token_ttl,
+                access_token=token.get("access_token"),
+                sid=previous.sid,
+            ),
+            refreshed=True,
+        )
+
+
 class Issuer(IssuerParameter):  # type: ignore[misc]
     """Add the RFC 9207 iss parameter to authorization responses authlib builds."""
 
@@ -201,71 +274,17 @@ class Issuer(IssuerParameter):  # type: ignore[misc]
         return self.issuer
 
 
-class BearerValidator(BearerTokenValidator):  # type: ignore[misc]
-    """Find access tokens in the database and attach their client."""
-
-    def __init__(self, provider: Provider) -> None:
-        super().__init__()
-        self.provider = provider
-
-    def authenticate_token(self, token_string: str) -> Token | None:
-        """Return the stored token, or None when it or its client is unknown."""
-        token = db().scalars(sa.select(Token).where(Token.access_token == token_string)).first()
-        if token is None:
-            return None
-        token.client = self.provider.clients.get(token.client_id)
-        return token if token.client is not None else None
-
-
-class PersonInfo(UserInfoEndpoint):  # type: ignore[misc]
-    """Serve /userinfo with the same person claims the ID token carries."""
-
-    def generate_user_info(self, user: Person, scope: str) -> UserInfo:
-        """Return the person's claims for the token's scope."""
-        return UserInfo(person_claims(user, scope))
-
-
-class Logout(EndSessionEndpoint):  # type: ignore[misc]
-    """Implement RP-initiated logout over the provider's keys and browser session."""
-
-    def __init__(self, provider: Provider) -> None:
-        super().__init__()
-        self.provider = provider
-
-    def get_server_jwks(self) -> KeySet:
-        """Return our public keys, to check that we issued the id_token_hint."""
-        return self.provider.keys.public_key_set()
-
-    def get_algorithms(self) -> list[str]:
-        """Accept hints signed with RS256 only."""
-        return [ALGORITHM]
-
-    def is_post_logout_redirect_uri_legitimate(
-        self,
-        request: OAuth2Request,
-        post_logout_redirect_uri: str,
-        client: RegisteredClient,
-        logout_hint: str | None,
-    ) -> bool:
-        """Trust a registered URI without a hint only once the person confirmed (a POST)."""
-        return request.method == "POST"
-
-    def end_session(self, end_session_request: EndSessionRequest) -> None:
-        """Forget who is signed in at the provider."""
-        signin.sign_out()
-
-
 def config_oauth(app: Flask, provider: Provider) -> Server:
     """Create the authorization server for the app and register grants and endpoints."""
+    from idp_mock import endpoints
+
     server = Server(provider)
     server.init_app(app)
     server.scopes_supported = list(SCOPES_SUPPORTED)
     server.register_grant(CodeGrant, [S256CodeChallenge(required=True), IdToken(provider)])
+    server.register_grant(RefreshGrant, [RefreshedIdToken(provider)])
     server.register_extension(Issuer(provider.issuer))
-    protector = ResourceProtector()
-    protector.register_token_validator(BearerValidator(provider))
-    server.register_endpoint(PersonInfo(resource_protector=protector))
-    server.register_endpoint(Logout(provider))
+    endpoints.register(server, provider)
     app.extensions[EXTENSION] = provider
     app.extensions[EXTENSION + ".server"] = server
     return server

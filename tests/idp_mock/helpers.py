@@ -140,3 +140,9 @@ def verified_claims(client: FlaskClient, token: str) -> dict[str, t.Any]:
     """Verify a JWT against the provider's published JWKS and return its claims."""
     key_set = KeySet.import_key_set(client.get("/jwks").get_json())
     return dict(jwt.decode(token, key_set, algorithms=["RS256"]).claims)
+
+
+def latest_code(client: FlaskClient, recipient: str) -> str:
+    """Return the newest code the dev outbox holds for the recipient."""
+    messages = client.get("/__dev/outbox?format=json").get_json()["messages"]
+    return t.cast(str, next(m["code"] for m in messages if m["to"] == recipient))

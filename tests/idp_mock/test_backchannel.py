@@ -132,9 +132,7 @@ def test_no_session_use_means_no_notice(
 def test_unreachable_client_is_logged_and_logout_still_succeeds(
     make_idp: t.Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = idp_with(
-        make_idp, f"http://127.0.0.1:{free_port()}/down", IDP_BACKCHANNEL_TIMEOUT=0.5
-    )
+    client = idp_with(make_idp, f"http://127.0.0.1:{free_port()}/down", IDP_BACKCHANNEL_TIMEOUT=0.5)
     tokens_for(client)
 
     with caplog.at_level(logging.WARNING, logger="idp_mock.backchannel"):

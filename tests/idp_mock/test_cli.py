@@ -50,3 +50,17 @@ def test_main_serves_the_issuer_it_announces(
     assert served["port"] == port
     discovery = served["app"].test_client().get("/.well-known/openid-configuration")
     assert discovery.get_json()["issuer"] == issuer
+
+
+def test_bare_create_app_reads_idp_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: t.Any
+) -> None:
+    from idp_mock import create_app
+
+    monkeypatch.setenv("IDP_ISSUER", "http://idp.env.test")
+    monkeypatch.setenv("IDP_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
+
+    app = create_app()
+
+    assert app.config["IDP_ISSUER"] == "http://idp.env.test"
+    assert str(tmp_path) in app.config["IDP_DATABASE_URL"]

@@ -125,7 +125,8 @@ def test_userinfo_answers_another_sub_once(irina: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "expected"), [("missing_iss_param", None), ("wrong_iss_param", "http://wrong-issuer.test")]
+    ("mode", "expected"),
+    [("missing_iss_param", None), ("wrong_iss_param", "http://wrong-issuer.test")],
 )
 def test_authorization_response_iss_is_spoiled(
     irina: FlaskClient, mode: str, expected: str | None
@@ -140,7 +141,10 @@ def test_authorization_response_iss_is_spoiled(
 
 @pytest.mark.parametrize(
     ("mode", "claim", "value"),
-    [("refresh_changes_sub", "sub", "9999999999"), ("refresh_changes_iss", "iss", "http://wrong-issuer.test")],
+    [
+        ("refresh_changes_sub", "sub", "9999999999"),
+        ("refresh_changes_iss", "iss", "http://wrong-issuer.test"),
+    ],
 )
 def test_refresh_changes_a_claim_only_on_refresh(
     irina: FlaskClient, mode: str, claim: str, value: str
@@ -149,7 +153,9 @@ def test_refresh_changes_a_claim_only_on_refresh(
     tokens = tokens_for(irina, scope=SCOPE + " offline_access")
     original = verified_claims(irina, tokens["id_token"])
 
-    refreshed = verified_claims(irina, refresh(irina, tokens["refresh_token"]).get_json()["id_token"])
+    refreshed = verified_claims(
+        irina, refresh(irina, tokens["refresh_token"]).get_json()["id_token"]
+    )
 
     assert original[claim] != value
     assert refreshed[claim] == value

@@ -20,7 +20,9 @@ from tests.idp_mock.helpers import tokens_for
 
 def introspect(client: FlaskClient, token: str, auth: tuple[str, str] | None = None) -> t.Any:
     """Introspect a token; return the response."""
-    return client.post("/introspect", data={"token": token}, auth=auth or (CLIENT_ID, CLIENT_SECRET))
+    return client.post(
+        "/introspect", data={"token": token}, auth=auth or (CLIENT_ID, CLIENT_SECRET)
+    )
 
 
 def test_active_access_token_is_described(irina: FlaskClient) -> None:
