@@ -22,7 +22,7 @@ def _start_link(page: t.Any, region: str) -> None:
 def _marks_on_page(page: t.Any, child: str) -> Counter[tuple[str, str, str]]:
     page.get_by_role("link", name="Мои дети").click()
     page.get_by_role("link", name=child).click()
-    page.get_by_role("heading", name="Оценки с").wait_for()
+    page.get_by_role("heading", name="Оценки:").wait_for()
     return Counter(
         (
             row.get_attribute("data-date"),

@@ -38,7 +38,7 @@ def test_irina_links_maxim_and_sees_exactly_the_marks_the_emulator_serves(
     page.get_by_role("button", name="Проверить и привязать").click()
     page.get_by_text("Готово! Привязаны: Child1 — Смирнов Максим").wait_for()
     page.get_by_role("link", name="Child1").click()
-    page.get_by_role("heading", name="Оценки с").wait_for()
+    page.get_by_role("heading", name="Оценки:").wait_for()
 
     shown = {
         row.get_attribute("data-grade-id"): row.locator(".mark").inner_text()
