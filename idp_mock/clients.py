@@ -20,7 +20,8 @@ DEMO_CLIENT: dict[str, t.Any] = {
     "client_name": "Дневник: шлюз для родителей",
     "client_secret": "demo-gateway-secret",
     "redirect_uris": ["http://127.0.0.1:8000/auth/callback"],
-    "post_logout_redirect_uris": ["http://127.0.0.1:8000/"],
+    "post_logout_redirect_uris": ["http://127.0.0.1:8000/auth/logged-out"],
+    "backchannel_logout_uri": "http://127.0.0.1:8000/auth/backchannel-logout",
     # offline_access lets the gateway ask for refresh tokens; the ESIA-like scopes are allowed too.
     "scope": "openid profile email phone offline_access fullname birthdate mobile snils id_doc",
     "token_endpoint_auth_method": "client_secret_basic",

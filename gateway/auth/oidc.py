@@ -72,4 +72,45 @@ def complete_sign_in(
     azp = claims.get("azp")
     if azp is not None and azp != client_id:
         raise SignInError("the ID token was issued to another party")
+    token["userinfo"] = {**claims, **_userinfo(idp, token, subject=claims["sub"])}
     return dict(token)
+
+
+def _userinfo(idp: FlaskOAuth2App, token: Mapping[str, t.Any], *, subject: str) -> dict[str, t.Any]:
+    """Read the userinfo endpoint; its ``sub`` must be the ID token's (OIDC Core 5.3.2)."""
+    endpoint = idp.load_server_metadata().get("userinfo_endpoint")
+    if not endpoint:
+        return {}
+    try:
+        response = idp.get(endpoint, token=dict(token))
+        response.raise_for_status()
+        info = response.json()
+    except (RequestException, ValueError) as err:
+        raise SignInError("the provider's userinfo is unavailable") from err
+    if not isinstance(info, dict) or info.get("sub") != subject:
+        raise SignInError("userinfo describes another subject")
+    return info
+
+
+def refreshed_claims(
+    idp: FlaskOAuth2App,
+    refresh_token: str,
+    *,
+    issuer: str,
+    client_id: str,
+    subject: str,
+) -> tuple[dict[str, t.Any], str | None]:
+    """Refresh the provider's tokens; return the new ID token's claims and refresh token.
+
+    A refreshed ID token must keep the issuer and the subject (OIDC Core 12.2).
+    """
+    try:
+        token = idp.fetch_access_token(refresh_token=refresh_token, grant_type="refresh_token")
+        claims = idp.parse_id_token(
+            token, nonce=None, claims_options=claims_options(issuer, client_id)
+        )
+    except (AuthlibBaseError, JoseError, ValueError, RequestException) as err:
+        raise SignInError(f"the refresh was rejected: {type(err).__name__}") from err
+    if claims is None or claims.get("sub") != subject:
+        raise SignInError("the refreshed ID token names another subject")
+    return dict(claims), token.get("refresh_token")

@@ -7,6 +7,7 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
+from authlib.common.errors import AuthlibBaseError
 from flask import Blueprint
 from flask import current_app
 from flask import redirect
@@ -28,6 +29,7 @@ from gateway.auth.forms import ConsentForm
 from gateway.auth.forms import LogoutForm
 from gateway.auth.oidc import SignInError
 from gateway.auth.oidc import complete_sign_in
+from gateway.auth.oidc import refreshed_claims
 from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
@@ -86,6 +88,8 @@ def callback() -> ResponseReturnValue:
     record = sessions.start(
         db.session, user, provider_sid=token["userinfo"].get("sid"), now=services().now()
     )
+    if token.get("refresh_token"):
+        record.provider_refresh_token = services().vault.encrypt({"rt": token["refresh_token"]})
     db.session.commit()
     next_url = session.get("next")
     session.clear()  # a fresh session at sign-in: nothing from before survives
@@ -135,12 +139,56 @@ def logout() -> ResponseReturnValue:
     if not end_session or not id_token:
         return redirect(url_for("diary.family"), 303)
     response = idp.logout_redirect(
-        post_logout_redirect_uri=current_app.config["PUBLIC_URL"] + "/",
+        post_logout_redirect_uri=current_app.config["PUBLIC_URL"] + url_for("auth.logged_out"),
         id_token_hint=id_token,
         state=secrets.token_urlsafe(16),
     )
     response.status_code = 303
     return response  # type: ignore[no-any-return]
+
+
+@bp.get("/auth/logged-out")
+def logged_out() -> ResponseReturnValue:
+    """Land here from the provider's logout; its ``state`` must be the one we sent."""
+    try:
+        services().idp.validate_logout_response()
+    except AuthlibBaseError:
+        log.warning("logout callback with a missing or foreign state")
+        message = _("Не удалось подтвердить выход у поставщика входа. Закройте браузер.")
+        return render_template("auth/failed.html", message=message), 400
+    return render_template("auth/logged_out.html")
+
+
+@bp.post("/auth/refresh-profile")
+@login_required
+@limiter.limit(_login_limit)
+def refresh_profile() -> ResponseReturnValue:
+    """Re-read the account level (and name) from the provider without signing in again."""
+    record = db.session.get(UserSession, session.get("sid", ""))
+    config = current_app.config
+    if record is None or record.provider_refresh_token is None:
+        return redirect(url_for("auth.login", next=url_for("children.choose_region")))
+    vault = services().vault
+    try:
+        claims, rotated = refreshed_claims(
+            services().idp,
+            vault.decrypt(record.provider_refresh_token)["rt"],
+            issuer=config["OIDC_ISSUER"],
+            client_id=config["OIDC_CLIENT_ID"],
+            subject=current_user.subject,
+        )
+    except SignInError as err:
+        log.warning("profile refresh rejected: %s", err)
+        return render_template(
+            "auth/failed.html", message=_("Не удалось обновить данные. Войдите снова.")
+        ), 400
+    users.upsert_from_claims(
+        db.session, issuer=config["OIDC_ISSUER"], claims=claims, now=services().now()
+    )
+    if rotated:
+        record.provider_refresh_token = vault.encrypt({"rt": rotated})
+    db.session.commit()
+    return redirect(url_for("children.choose_region"), 303)
 
 
 @bp.post("/auth/backchannel-logout")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -29,6 +30,8 @@ class UserSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(String(32))
+    # The provider's refresh token, sealed by the vault; lets the person re-read their level.
+    provider_refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     def __repr__(self) -> str:
         """Name the row without its secret id."""

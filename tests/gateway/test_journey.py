@@ -121,7 +121,7 @@ def test_sign_out_ends_the_session_and_sends_the_provider_an_id_token_hint(
     assert f"{location.scheme}://{location.netloc}" == idp_url
     query = parse_qs(location.query)
     assert query["id_token_hint"] and query["state"]
-    assert query["post_logout_redirect_uri"] == ["http://localhost/"]
+    assert query["post_logout_redirect_uri"] == ["http://localhost/auth/logged-out"]
     assert "Войти через Госуслуги" in client.get("/").text
 
 

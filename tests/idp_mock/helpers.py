@@ -21,7 +21,7 @@ ISSUER = "http://127.0.0.1:9999"
 CLIENT_ID = "diary-gateway"
 CLIENT_SECRET = "demo-gateway-secret"
 REDIRECT_URI = "http://127.0.0.1:8000/auth/callback"
-POST_LOGOUT_URI = "http://127.0.0.1:8000/"
+POST_LOGOUT_URI = "http://127.0.0.1:8000/auth/logged-out"
 SCOPE = "openid profile email phone"
 
 

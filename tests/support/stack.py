@@ -60,15 +60,36 @@ def idp_url(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iter
                     "client_id": "diary-gateway",
                     "client_secret": "demo-gateway-secret",
                     "redirect_uris": [base + "/auth/callback" for base in gateway_bases],
-                    "post_logout_redirect_uris": [base + "/" for base in gateway_bases],
-                    "scope": "openid profile email phone",
+                    "post_logout_redirect_uris": [
+                        base + "/auth/logged-out" for base in gateway_bases
+                    ],
+                    "backchannel_logout_uri": (
+                        f"http://127.0.0.1:{gateway_port}/auth/backchannel-logout"
+                    ),
+                    "scope": "openid profile email phone offline_access",
                     "token_endpoint_auth_method": "client_secret_basic",
                 }
             ],
         }
     )
-    with serving(app, port=port) as url:
+    with serving(RequestCounter(app), port=port) as url:
         yield url
+
+
+class RequestCounter:
+    """Count the requests a WSGI app receives, by path (tests read ``counts``)."""
+
+    counts: t.ClassVar[dict[str, int]] = {}
+
+    def __init__(self, app: t.Any) -> None:
+        """Wrap ``app``."""
+        self._app = app
+
+    def __call__(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
+        """Count, then pass the request on."""
+        path = environ.get("PATH_INFO", "")
+        self.counts[path] = self.counts.get(path, 0) + 1
+        return self._app(environ, start_response)
 
 
 @pytest.fixture(scope="session")
