@@ -48,9 +48,8 @@ def last_school_month(today: dt.date) -> Period:
 
 
 def family_window(today: dt.date) -> Period:
-    """Return the family page's period: the last seven days and the rest of this week."""
-    sunday = today + dt.timedelta(days=6 - today.weekday())
-    return Period(start=today - dt.timedelta(days=7), end=max(sunday, today + dt.timedelta(days=2)))
+    """Return the family page's period: the last seven days and the next two weeks."""
+    return Period(start=today - dt.timedelta(days=7), end=today + dt.timedelta(days=14))
 
 
 class State(enum.StrEnum):

@@ -34,6 +34,7 @@ class ChildToday:
     """One child's card on the family page."""
 
     diary: ChildDiary
+    day: dt.date | None
     today: list[Lesson]
     changes: list[Lesson]
     homework_due: list[Homework]
@@ -75,24 +76,19 @@ def _problems(diary: ChildDiary) -> list[SectionView]:
 def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
     """Pick what a parent needs to see this morning from a child's family-window diary."""
     lessons = sorted(diary.records(Section.SCHEDULE), key=lambda x: (x.date, x.number or 0))
-    week_end = today + dt.timedelta(days=6 - today.weekday())
+    week_ahead = today + dt.timedelta(days=7)
+    # Today's lessons, or the next school day's when today has none (evenings, weekends).
+    day = next((x.date for x in lessons if x.date >= today), None)
+    changed = [x for x in lessons if x.status is not LessonStatus.PLANNED]
+    homework = [h for h in diary.records(Section.HOMEWORK) if today <= h.due_on <= week_ahead]
+    recent = [g for g in diary.records(Section.GRADES) if g.date >= today - dt.timedelta(days=7)]
     return ChildToday(
         diary=diary,
-        today=[x for x in lessons if x.date == today],
-        changes=[
-            x
-            for x in lessons
-            if x.status is not LessonStatus.PLANNED and today <= x.date <= week_end
-        ],
-        homework_due=sorted(
-            (h for h in diary.records(Section.HOMEWORK) if today <= h.due_on <= week_end),
-            key=lambda h: (h.due_on, h.subject),
-        ),
-        new_marks=sorted(
-            (g for g in diary.records(Section.GRADES) if g.date >= today - dt.timedelta(days=7)),
-            key=lambda g: g.date,
-            reverse=True,
-        ),
+        day=day,
+        today=[x for x in lessons if x.date == day],
+        changes=[x for x in changed if today <= x.date <= week_ahead],
+        homework_due=sorted(homework, key=lambda h: (h.due_on, h.subject)),
+        new_marks=sorted(recent, key=lambda g: g.date, reverse=True),
         absences=sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True),
         messages=[
             m

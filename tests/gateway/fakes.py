@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 from collections import Counter
 from collections.abc import Mapping
@@ -18,6 +19,14 @@ from connectors.schema import Period
 from connectors.schema import Scale
 from connectors.schema import Section
 from connectors.schema import Student
+
+EXTRA_SECTIONS = (
+    Section.SCHEDULE,
+    Section.HOMEWORK,
+    Section.ATTENDANCE,
+    Section.EVENTS,
+    Section.MESSAGES,
+)
 
 
 class FakeSchool:
@@ -35,6 +44,15 @@ class FakeSchool:
             )
         }
         self.grades: dict[str, list[Grade]] = {"s1": [], "s2": []}
+        # Other sections: student id -> records; each record's date decides the period.
+        self.records: dict[Section, dict[str, list[t.Any]]] = {
+            section: {"s1": [], "s2": []} for section in EXTRA_SECTIONS
+        }
+        self.barrier: threading.Barrier | None = None
+        self.track_concurrency = False
+        self.most_at_once = 0
+        self._at_once = 0
+        self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.down = False
         self.session_ttl = dt.timedelta(hours=1)
@@ -49,7 +67,7 @@ class FakeConnector:
 
     name: t.ClassVar[str] = "fake"
     title: t.ClassVar[str] = "Тестовая система"
-    sections: t.ClassVar[frozenset[Section]] = frozenset({Section.GRADES})
+    sections: t.ClassVar[frozenset[Section]] = frozenset({Section.GRADES, *EXTRA_SECTIONS})
     requires_school: t.ClassVar[bool] = False
     school: t.ClassVar[FakeSchool] = FakeSchool()
 
@@ -104,14 +122,75 @@ class FakeConnector:
         """List the account's students."""
         return list(self.school.accounts[session.data["login"]][1])
 
-    def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
-        """Return stored marks within the period."""
-        self.school.calls["grades"] += 1
+    def _answer(self, section: Section, session: BackendSession) -> None:
+        school = self.school
+        with school._lock:
+            school.calls[section.value] += 1
+            school._at_once += 1
+            school.most_at_once = max(school.most_at_once, school._at_once)
+        try:
+            if school.barrier is not None:  # proves fetches run at the same time
+                school.barrier.wait(timeout=10)
+            elif school.track_concurrency:  # give overlapping fetches a chance to overlap
+                threading.Event().wait(0.05)
+        finally:
+            with school._lock:
+                school._at_once -= 1
         if self.school.down:
             raise BackendUnavailable("down")
         if session.data["token"] in self.school.expired_tokens:
             raise SessionExpired("expired")
+
+    def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
+        """Return stored marks within the period."""
+        self._answer(Section.GRADES, session)
         return [g for g in self.school.grades[student_id] if period.start <= g.date <= period.end]
+
+    def _records(
+        self, section: Section, session: BackendSession, student_id: str, period: Period
+    ) -> list[t.Any]:
+        self._answer(section, session)
+        return [
+            r
+            for r in self.school.records[section][student_id]
+            if period.start <= _day(r) <= period.end
+        ]
+
+    def fetch_schedule(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[t.Any]:
+        """Return lessons within the period."""
+        return self._records(Section.SCHEDULE, session, student_id, period)
+
+    def fetch_homework(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[t.Any]:
+        """Return homework due within the period."""
+        return self._records(Section.HOMEWORK, session, student_id, period)
+
+    def fetch_attendance(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[t.Any]:
+        """Return absences within the period."""
+        return self._records(Section.ATTENDANCE, session, student_id, period)
+
+    def fetch_events(self, session: BackendSession, student_id: str, period: Period) -> list[t.Any]:
+        """Return events within the period."""
+        return self._records(Section.EVENTS, session, student_id, period)
+
+    def fetch_messages(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[t.Any]:
+        """Return messages sent within the period."""
+        return self._records(Section.MESSAGES, session, student_id, period)
+
+
+def _day(record: t.Any) -> dt.date:
+    for name in ("date", "due_on", "starts_at", "sent_at"):
+        value = getattr(record, name, None)
+        if value is not None:
+            return value.date() if isinstance(value, dt.datetime) else value
+    raise ValueError(record)
 
 
 def grade(student_grades: list[Grade], **fields: t.Any) -> Grade:

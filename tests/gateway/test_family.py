@@ -1,0 +1,184 @@
+"""The family page: every child's day at a glance, fetched at once, honest when stale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from connectors.schema import Attendance
+from connectors.schema import AttendanceKind
+from connectors.schema import Event
+from connectors.schema import EventKind
+from connectors.schema import Homework
+from connectors.schema import Lesson
+from connectors.schema import LessonStatus
+from connectors.schema import Message
+from connectors.schema import Section
+from gateway.extensions import db
+from gateway.models import ChildLink
+from gateway.models import ConnectorInstance
+from gateway.models import SectionSnapshot
+from tests.gateway.fakes import FakeSchool
+from tests.gateway.fakes import grade
+
+TODAY = dt.date.today()
+MEETING = Event(
+    id="m1",
+    kind=EventKind.PARENT_MEETING,
+    title="Родительское собрание",
+    starts_at=dt.datetime.combine(TODAY + dt.timedelta(days=3), dt.time(18, 0), dt.UTC),
+    place="Актовый зал",
+    agenda="1. Итоги четверти",
+)
+
+
+def _fill(school: FakeSchool) -> None:
+    records = school.records
+    records[Section.SCHEDULE]["s1"] += [
+        Lesson(id="l1", date=TODAY, number=1, subject="Чтение", starts_at=dt.time(8, 30)),
+        Lesson(id="l2", date=TODAY, number=2, subject="Музыка", status=LessonStatus.CANCELLED),
+        Lesson(
+            id="l3",
+            date=TODAY + dt.timedelta(days=1),
+            number=1,
+            subject="ИЗО",
+            status=LessonStatus.REPLACED,
+            note="вместо Технологии",
+        ),
+    ]
+    records[Section.HOMEWORK]["s1"].append(
+        Homework(
+            id="h1", subject="Чтение", text="Стих наизусть", due_on=TODAY + dt.timedelta(days=1)
+        )
+    )
+    records[Section.ATTENDANCE]["s2"].append(
+        Attendance(
+            date=TODAY - dt.timedelta(days=2), kind=AttendanceKind.UNEXCUSED, subject="Физика"
+        )
+    )
+    records[Section.EVENTS]["s1"].append(MEETING)
+    records[Section.EVENTS]["s2"].append(MEETING)
+    records[Section.MESSAGES]["s2"].append(
+        Message(
+            id="msg",
+            sender="Кл. руководитель",
+            subject="Экскурсия",
+            body="Подпишите",
+            sent_at=dt.datetime.combine(TODAY, dt.time(9), dt.UTC),
+            needs_acknowledgement=True,
+        )
+    )
+    grade(school.grades["s2"], subject="Физика", value="2", numeric=2.0)
+
+
+def _link(parent: FlaskClient) -> None:
+    assert (
+        parent.post(
+            "/children/link/test-fake", data={"login": "parent", "password": "secret"}
+        ).status_code
+        == 303
+    )
+
+
+def _card(page: str, child: str) -> str:
+    start = page.index(f'data-child="{child}"')
+    end = page.find('data-child="', start + 1)
+    return page[start : end if end > 0 else len(page)]
+
+
+def test_the_family_page_shows_each_childs_day_and_week(
+    parent: FlaskClient, school: FakeSchool
+) -> None:
+    _fill(school)
+    _link(parent)
+    page = parent.get("/").text
+    anna, petr = _card(page, "Child1"), _card(page, "Child2")
+    assert "Чтение" in anna and "отменён" in anna and "Стих наизусть" in anna
+    assert "вместо Технологии" in anna
+    assert "прогул" in petr and "Физика" in petr
+    assert "ждёт ответа" in petr or "ждут ответа" in petr
+    assert page.count("Родительское собрание") == 1  # shared by both, shown once
+    assert "Child1, Child2" in page
+
+
+def test_a_family_without_children_sees_what_to_do_next(parent: FlaskClient) -> None:
+    page = parent.get("/")
+    assert page.status_code == 200
+    assert "Пока не привязан ни один ребёнок" in page.text
+    assert 'href="/children/link"' in page.text
+
+
+def _set_limit(app: Flask, limit: int) -> None:
+    with app.app_context():
+        for instance in db.session.scalars(select(ConnectorInstance)):
+            instance.concurrency_limit = limit
+        db.session.commit()
+
+
+def test_every_child_and_section_is_fetched_at_the_same_time(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    _link(parent)
+    _set_limit(fake_app, 12)
+    # Two children x six sections: each fetch waits until all twelve have started.
+    school.barrier = threading.Barrier(12)
+    page = parent.get("/")
+    assert page.status_code == 200 and "недоступна" not in page.text
+    assert sum(school.calls[s.value] for s in Section if s is not Section.RATING) == 12
+
+
+def test_no_backend_gets_more_concurrent_requests_than_its_limit(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    _link(parent)
+    _set_limit(fake_app, 3)
+    school.track_concurrency = True
+    assert parent.get("/").status_code == 200
+    assert 1 < school.most_at_once <= 3
+
+
+def test_a_backend_that_is_down_serves_the_last_good_data_marked_stale(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    _fill(school)
+    _link(parent)
+    parent.get("/")  # a good snapshot
+    with fake_app.app_context():
+        for row in db.session.scalars(select(SectionSnapshot)):
+            row.fetched_at = row.fetched_at.replace(tzinfo=dt.UTC) - dt.timedelta(hours=2)
+        db.session.commit()
+    school.down = True
+    page = parent.get("/").text
+    assert "Данные на" in page and "сейчас недоступна" in page
+    assert "Стих наизусть" in _card(page, "Child1")  # the last good data, labelled
+
+
+def test_a_section_the_backend_does_not_provide_says_so(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    _link(parent)
+    with fake_app.app_context():
+        child = db.session.scalar(select(ChildLink.id))
+    page = parent.get(f"/child/{child}?section=rating")
+    assert "не передаёт этот раздел" in page.text
+
+
+def test_the_child_page_shows_each_section(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    _fill(school)
+    _link(parent)
+    with fake_app.app_context():
+        anna, petr = db.session.scalars(select(ChildLink.id).order_by(ChildLink.position)).all()
+    week = f"start={TODAY - dt.timedelta(days=7)}&end={TODAY + dt.timedelta(days=7)}"
+    schedule = parent.get(f"/child/{anna}?section=schedule&{week}").text
+    assert "замена" in schedule and "отменён" in schedule
+    assert "Стих наизусть" in parent.get(f"/child/{anna}?section=homework&{week}").text
+    attendance = parent.get(f"/child/{petr}?section=attendance&{week}").text
+    assert "прогулы): 1" in attendance
+    assert "Итоги четверти" in parent.get(f"/child/{anna}?section=events&{week}").text
+    assert "просят подтвердить" in parent.get(f"/child/{petr}?section=messages&{week}").text
