@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+import typing as t
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -21,3 +25,12 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Migrate the database to ``revision``."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+@event.listens_for(Engine, "connect")
+def _enforce_sqlite_foreign_keys(connection: t.Any, record: t.Any) -> None:
+    """Make SQLite honour ON DELETE CASCADE, as PostgreSQL always does."""
+    if isinstance(connection, sqlite3.Connection):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -13,6 +13,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from gateway import database  # noqa: F401  (SQLite foreign keys, before any engine)
 from gateway.models.base import Base
 
 db = SQLAlchemy(model_class=Base)

@@ -40,3 +40,16 @@ class CodeForm(FlaskForm):
             Regexp(r"^\s*\d{4,8}\s*$", message=_l("Код состоит из цифр.")),
         ],
     )
+
+
+class RenameForm(FlaskForm):
+    """A child's name as the parent wants to see it."""
+
+    name = StringField(
+        _l("Как показывать ребёнка"),
+        validators=[DataRequired(message=_l("Введите имя.")), Length(max=40)],
+    )
+
+
+class ManageForm(FlaskForm):
+    """A CSRF-protected button (move up or down, unlink)."""

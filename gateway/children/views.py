@@ -27,10 +27,15 @@ from connectors.errors import ConnectorError
 from connectors.errors import SecondFactorRequired
 from gateway.children.forms import CodeForm
 from gateway.children.forms import LinkForm
+from gateway.children.forms import ManageForm
+from gateway.children.forms import RenameForm
 from gateway.children.messages import explain
 from gateway.extensions import db
 from gateway.extensions import limiter
+from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
+from gateway.services import access
+from gateway.services import children as children_service
 from gateway.services import users
 from gateway.services.instances import enabled_instances
 from gateway.services.linking import Linker
@@ -245,3 +250,63 @@ def authorized() -> ResponseReturnValue:
         flash(explain(err, instance), "error")
         return redirect(url_for("children.link", key=instance.key))
     return _finish(instance, None, granted) or redirect(url_for("children.link", key=instance.key))
+
+
+def _own_child(child_id: int) -> ChildLink:
+    try:
+        return access.require_child(db.session, current_user, child_id)
+    except access.ChildNotFound:
+        abort(404)
+
+
+@bp.get("/")
+@login_required
+def manage() -> ResponseReturnValue:
+    """List the children with rename, reorder and unlink controls."""
+    children = access.children_of(db.session, current_user)
+    return render_template("children/manage.html", children=children, form=ManageForm())
+
+
+@bp.post("/<int:child_id>/rename")
+@login_required
+def rename(child_id: int) -> ResponseReturnValue:
+    """Rename a child (Child1 → «Маша»)."""
+    link = _own_child(child_id)
+    form = RenameForm()
+    try:
+        if not form.validate_on_submit():
+            raise children_service.InvalidName(form.name.data or "")
+        children_service.rename(link, form.name.data)
+    except children_service.InvalidName:
+        flash(_("Имя должно быть от 1 до 40 символов."), "error")
+    else:
+        db.session.commit()
+        flash(_("Сохранено."), "success")
+    return redirect(url_for("children.manage"), 303)
+
+
+@bp.post("/<int:child_id>/move/<direction>")
+@login_required
+def move(child_id: int, direction: str) -> ResponseReturnValue:
+    """Move a child up or down on the family page."""
+    link = _own_child(child_id)
+    if direction not in ("up", "down") or not ManageForm().validate_on_submit():
+        abort(400)
+    children_service.move(db.session, link, -1 if direction == "up" else 1)
+    db.session.commit()
+    return redirect(url_for("children.manage"), 303)
+
+
+@bp.route("/<int:child_id>/unlink", methods=["GET", "POST"])
+@login_required
+def unlink(child_id: int) -> ResponseReturnValue:
+    """Stop following a child; the stored school login goes too if nobody else uses it."""
+    link = _own_child(child_id)
+    form = ManageForm()
+    if not form.validate_on_submit():
+        return render_template("children/unlink.html", child=link, form=form)
+    name = link.display_name
+    children_service.unlink(db.session, link)
+    db.session.commit()
+    flash(_("%(name)s больше не отслеживается.", name=name), "success")
+    return redirect(url_for("children.manage"), 303)
