@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+NODE_DIR := tests/interop/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
+
 .PHONY: run test lint install clean
 
 $(STAMP): pyproject.toml
@@ -23,8 +26,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+# The OpenID interop tests run the certified npm libraries (pinned in the lockfile).
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then cd $(NODE_DIR) && npm ci --no-audit --no-fund; \
+	else echo "npm not found: the interop tests will be skipped"; fi
+
+test: lint $(NODE_STAMP)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(NODE_DIR)/node_modules

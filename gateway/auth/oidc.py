@@ -96,16 +96,21 @@ def refreshed_claims(
     idp: FlaskOAuth2App,
     refresh_token: str,
     *,
+    scope: str | None,
     issuer: str,
     client_id: str,
     subject: str,
 ) -> tuple[dict[str, t.Any], str | None]:
     """Refresh the provider's tokens; return the new ID token's claims and refresh token.
 
-    A refreshed ID token must keep the issuer and the subject (OIDC Core 12.2).
+    A refreshed ID token must keep the issuer and the subject (OIDC Core 12.2). The refresh
+    asks for exactly the scope granted at sign-in (RFC 6749 section 6), and the profile is read
+    from userinfo as at sign-in, since a provider may keep it only there.
     """
     try:
-        token = idp.fetch_access_token(refresh_token=refresh_token, grant_type="refresh_token")
+        token = idp.fetch_access_token(
+            refresh_token=refresh_token, grant_type="refresh_token", scope=scope
+        )
         claims = idp.parse_id_token(
             token, nonce=None, claims_options=claims_options(issuer, client_id)
         )
@@ -113,4 +118,5 @@ def refreshed_claims(
         raise SignInError(f"the refresh was rejected: {type(err).__name__}") from err
     if claims is None or claims.get("sub") != subject:
         raise SignInError("the refreshed ID token names another subject")
-    return dict(claims), token.get("refresh_token")
+    profile = {**claims, **_userinfo(idp, token, subject=subject)}
+    return profile, token.get("refresh_token")

@@ -59,7 +59,10 @@ def login() -> ResponseReturnValue:
     """Send the person to the identity provider."""
     session["next"] = _safe_next(request.args.get("next"))
     redirect_uri = current_app.config["PUBLIC_URL"] + url_for("auth.callback")
-    return services().idp.authorize_redirect(redirect_uri)  # type: ignore[no-any-return]
+    extra = {}
+    if "offline_access" in current_app.config["OIDC_SCOPES"].split():
+        extra["prompt"] = "consent"  # OIDC Core 11: offline access needs the person's consent
+    return services().idp.authorize_redirect(redirect_uri, **extra)  # type: ignore[no-any-return]
 
 
 @bp.get("/auth/callback")
@@ -89,7 +92,9 @@ def callback() -> ResponseReturnValue:
         db.session, user, provider_sid=token["userinfo"].get("sid"), now=services().now()
     )
     if token.get("refresh_token"):
-        record.provider_refresh_token = services().vault.encrypt({"rt": token["refresh_token"]})
+        record.provider_refresh_token = services().vault.encrypt(
+            {"rt": token["refresh_token"], "scope": token.get("scope")}
+        )
     db.session.commit()
     next_url = session.get("next")
     session.clear()  # a fresh session at sign-in: nothing from before survives
@@ -165,28 +170,27 @@ def logged_out() -> ResponseReturnValue:
 def refresh_profile() -> ResponseReturnValue:
     """Re-read the account level (and name) from the provider without signing in again."""
     record = db.session.get(UserSession, session.get("sid", ""))
-    config = current_app.config
     if record is None or record.provider_refresh_token is None:
         return redirect(url_for("auth.login", next=url_for("children.choose_region")))
-    vault = services().vault
+    config, vault = current_app.config, services().vault
+    stored = vault.decrypt(record.provider_refresh_token)
     try:
         claims, rotated = refreshed_claims(
             services().idp,
-            vault.decrypt(record.provider_refresh_token)["rt"],
+            stored["rt"],
+            scope=stored.get("scope"),
             issuer=config["OIDC_ISSUER"],
             client_id=config["OIDC_CLIENT_ID"],
             subject=current_user.subject,
         )
     except SignInError as err:
         log.warning("profile refresh rejected: %s", err)
-        return render_template(
-            "auth/failed.html", message=_("Не удалось обновить данные. Войдите снова.")
-        ), 400
-    users.upsert_from_claims(
-        db.session, issuer=config["OIDC_ISSUER"], claims=claims, now=services().now()
-    )
+        message = _("Не удалось обновить данные. Войдите снова.")
+        return render_template("auth/failed.html", message=message), 400
+    now = services().now()
+    users.upsert_from_claims(db.session, issuer=config["OIDC_ISSUER"], claims=claims, now=now)
     if rotated:
-        record.provider_refresh_token = vault.encrypt({"rt": rotated})
+        record.provider_refresh_token = vault.encrypt({**stored, "rt": rotated})
     db.session.commit()
     return redirect(url_for("children.choose_region"), 303)
 

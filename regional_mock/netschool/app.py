@@ -25,6 +25,7 @@ from flask import Flask
 from regional_mock.faults import Faults
 from regional_mock.faults import FaultSettings
 from regional_mock.faults import install
+from regional_mock.netschool import admin
 from regional_mock.netschool import auth
 from regional_mock.netschool import diary
 from regional_mock.netschool import mobile
@@ -74,4 +75,6 @@ def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = 
     app.register_blueprint(auth.bp)
     app.register_blueprint(diary.bp)
     app.register_blueprint(mobile.bp)
+    if app.config["EMULATOR_ADMIN"]:
+        app.register_blueprint(admin.bp)
     return app

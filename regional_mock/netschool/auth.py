@@ -98,9 +98,10 @@ def login() -> Response:
     key = f"{school.id}/{account.login}"
     if state.locked(key):
         return message(409, LOCKED)
-    pw2 = expected_pw2(account.password, challenge.salt)
+    password = state.password_of(account)
+    pw2 = expected_pw2(password, challenge.salt)
     pw = form.get("pw")
-    short_ok = pw is None or pw == pw2[: len(account.password)]
+    short_ok = pw is None or pw == pw2[: len(password)]
     if form.get("pw2", "").lower() != pw2 or not short_ok:
         left = state.fail(key)
         return message(409, f"{WRONG}. Осталось попыток: {left}" if left else LOCKED)

@@ -72,6 +72,24 @@ class SignInState:
     _failures: dict[str, _Failures] = field(default_factory=dict)
     _pincodes: dict[str, tuple[Account, float]] = field(default_factory=dict)
     _tokens: dict[str, MobileToken] = field(default_factory=dict)
+    _passwords: dict[str, str] = field(default_factory=dict)
+
+    def password_of(self, account: Account) -> str:
+        """Return the account's password: the world's, unless the school changed it."""
+        with self._lock:
+            return self._passwords.get(account.login, account.password)
+
+    def change_password(self, account: Account, password: str) -> int:
+        """Change a password as a school would; the account's sessions end. Return how many."""
+        with self._lock:
+            self._passwords[account.login] = password
+            ended = [at for at, s in self._sessions.items() if s.account.login == account.login]
+            for at in ended:
+                del self._sessions[at]
+            tokens = [k for k, v in self._tokens.items() if v.account.login == account.login]
+            for key in tokens:
+                del self._tokens[key]
+            return len(ended) + len(tokens)
 
     def new_challenge(self) -> Challenge:
         """Issue a fresh ``lt``/``ver``/``salt``."""

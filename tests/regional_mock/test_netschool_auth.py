@@ -140,3 +140,16 @@ def test_school_search_matches_a_substring_and_suffixes_the_city(client: FlaskCl
     assert client.get("/webapi/schools/search?name=Гимназия № 999").get_json() == []
     everything = client.get("/webapi/schools/search?name=У").get_json()
     assert {s["id"] for s in everything} == {63003, 63045, 63112}
+
+
+def test_the_school_can_change_a_password_and_old_sessions_end() -> None:
+    from regional_mock.netschool import create_app
+    from regional_mock.world import build_world
+
+    app = create_app(build_world(today=__import__("datetime").date(2026, 11, 27)))
+    client = app.test_client()
+    changed = client.post(
+        "/__admin/netschool/password", json={"login": "СмирноваИС", "password": "Новый-2027"}
+    )
+    assert changed.status_code == 200
+    assert client.post("/__admin/netschool/password", json={"login": "nobody"}).status_code == 400
