@@ -9,14 +9,10 @@ from collections import Counter
 import pytest
 
 from gateway.services.diary import last_school_month
-from tests.e2e.test_walking_skeleton import sign_in_through_the_provider
+from tests.e2e.flows import link_three
+from tests.e2e.flows import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _start_link(page: t.Any, region: str) -> None:
-    page.get_by_role("link", name="Привязать ребёнка").first.click()
-    page.get_by_role("link", name=region).click()
 
 
 def _marks_on_page(page: t.Any, child: str) -> Counter[tuple[str, str, str]]:
@@ -46,31 +42,8 @@ def _marks_in_world(world: t.Any, full_name: str) -> Counter[tuple[str, str, str
 def test_irina_links_three_children_from_three_systems(
     page: t.Any, live_gateway: str, demo_world: t.Any
 ) -> None:
-    sign_in_through_the_provider(page, live_gateway, "+79000000001", "parent-demo-1")
-    page.check("#accept")
-    page.get_by_role("button", name="Продолжить").click()
-
-    _start_link(page, "Москва")
-    page.fill("#login", "irina.smirnova")
-    page.fill("#password", "Mesh-2026-parent")
-    page.get_by_role("button", name="Проверить и привязать").click()
-    page.fill("#code", "424242")
-    page.get_by_role("button", name="Подтвердить").click()
-    page.get_by_text("Привязаны: Child1 — Смирнов Артём").wait_for()
-
-    _start_link(page, "Тверская область")
-    page.get_by_role("link", name="Войти на сайте «Дневник.ру»").click()
-    page.fill("input[name=login]", "smirnova.i.s")
-    page.fill("input[name=password]", "Dnevnik-2026")
-    page.locator("form button, form input[type=submit]").first.click()
-    page.get_by_text("Привязаны: Child2 — Смирнова Полина").wait_for()
-
-    _start_link(page, "Самарская область")
-    page.fill("#school", "Лицей № 3")
-    page.fill("#login", "СмирноваИС")
-    page.fill("#password", "Пароль-2026")
-    page.get_by_role("button", name="Проверить и привязать").click()
-    page.get_by_text("Привязаны: Child3 — Смирнов Максим").wait_for()
+    sign_in(page, live_gateway, "+79000000001", "parent-demo-1")
+    link_three(page)
 
     for child, full_name in (
         ("Child1", "Смирнов Артём Дмитриевич"),

@@ -7,35 +7,17 @@ import typing as t
 import pytest
 
 from gateway.services.diary import last_school_month
+from tests.e2e.flows import link_maxim
+from tests.e2e.flows import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in_through_the_provider(page: t.Any, gateway: str, login: str, password: str) -> None:
-    """Go from the gateway's welcome page through the idp's sign-in and consent pages."""
-    page.goto(gateway)
-    page.get_by_role("link", name="Войти через Госуслуги").click()
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    consent = page.locator("button[name=decision][value=allow]")
-    if consent.count():  # the provider remembers an earlier consent to the same scopes
-        consent.click()
 
 
 def test_irina_links_maxim_and_sees_exactly_the_marks_the_emulator_serves(
     page: t.Any, live_gateway: str, demo_world: t.Any
 ) -> None:
-    sign_in_through_the_provider(page, live_gateway, "+79000000001", "parent-demo-1")
-    page.check("#accept")
-    page.get_by_role("button", name="Продолжить").click()
-    page.get_by_role("link", name="Привязать ребёнка").last.click()
-    page.get_by_role("link", name="Самарская область").click()
-    page.fill("#school", "Лицей № 3")
-    page.fill("#login", "СмирноваИС")
-    page.fill("#password", "Пароль-2026")
-    page.get_by_role("button", name="Проверить и привязать").click()
+    sign_in(page, live_gateway, "+79000000001", "parent-demo-1")
+    link_maxim(page)
     page.get_by_text("Готово! Привязаны: Child1 — Смирнов Максим").wait_for()
     page.get_by_role("link", name="Child1").click()
     page.get_by_role("heading", name="Оценки:").wait_for()
