@@ -40,6 +40,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
+    "GATEWAY_TRUST_ACCESS_DELAY_SECONDS": ("TRUST_ACCESS_DELAY_SECONDS", int),
 }
 
 
@@ -48,7 +49,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
     with (CONFIG_DIR / "gateway.toml").open("rb") as fh:
         raw = tomllib.load(fh)
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
-    sessions, diary = raw["sessions"], raw["diary"]
+    sessions, diary, trust = raw["sessions"], raw["diary"], raw["trust"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -63,6 +64,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "OIDC_CLIENT_SECRET": oidc["client_secret"],
         "OIDC_SCOPES": oidc["scopes"],
         "DIARY_FRESH_SECONDS": int(diary["fresh_seconds"]),
+        "TRUST_ACCESS_DELAY_SECONDS": min(max(int(trust["access_delay_seconds"]), 0), 86400),
         "PAGE_DEADLINE_SECONDS": float(diary["page_deadline_seconds"]),
         "FETCH_WORKERS": int(diary["fetch_workers"]),
         "SESSION_IDLE_MINUTES": int(sessions["idle_minutes"]),

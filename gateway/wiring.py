@@ -17,6 +17,7 @@ from flask_babel import format_date
 from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from connectors.registry import installed_connectors
 from gateway.cache import Cache
@@ -101,6 +102,21 @@ def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:
     return response
 
 
+def section_title(section: str) -> str:
+    """Name a diary section in the interface language."""
+    titles = {
+        "grades": _("Оценки"),
+        "schedule": _("Расписание"),
+        "homework": _("Домашние задания"),
+        "attendance": _("Посещаемость"),
+        "events": _("События"),
+        "messages": _("Сообщения"),
+        "rating": _("Рейтинг"),
+        "family": _("Страница семьи"),
+    }
+    return titles.get(str(section), str(section))
+
+
 def bind_extensions(app: Flask) -> None:
     """Bind every extension and the gateway's own services to ``app``."""
     db.init_app(app)
@@ -136,6 +152,7 @@ def bind_extensions(app: Flask) -> None:
         ),
     )
     app.after_request(_security_headers)
+    app.jinja_env.filters["section_title"] = section_title
     app.jinja_env.globals.update(
         get_locale=get_locale,
         format_date=format_date,
@@ -150,9 +167,15 @@ def register_blueprints(app: Flask) -> None:
     from gateway.children import bp as children_bp
     from gateway.diary import bp as diary_bp
     from gateway.errors import bp as errors_bp
+    from gateway.exports import bp as exports_bp
+    from gateway.trusted import bp as trusted_bp
 
-    for blueprint in (errors_bp, auth_bp, children_bp, diary_bp):
+    for blueprint in (errors_bp, auth_bp, children_bp, diary_bp, trusted_bp, exports_bp):
         app.register_blueprint(blueprint)
+    if not app.config["PRODUCTION"]:
+        from gateway.devtools import bp as devtools_bp
+
+        app.register_blueprint(devtools_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -290,6 +290,8 @@ class NetSchoolConnector:
         diary = wire.call("GET", "student/diary", params=params)
         if not isinstance(diary, dict):
             raise UnexpectedResponse("NetSchool student/diary: unexpected shape")
+        # The server always echoes the week (note §2.4); weekDays may be absent for holidays.
+        require(diary, ("weekStart", "weekEnd"), "student/diary", Phase.DATA)
         return diary
 
     def _card_weight(self, wire: Wire, student_id: str, assignment_id: int) -> float | None:

@@ -254,7 +254,7 @@ def authorized() -> ResponseReturnValue:
 
 def _own_child(child_id: int) -> ChildLink:
     try:
-        return access.require_child(db.session, current_user, child_id)
+        return access.require_own_child(db.session, current_user, child_id)
     except access.ChildNotFound:
         abort(404)
 

@@ -18,6 +18,7 @@ from connectors.schema import Period
 from connectors.schema import Section
 from gateway.extensions import db
 from gateway.services import access
+from gateway.services import audit
 from gateway.services.chart import progress_chart
 from gateway.services.diary import family_window
 from gateway.services.diary import last_school_month
@@ -37,7 +38,6 @@ CHILD_SECTIONS = [
     Section.MESSAGES,
     Section.RATING,
 ]
-SECTION_NAMES = {s.value for s in CHILD_SECTIONS}
 
 
 def local_now() -> dt.datetime:
@@ -62,11 +62,19 @@ def family() -> ResponseReturnValue:
     """Show every child's day and week at a glance, or how to start."""
     if not current_user.is_authenticated:
         return render_template("diary/welcome.html")
-    links = access.children_of(db.session, current_user)
     now = local_now()
-    diaries = diary_service().read(links, FAMILY_SECTIONS, family_window(now.date()))
+    visible = access.visible_children(db.session, current_user, now=services().now())
+    only = {a.link.id: a.sections for a in visible if a.sections is not None}
+    diaries = diary_service().read(
+        [a.link for a in visible], FAMILY_SECTIONS, family_window(now.date()), only=only
+    )
+    for shared in (a for a in visible if not a.is_owner):
+        _audit_view(shared, section="family")
     db.session.commit()
-    return render_template("diary/family.html", family=family_today(diaries, now=now), now=now)
+    grants = {a.link.id: a.grant for a in visible}
+    return render_template(
+        "diary/family.html", family=family_today(diaries, now=now), now=now, grants=grants
+    )
 
 
 @bp.get("/child/<int:child_id>")
@@ -74,14 +82,18 @@ def family() -> ResponseReturnValue:
 def child(child_id: int) -> ResponseReturnValue:
     """Show one section of a child's diary for the chosen period."""
     try:
-        link = access.require_child(db.session, current_user, child_id)
+        seen = access.require_child(db.session, current_user, child_id, now=services().now())
     except access.ChildNotFound:
         abort(404)
-    chosen = request.args.get("section", "grades")
-    section = Section(chosen) if chosen in SECTION_NAMES else Section.GRADES
-    now = local_now()
+    offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
+    chosen = request.args.get("section", offered[0].value)
+    if chosen not in {s.value for s in offered}:
+        abort(404)
+    section, now = Section(chosen), local_now()
     period = requested_period(now.date())
-    [diary] = diary_service().read([link], [section], period)
+    [diary] = diary_service().read([seen.link], [section], period)
+    if not seen.is_owner:
+        _audit_view(seen, section=section.value)
     db.session.commit()
     view = diary.sections[section]
     report = grades_report(view.records, period) if section is Section.GRADES else None
@@ -92,12 +104,28 @@ def child(child_id: int) -> ResponseReturnValue:
     )
     return render_template(
         "diary/child.html",
-        child=link,
+        child=seen.link,
+        access=seen,
         section=section,
-        sections=CHILD_SECTIONS,
+        sections=offered,
         view=view,
         period=period,
         report=report,
         charts=charts,
         today=now.date(),
+    )
+
+
+def _audit_view(seen: access.ChildAccess, *, section: str) -> None:
+    """Tell the parent that a trusted person looked at their child's diary."""
+    assert seen.grant is not None
+    audit.record(
+        db.session,
+        owner_id=seen.link.user_id,
+        kind="viewed",
+        actor_id=current_user.id,
+        grant_id=seen.grant.id,
+        link_id=seen.link.id,
+        section=section,
+        now=services().now(),
     )

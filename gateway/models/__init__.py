@@ -7,13 +7,23 @@ from gateway.models.child import ChildLink
 from gateway.models.child import LinkStatus
 from gateway.models.child import SchoolCredential
 from gateway.models.connector import ConnectorInstance
+from gateway.models.feed import CalendarFeed
 from gateway.models.session import UserSession
 from gateway.models.snapshot import SectionSnapshot
+from gateway.models.trust import AuditEvent
+from gateway.models.trust import Grant
+from gateway.models.trust import GrantScope
+from gateway.models.trust import OutboxMessage
 from gateway.models.user import PersonalDataConsent
 from gateway.models.user import User
 
 __all__ = [
+    "AuditEvent",
+    "Grant",
+    "GrantScope",
+    "OutboxMessage",
     "Base",
+    "CalendarFeed",
     "ChildLink",
     "ConnectorInstance",
     "LinkStatus",

@@ -12,6 +12,7 @@ import enum
 import logging
 import typing as t
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -126,14 +127,25 @@ class DiaryService:
         period: Period,
         *,
         refresh: bool = False,
+        only: Mapping[int, frozenset[Section]] | None = None,
     ) -> list[ChildDiary]:
-        """Return each child's sections, fetching what is not fresh, all at once."""
+        """Return each child's sections, fetching what is not fresh, all at once.
+
+        ``only`` narrows some children to the sections a trusted person was granted; the
+        other sections are neither fetched nor returned.
+        """
+        only = only or {}
+
+        def wanted(link: ChildLink) -> list[Section]:
+            allowed = only.get(link.id)
+            return [s for s in sections if allowed is None or s in allowed]
+
         snapshots = self._snapshots(links, period)
         views: dict[tuple[int, Section], SectionView] = {}
         accesses: dict[int, Access] = {}
         jobs: list[Job] = []
         for link in links:
-            for section in sections:
+            for section in wanted(link):
                 key = (link.id, section)
                 snapshot = snapshots.get(key)
                 ready = self._without_fetch(link, section, snapshot, refresh=refresh)
@@ -155,7 +167,7 @@ class DiaryService:
             ChildDiary(
                 link=link,
                 period=period,
-                sections={s: views[(link.id, s)] for s in sections},
+                sections={s: views[(link.id, s)] for s in wanted(link)},
             )
             for link in links
         ]

@@ -1,0 +1,302 @@
+"""Trusted persons: invite, accept (identity checked), decline, revoke, and what they see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import re
+import secrets
+from collections.abc import Collection
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.schema import Section
+from gateway.models import ChildLink
+from gateway.models import Grant
+from gateway.models import GrantScope
+from gateway.models import User
+from gateway.services import audit
+from gateway.services import outbox
+
+INVITATION_DAYS = 7
+
+
+class Status(enum.StrEnum):
+    """Where a grant stands, derived from its timestamps."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class TrustError(ValueError):
+    """A trust action cannot go ahead; the message is a code the views explain."""
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def status_of(grant: Grant, now: dt.datetime) -> Status:
+    """Derive a grant's state at ``now``."""
+    if grant.revoked_at is not None:
+        return Status.REVOKED
+    if grant.declined_at is not None:
+        return Status.DECLINED
+    if grant.accepted_at is None:
+        expired = now >= _aware(grant.invitation_expires_at)
+        return Status.EXPIRED if expired else Status.PENDING
+    if grant.ends_on is not None and now.date() > grant.ends_on:
+        return Status.EXPIRED
+    if grant.active_from is not None and now < _aware(grant.active_from):
+        return Status.ACCEPTED
+    return Status.ACTIVE
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of an invitation token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normal_phone(phone: str | None) -> str | None:
+    """Reduce a Russian phone number to +7 and ten digits (8... and spaces tolerated)."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 11 and digits[0] in "78":
+        return "+7" + digits[1:]
+    return None
+
+
+def normal_name(name: str | None) -> str:
+    """Compare names the way people write them: case, «ё» and spacing do not matter."""
+    return " ".join((name or "").casefold().replace("ё", "е").split())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invitation:
+    """What a parent fills in to invite a trusted person."""
+
+    name: str
+    phone: str | None
+    email: str | None
+    scopes: Mapping[int, Collection[Section]]
+    ends_on: dt.date | None
+
+
+def invite(
+    session: Session, owner: User, invitation: Invitation, *, now: dt.datetime, accept_url: str
+) -> tuple[Grant, str]:
+    """Create a pending grant and send the single-use link by SMS and e-mail.
+
+    ``accept_url`` contains ``{token}``. Returns the grant and the token.
+
+    :raise TrustError: for a missing name or contact, no sections, a child that is not the
+        owner's, or an end date in the past.
+    """
+    phone = normal_phone(invitation.phone) if invitation.phone else None
+    email = (invitation.email or "").strip().lower() or None
+    if not normal_name(invitation.name):
+        raise TrustError("name")
+    if (invitation.phone and phone is None) or not (phone or email):
+        raise TrustError("contact")
+    scopes = {
+        link_id: sorted(s.value for s in sections)
+        for link_id, sections in invitation.scopes.items()
+        if sections
+    }
+    if not scopes:
+        raise TrustError("scope")
+    own = set(session.scalars(select(ChildLink.id).where(ChildLink.user_id == owner.id)))
+    if not set(scopes) <= own:
+        raise TrustError("scope")
+    if invitation.ends_on is not None and invitation.ends_on < now.date():
+        raise TrustError("ends_on")
+    token = secrets.token_urlsafe(32)
+    grant = Grant(
+        owner_id=owner.id,
+        invitee_name=" ".join(invitation.name.split()),
+        invitee_phone=phone,
+        invitee_email=email,
+        token_hash=hash_token(token),
+        created_at=now,
+        invitation_expires_at=now + dt.timedelta(days=INVITATION_DAYS),
+        ends_on=invitation.ends_on,
+        scopes=[GrantScope(link_id=k, sections=v) for k, v in scopes.items()],
+    )
+    session.add(grant)
+    session.flush()
+    link = accept_url.format(token=token)
+    text = f"{owner.full_name} открывает вам дневник ребёнка в сервисе «Дневники семьи»: {link}"
+    for channel, recipient in (("sms", phone), ("email", email)):
+        if recipient:
+            outbox.queue(
+                session,
+                channel=channel,
+                recipient=recipient,
+                now=now,
+                subject="Приглашение в «Дневники семьи»",
+                body=text,
+                payload={"grant": grant.id, "link": link},
+            )
+    audit.record(
+        session,
+        owner_id=owner.id,
+        kind="invited",
+        grant_id=grant.id,
+        now=now,
+        actor_id=owner.id,
+        detail=grant.invitee_name,
+    )
+    return grant, token
+
+
+def by_token(session: Session, token: str) -> Grant | None:
+    """Return the grant an unused invitation token belongs to."""
+    return session.scalar(select(Grant).where(Grant.token_hash == hash_token(token)))
+
+
+def mismatch(grant: Grant, person: User) -> str | None:
+    """Say why the signed-in person is not the invitee, or None when they are."""
+    if normal_name(person.full_name) != normal_name(grant.invitee_name):
+        return "name"
+    phone_ok = grant.invitee_phone and normal_phone(person.phone) == grant.invitee_phone
+    email_ok = grant.invitee_email and (person.email or "").lower() == grant.invitee_email
+    return None if phone_ok or email_ok else "contact"
+
+
+def accept(
+    session: Session, grant: Grant, person: User, *, now: dt.datetime, delay: dt.timedelta
+) -> None:
+    """Accept an invitation as the person it names; access opens after ``delay``.
+
+    :raise TrustError: "state" when it is no longer pending, "name" or "contact" when the
+        verified identity does not match (the parent is told).
+    """
+    if status_of(grant, now) is not Status.PENDING or person.id == grant.owner_id:
+        raise TrustError("state")
+    reason = mismatch(grant, person)
+    if reason is not None:
+        grant.last_refusal = reason
+        audit.record(
+            session,
+            owner_id=grant.owner_id,
+            kind="refused",
+            grant_id=grant.id,
+            actor_id=person.id,
+            now=now,
+            detail=reason,
+        )
+        raise TrustError(reason)
+    grant.grantee_id, grant.accepted_at = person.id, now
+    grant.active_from, grant.token_hash = now + delay, None
+    audit.record(
+        session,
+        owner_id=grant.owner_id,
+        kind="accepted",
+        grant_id=grant.id,
+        actor_id=person.id,
+        now=now,
+    )
+
+
+def decline(session: Session, grant: Grant, person: User, *, now: dt.datetime) -> None:
+    """Decline an invitation addressed to this person."""
+    if status_of(grant, now) is not Status.PENDING or mismatch(grant, person) == "contact":
+        raise TrustError("state")
+    grant.declined_at, grant.token_hash = now, None
+    audit.record(
+        session,
+        owner_id=grant.owner_id,
+        kind="declined",
+        grant_id=grant.id,
+        actor_id=person.id,
+        now=now,
+    )
+
+
+def revoke(session: Session, grant: Grant, *, now: dt.datetime) -> None:
+    """Close a grant at once and tell the trusted person."""
+    if grant.revoked_at is not None:
+        return
+    grant.revoked_at, grant.token_hash = now, None
+    for channel, recipient in (("sms", grant.invitee_phone), ("email", grant.invitee_email)):
+        if recipient:
+            outbox.queue(
+                session,
+                channel=channel,
+                recipient=recipient,
+                now=now,
+                subject="Доступ закрыт",
+                body=f"{grant.owner.full_name} закрыл(а) вам доступ к дневнику.",
+            )
+    audit.record(
+        session,
+        owner_id=grant.owner_id,
+        kind="revoked",
+        grant_id=grant.id,
+        actor_id=grant.owner_id,
+        now=now,
+    )
+
+
+def remove_person(session: Session, owner: User, grantee_id: int, *, now: dt.datetime) -> int:
+    """Revoke and forget every grant the owner gave this person; return how many."""
+    grants = list(
+        session.scalars(
+            select(Grant).where(Grant.owner_id == owner.id, Grant.grantee_id == grantee_id)
+        )
+    )
+    for grant in grants:
+        revoke(session, grant, now=now)
+        session.delete(grant)
+    audit.record(session, owner_id=owner.id, kind="removed", actor_id=owner.id, now=now)
+    return len(grants)
+
+
+def given_by(session: Session, owner: User) -> list[Grant]:
+    """Return the grants a parent has given, newest first."""
+    return list(
+        session.scalars(
+            select(Grant).where(Grant.owner_id == owner.id).order_by(Grant.created_at.desc())
+        )
+    )
+
+
+def addressed_to(session: Session, person: User) -> list[Grant]:
+    """Return the grants held by, or invitations addressed to, this person."""
+    contact = [Grant.grantee_id == person.id]
+    if normal_phone(person.phone):
+        contact.append(Grant.invitee_phone == normal_phone(person.phone))
+    if person.email:
+        contact.append(Grant.invitee_email == person.email.lower())
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(or_(*contact), Grant.owner_id != person.id)
+            .order_by(Grant.created_at.desc())
+        )
+    )
+
+
+def active_scopes(
+    session: Session, person: User, now: dt.datetime
+) -> dict[int, tuple[frozenset[Section], Grant]]:
+    """Map each child link this person may see through a grant to its sections and grant."""
+    found: dict[int, tuple[frozenset[Section], Grant]] = {}
+    for grant in session.scalars(select(Grant).where(Grant.grantee_id == person.id)):
+        if status_of(grant, now) is not Status.ACTIVE:
+            continue
+        for scope in grant.scopes:
+            sections = frozenset(Section(s) for s in scope.sections)
+            previous = found.get(scope.link_id)
+            if previous is not None:
+                sections |= previous[0]
+            found[scope.link_id] = (sections, grant)
+    return found

@@ -1,0 +1,1 @@
+"""Targets of the connector conformance kit for the built-in connectors."""
