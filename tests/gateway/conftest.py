@@ -59,10 +59,17 @@ def fake_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Iterator[F
     yield app
 
 
-def make_parent(app: Flask, subject: str = "parent-1", name: str = "Иванова Мария") -> int:
-    """Create a parent who has already accepted the consent; return their id."""
+def make_parent(
+    app: Flask,
+    subject: str = "parent-1",
+    name: str = "Иванова Мария",
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+) -> int:
+    """Create a person who has already accepted the consent; return their id."""
     with app.app_context():
-        family, given = name.split()
+        family, given, *middle = name.split()
         user = users.upsert_from_claims(
             db.session,
             issuer="http://idp.test",
@@ -71,6 +78,9 @@ def make_parent(app: Flask, subject: str = "parent-1", name: str = "Иванов
                 "sub": subject,
                 "family_name": family,
                 "given_name": given,
+                "middle_name": " ".join(middle) or None,
+                "phone_number": phone,
+                "email": email,
                 "account_level": "standard",
             },
         )
