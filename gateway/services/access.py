@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
 from connectors.schema import Section
 from gateway.models import ChildLink
@@ -75,6 +76,7 @@ def children_of(session: Session, user: User) -> list[ChildLink]:
         session.scalars(
             select(ChildLink)
             .where(ChildLink.user_id == user.id)
+            .options(selectinload(ChildLink.instance), selectinload(ChildLink.credential))
             .order_by(ChildLink.position, ChildLink.id)
         )
     )

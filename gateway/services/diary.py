@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import threading
 import typing as t
+from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from dataclasses import field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,6 +98,35 @@ class Runtime:
     limits: Limits
     fresh_for: dt.timedelta
     deadline: float
+    decoded: DecodedRecords = field(default_factory=lambda: DecodedRecords())
+
+
+class DecodedRecords:
+    """Snapshots already turned back into records, by snapshot and fetch time.
+
+    Decoding is most of a warm page's work; records are frozen, so one decoded copy can
+    serve every request until the snapshot is replaced (its fetch time changes).
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        """Keep at most ``capacity`` decoded snapshots, least recently used out first."""
+        self._items: OrderedDict[tuple[int, str], list[t.Any]] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def of(self, section: Section, snapshot: SectionSnapshot) -> list[t.Any]:
+        """Return the snapshot's records, decoding them only the first time."""
+        key = (snapshot.id, _aware(snapshot.fetched_at).isoformat())
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        records = codec.decode(section, snapshot.payload)
+        with self._lock:
+            self._items[key] = records
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return records
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -251,12 +283,13 @@ class DiaryService:
         view = self._from_snapshot(section, snapshot, State.STALE)
         return SectionView(section=section, state=state, records=view.records, as_of=view.as_of)
 
-    @staticmethod
-    def _from_snapshot(section: Section, snapshot: SectionSnapshot, state: State) -> SectionView:
+    def _from_snapshot(
+        self, section: Section, snapshot: SectionSnapshot, state: State
+    ) -> SectionView:
         return SectionView(
             section=section,
             state=state,
-            records=codec.decode(section, snapshot.payload),
+            records=self._runtime.decoded.of(section, snapshot),
             as_of=_aware(snapshot.fetched_at),
         )
 
