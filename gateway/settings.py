@@ -64,6 +64,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "OIDC_CLIENT_SECRET": oidc["client_secret"],
         "OIDC_SCOPES": oidc["scopes"],
         "DIARY_FRESH_SECONDS": int(diary["fresh_seconds"]),
+        "DIARY_REVALIDATE_SECONDS": int(diary["revalidate_seconds"]),
         "TRUST_ACCESS_DELAY_SECONDS": min(max(int(trust["access_delay_seconds"]), 0), 86400),
         "PAGE_DEADLINE_SECONDS": float(diary["page_deadline_seconds"]),
         "FETCH_WORKERS": int(diary["fetch_workers"]),

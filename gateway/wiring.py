@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -18,8 +19,11 @@ from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from connectors.registry import installed_connectors
+from connectors.schema import Period
+from connectors.schema import Section
 from gateway.cache import Cache
 from gateway.cache import cache_for
 from gateway.extensions import babel
@@ -27,9 +31,11 @@ from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.extensions import login_manager
+from gateway.models import ChildLink
 from gateway.models import User
 from gateway.services import sessions
 from gateway.services.diary import DiaryService
+from gateway.services.diary import Revalidator
 from gateway.services.diary import Runtime
 from gateway.services.fetching import Limits
 from gateway.services.instances import ConnectorPool
@@ -52,6 +58,16 @@ class Services:
     def now() -> dt.datetime:
         """Return the current time; one place, so tests and services agree."""
         return dt.datetime.now(dt.UTC)
+
+
+def _refresh_in_background(
+    app: Flask, link_ids: list[int], sections: list[Section], period: Period
+) -> None:
+    """Refetch sections of some children in a database session of its own."""
+    with app.app_context():
+        links = list(db.session.scalars(select(ChildLink).where(ChildLink.id.in_(link_ids))))
+        diary_service().read(links, sections, period, refresh=True)
+        db.session.commit()
 
 
 def diary_service() -> DiaryService:
@@ -149,6 +165,11 @@ def bind_extensions(app: Flask) -> None:
             limits=Limits(),
             fresh_for=dt.timedelta(seconds=app.config["DIARY_FRESH_SECONDS"]),
             deadline=app.config["PAGE_DEADLINE_SECONDS"],
+            revalidate_within=dt.timedelta(seconds=app.config["DIARY_REVALIDATE_SECONDS"]),
+            revalidate=Revalidator(
+                functools.partial(_refresh_in_background, app),
+                ThreadPoolExecutor(max_workers=2, thread_name_prefix="diary-revalidate"),
+            ),
         ),
     )
     app.after_request(_security_headers)

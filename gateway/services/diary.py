@@ -16,7 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -60,6 +62,7 @@ class State(enum.StrEnum):
     """How much a section's data can be trusted right now."""
 
     FRESH = "fresh"
+    REVALIDATING = "revalidating"  # cached, a little old, being refreshed in the background
     STALE = "stale"
     UNAVAILABLE = "unavailable"
     UNSUPPORTED = "unsupported"
@@ -99,6 +102,9 @@ class Runtime:
     fresh_for: dt.timedelta
     deadline: float
     decoded: DecodedRecords = field(default_factory=lambda: DecodedRecords())
+    # Serve snapshots up to this old at once and refresh them behind the page (None: never).
+    revalidate_within: dt.timedelta | None = None
+    revalidate: Callable[[list[int], list[Section], Period], None] | None = None
 
 
 class DecodedRecords:
@@ -151,6 +157,7 @@ class DiaryService:
         self._vault = vault
         self._runtime = runtime
         self._now = now
+        self._to_revalidate: set[tuple[int, Section]] = set()
 
     def read(
         self,
@@ -195,6 +202,13 @@ class DiaryService:
             views[job.key] = self._settle(link_id, section, period, result, snapshots.get(job.key))
         self._keep_sessions(accesses)
         self._session.flush()
+        if self._to_revalidate and self._runtime.revalidate is not None:
+            self._runtime.revalidate(
+                sorted({link_id for link_id, _ in self._to_revalidate}),
+                sorted({section for _, section in self._to_revalidate}),
+                period,
+            )
+            self._to_revalidate.clear()
         return [
             ChildDiary(
                 link=link,
@@ -223,9 +237,15 @@ class DiaryService:
             return self._fallback(section, snapshot, State.RELINK)
         if not link.instance.enabled:
             return self._fallback(section, snapshot, State.UNAVAILABLE)
-        fresh_since = self._now() - self._runtime.fresh_for
-        if snapshot is not None and not refresh and _aware(snapshot.fetched_at) >= fresh_since:
+        if snapshot is None or refresh:
+            return None
+        age = self._now() - _aware(snapshot.fetched_at)
+        if age <= self._runtime.fresh_for:
             return self._from_snapshot(section, snapshot, State.FRESH)
+        window = self._runtime.revalidate_within
+        if window is not None and self._runtime.revalidate is not None and age <= window:
+            self._to_revalidate.add((link.id, section))
+            return self._from_snapshot(section, snapshot, State.REVALIDATING)
         return None
 
     def _access(self, link: ChildLink) -> Access:
@@ -322,3 +342,48 @@ class DiaryService:
                 credential = links[0].credential
                 assert credential is not None
                 credential.backend_session = seal_session(self._vault, access.session)
+
+
+class Revalidator:
+    """Refresh snapshots behind the page, once per set of children, sections and period.
+
+    ``refresh`` does the work in its own database session; it runs on a small pool of its
+    own, never on the fetch pool it waits on.
+    """
+
+    def __init__(
+        self,
+        refresh: Callable[[list[int], list[Section], Period], None],
+        executor: ThreadPoolExecutor,
+    ) -> None:
+        """Run ``refresh`` on ``executor``."""
+        self._refresh = refresh
+        self._executor = executor
+        self._running: set[tuple[tuple[int, ...], tuple[Section, ...], Period]] = set()
+        self._futures: list[Future[None]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, link_ids: list[int], sections: list[Section], period: Period) -> None:
+        """Start a refresh unless the same one is already running."""
+        key = (tuple(link_ids), tuple(sections), period)
+        with self._lock:
+            if key in self._running:
+                return
+            self._running.add(key)
+            self._futures = [f for f in self._futures if not f.done()]
+            self._futures.append(self._executor.submit(self._run, key))
+
+    def _run(self, key: tuple[tuple[int, ...], tuple[Section, ...], Period]) -> None:
+        try:
+            self._refresh(list(key[0]), list(key[1]), key[2])
+        except Exception:  # a background refresh must never take the worker down
+            log.exception("background refresh failed")
+        finally:
+            with self._lock:
+                self._running.discard(key)
+
+    def drain(self) -> None:
+        """Wait for the refreshes under way (tests, shutdown)."""
+        with self._lock:
+            futures = list(self._futures)
+        wait(futures)
