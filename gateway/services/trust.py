@@ -7,6 +7,7 @@ import enum
 import hashlib
 import re
 import secrets
+import typing as t
 from collections.abc import Collection
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -134,27 +135,58 @@ def invite(
     session.flush()
     link = accept_url.format(token=token)
     text = f"{owner.full_name} открывает вам дневник ребёнка в сервисе «Дневники семьи»: {link}"
-    for channel, recipient in (("sms", phone), ("email", email)):
+    _tell_invitee(
+        session,
+        grant,
+        subject="Приглашение в «Дневники семьи»",
+        body=text,
+        now=now,
+        payload={"grant": grant.id, "link": link},
+    )
+    _record(session, grant, "invited", owner.id, now, detail=grant.invitee_name)
+    return grant, token
+
+
+def _tell_invitee(
+    session: Session,
+    grant: Grant,
+    *,
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    payload: dict[str, t.Any] | None = None,
+) -> None:
+    """Send the invitee an SMS and an e-mail, to whichever contacts the invitation has."""
+    for channel, recipient in (("sms", grant.invitee_phone), ("email", grant.invitee_email)):
         if recipient:
             outbox.queue(
                 session,
                 channel=channel,
                 recipient=recipient,
                 now=now,
-                subject="Приглашение в «Дневники семьи»",
-                body=text,
-                payload={"grant": grant.id, "link": link},
+                subject=subject,
+                body=body,
+                payload=payload,
             )
+
+
+def _record(
+    session: Session,
+    grant: Grant,
+    kind: str,
+    actor_id: int,
+    now: dt.datetime,
+    detail: str | None = None,
+) -> None:
     audit.record(
         session,
-        owner_id=owner.id,
-        kind="invited",
+        owner_id=grant.owner_id,
+        kind=kind,
         grant_id=grant.id,
+        actor_id=actor_id,
         now=now,
-        actor_id=owner.id,
-        detail=grant.invitee_name,
+        detail=detail,
     )
-    return grant, token
 
 
 def by_token(session: Session, token: str) -> Grant | None:
@@ -184,26 +216,11 @@ def accept(
     reason = mismatch(grant, person)
     if reason is not None:
         grant.last_refusal = reason
-        audit.record(
-            session,
-            owner_id=grant.owner_id,
-            kind="refused",
-            grant_id=grant.id,
-            actor_id=person.id,
-            now=now,
-            detail=reason,
-        )
+        _record(session, grant, "refused", person.id, now, detail=reason)
         raise TrustError(reason)
     grant.grantee_id, grant.accepted_at = person.id, now
     grant.active_from, grant.token_hash = now + delay, None
-    audit.record(
-        session,
-        owner_id=grant.owner_id,
-        kind="accepted",
-        grant_id=grant.id,
-        actor_id=person.id,
-        now=now,
-    )
+    _record(session, grant, "accepted", person.id, now)
 
 
 def decline(session: Session, grant: Grant, person: User, *, now: dt.datetime) -> None:
@@ -211,14 +228,7 @@ def decline(session: Session, grant: Grant, person: User, *, now: dt.datetime) -
     if status_of(grant, now) is not Status.PENDING or mismatch(grant, person) == "contact":
         raise TrustError("state")
     grant.declined_at, grant.token_hash = now, None
-    audit.record(
-        session,
-        owner_id=grant.owner_id,
-        kind="declined",
-        grant_id=grant.id,
-        actor_id=person.id,
-        now=now,
-    )
+    _record(session, grant, "declined", person.id, now)
 
 
 def revoke(session: Session, grant: Grant, *, now: dt.datetime) -> None:
@@ -226,24 +236,9 @@ def revoke(session: Session, grant: Grant, *, now: dt.datetime) -> None:
     if grant.revoked_at is not None:
         return
     grant.revoked_at, grant.token_hash = now, None
-    for channel, recipient in (("sms", grant.invitee_phone), ("email", grant.invitee_email)):
-        if recipient:
-            outbox.queue(
-                session,
-                channel=channel,
-                recipient=recipient,
-                now=now,
-                subject="Доступ закрыт",
-                body=f"{grant.owner.full_name} закрыл(а) вам доступ к дневнику.",
-            )
-    audit.record(
-        session,
-        owner_id=grant.owner_id,
-        kind="revoked",
-        grant_id=grant.id,
-        actor_id=grant.owner_id,
-        now=now,
-    )
+    body = f"{grant.owner.full_name} закрыл(а) вам доступ к дневнику."
+    _tell_invitee(session, grant, subject="Доступ закрыт", body=body, now=now)
+    _record(session, grant, "revoked", grant.owner_id, now)
 
 
 def remove_person(session: Session, owner: User, grantee_id: int, *, now: dt.datetime) -> int:
