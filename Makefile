@@ -8,8 +8,14 @@ STAMP := $(VENV)/.installed
 
 NODE_DIR := tests/interop/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
+E2E_NODE_DIR := tests/e2e/node
+E2E_NODE_STAMP := $(E2E_NODE_DIR)/node_modules/.package-lock.json
 
-.PHONY: run test lint install clean
+# The interface's catalogs: the .po files live in git, the compiled .mo files are built here.
+TRANSLATIONS := gateway/translations
+CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+
+.PHONY: run test lint install clean translations messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +25,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+translations: $(STAMP) $(CATALOGS:.po=.mo)
+
+%/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po | $(STAMP)
+	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -l $(notdir $*)
+
+# After changing user-visible strings: re-extract, merge into every catalog, then translate.
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l --project="Diary Gateway" \
+		-o $(TRANSLATIONS)/messages.pot gateway
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete
+
+run: $(STAMP) translations
 	$(PY) scripts/run_demo.py
 
 lint: $(STAMP)
@@ -31,8 +48,14 @@ $(NODE_STAMP): $(NODE_DIR)/package-lock.json
 	@if command -v npm >/dev/null; then cd $(NODE_DIR) && npm ci --no-audit --no-fund; \
 	else echo "npm not found: the interop tests will be skipped"; fi
 
-test: lint $(NODE_STAMP)
+# The browser tests inject axe-core (pinned in the lockfile) into every page.
+$(E2E_NODE_STAMP): $(E2E_NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then cd $(E2E_NODE_DIR) && npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility tests will be skipped"; fi
+
+test: lint translations $(NODE_STAMP) $(E2E_NODE_STAMP)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(NODE_DIR)/node_modules
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(NODE_DIR)/node_modules $(E2E_NODE_DIR)/node_modules
+	find $(TRANSLATIONS) -name "*.mo" -delete

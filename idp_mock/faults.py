@@ -13,6 +13,7 @@ ID_TOKEN_FAULTS = frozenset(
         "bad_signature",
         "wrong_iss",
         "wrong_aud",
+        "missing_aud",
         "expired",
         "wrong_nonce",
         "unknown_kid",

@@ -132,6 +132,8 @@ def _spoil_claims(mode: str, claims: dict[str, t.Any], request: IdTokenRequest) 
         del claims["sub"]
     elif mode == "missing_iat":
         del claims["iat"]
+    elif mode == "missing_aud":
+        del claims["aud"]
     elif mode == "refresh_changes_sub":
         claims["sub"] = OTHER_SUB
 

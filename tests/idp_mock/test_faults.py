@@ -89,7 +89,9 @@ def test_alg_none_is_unsigned(irina: FlaskClient) -> None:
     assert unverified_claims(token)["sub"] == "1000000001"
 
 
-@pytest.mark.parametrize(("mode", "claim"), [("missing_sub", "sub"), ("missing_iat", "iat")])
+@pytest.mark.parametrize(
+    ("mode", "claim"), [("missing_sub", "sub"), ("missing_iat", "iat"), ("missing_aud", "aud")]
+)
 def test_missing_claim_is_absent(irina: FlaskClient, mode: str, claim: str) -> None:
     claims = verified_claims(irina, spoiled_id_token(irina, mode))
 

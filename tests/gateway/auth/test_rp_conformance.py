@@ -63,6 +63,7 @@ def _nobody_signed_in(app: Flask) -> bool:
         "alg_none",
         "wrong_iss",
         "wrong_aud",
+        "missing_aud",
         "wrong_azp",
         "missing_sub",
         "expired",
