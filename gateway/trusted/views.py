@@ -110,7 +110,6 @@ def _invite_problem(code: str) -> str:
 
 
 @bp.route("/accept/<token>", methods=["GET", "POST"])
-@login_required
 @limiter.limit("20 per hour", methods=["POST"])
 def accept(token: str) -> ResponseReturnValue:
     """Show an invitation to the person it names; accept or decline it."""
@@ -118,6 +117,10 @@ def accept(token: str) -> ResponseReturnValue:
     form = ActionForm()
     if grant is None:
         return render_template("trusted/gone.html"), 404
+    if not current_user.is_authenticated:  # first sign in (or register) as the invitee
+        config = current_app.config
+        register = config["OIDC_REGISTRATION_URL"].format(issuer=config["OIDC_ISSUER"])
+        return render_template("trusted/sign_in_first.html", grant=grant, register=register)
     if form.validate_on_submit():
         decision = request.form.get("decision")
         delay = dt.timedelta(seconds=current_app.config["TRUST_ACCESS_DELAY_SECONDS"])

@@ -42,7 +42,9 @@ def test_galina_sees_exactly_what_irina_shared_until_it_is_revoked(
 
         sent = requests.get(f"{live_gateway}/__dev/outbox?format=json", timeout=5).json()
         link = next(m["link"] for m in sent["messages"] if m["to"] == "+79000000003")
-        galina.goto(link)  # not signed in yet: the gateway sends her to the provider first
+        galina.goto(link)  # not signed in yet: the gateway asks her to sign in or register
+        galina.get_by_role("link", name="Зарегистрируйтесь").wait_for()
+        galina.get_by_role("link", name="Войти через Госуслуги").click()
         galina.fill("#login", "+79000000003")
         galina.fill("#password", "granny-demo-3")
         galina.click("button[type=submit]")

@@ -206,3 +206,30 @@ def test_a_trusted_person_cannot_manage_the_child(
     assert granny.get(f"/child/{anna}/calendar").status_code == 404
     invite_page = granny.get("/trusted/invite").text
     assert f"scope-{anna}" not in invite_page  # nobody else's children to share
+
+
+def test_an_invitee_who_is_not_signed_in_is_asked_to_sign_in_or_register(
+    parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule")
+    page = fake_app.test_client().get(f"/trusted/accept/{token}")
+    assert page.status_code == 200
+    assert "/register/" in page.text and f"next=/trusted/accept/{token}" in page.text
+
+
+def test_removing_a_trusted_person_closes_and_forgets_their_access(
+    parent: FlaskClient, granny: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule")
+    granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
+    with fake_app.app_context():
+        grantee = db.session.scalar(select(Grant.grantee_id))
+    assert parent.post(f"/trusted/person/{grantee}/remove").status_code == 303
+    assert granny.get(f"/child/{anna}").status_code == 404
+    with fake_app.app_context():
+        assert db.session.scalars(select(Grant)).all() == []
+    assert "удалено" in parent.get("/trusted/audit").text
