@@ -186,6 +186,35 @@ class NarrowsSections(t.Protocol):
         ...
 
 
+@t.runtime_checkable
+class ChecksRoster(t.Protocol):
+    """A connector that can ask its backend whether a student is on a school's roster.
+
+    Uses the backend's operator-side API with the instance's operator credentials; the
+    gateway shows the answer to the regional operator as a hint, never as a decision.
+    """
+
+    def find_student(
+        self, full_name: str, birth_date: dt.date, school: str, class_name: str
+    ) -> bool | None:
+        """Tell whether the student is enrolled there; None when the backend cannot say."""
+        ...
+
+
+@t.runtime_checkable
+class IssuesCredentials(t.Protocol):
+    """A connector that can create a school-issued login for an approved application.
+
+    :raise connectors.errors.AccessDenied: when the instance has no operator credentials.
+    """
+
+    def issue_credentials(
+        self, full_name: str, birth_date: dt.date, school: str, class_name: str, parent_name: str
+    ) -> Credentials:
+        """Create a parent's login that shows this student, and return it."""
+        ...
+
+
 def sections_of(connector: Connector) -> frozenset[Section]:
     """Return the sections a live connector instance offers."""
     if isinstance(connector, NarrowsSections):

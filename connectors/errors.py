@@ -71,3 +71,7 @@ class SecondFactorRequired(ConnectorError):
         self.challenge = challenge
         self.destination = destination
         self.code_length = code_length
+
+
+class StudentNotFound(ConnectorError):
+    """The backend's roster has no such student (operator-side calls only)."""

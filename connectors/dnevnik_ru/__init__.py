@@ -6,12 +6,15 @@ import typing as t
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from functools import partial
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.concurrency import gather
+from connectors.concurrency import pooled_session
 from connectors.dnevnik_ru import normalize
 from connectors.dnevnik_ru.client import DnevnikClient
 from connectors.dnevnik_ru.client import Grant
@@ -58,6 +61,35 @@ def _object(body: t.Any) -> dict[str, t.Any]:
     return body
 
 
+class _Early(t.Generic[R]):
+    """A request sent before it is known to be needed: its failure counts only when used.
+
+    The marks (or the lesson log) decide whether the work types and the class's lessons are
+    needed at all; sending them at the same time saves round trips, and keeping their
+    failures until :meth:`result` keeps the answers and errors of the sequential order.
+    """
+
+    def __init__(self, call: Callable[[], R]) -> None:
+        """Wrap the request (and the reading of its answer)."""
+        self._call = call
+        self._value: R | None = None
+        self._error: Exception | None = None
+
+    def __call__(self) -> _Early[R]:
+        """Send the request now and keep its answer or its failure."""
+        try:
+            self._value = self._call()
+        except Exception as err:
+            self._error = err
+        return self
+
+    def result(self) -> R:
+        """Return the answer, or raise the failure unchanged."""
+        if self._error is not None:
+            raise self._error
+        return t.cast(R, self._value)
+
+
 class DnevnikRuConnector:
     """Read a child's Dnevnik.ru diary; holds no per-user state, so one instance serves all."""
 
@@ -84,7 +116,9 @@ class DnevnikRuConnector:
         """Validate an operator's settings (see ``settings.py``) and return a connector."""
         parsed = parse(base_url, settings)
         if http is None:
-            http = requests.Session()
+            # Pooled for the requests a fetch sends at once; an injected session is used as
+            # it is, cookie policy and pools included (its owner decides them).
+            http = pooled_session()
             # One session serves every parent: never keep a backend cookie between them.
             http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         client = DnevnikClient(
@@ -150,27 +184,40 @@ class DnevnikRuConnector:
         token = self._token(session)
         context = _object(self._client.get(token, "users/me/context", what="context"))
         links = _shaped(normalize.child_links, context)
-        schools: list[t.Any] = []
-        if any(link["school_id"] for link in links.values()):
-            schools = _list(self._client.get(token, "schools/person-schools", what="schools"))
-        groups = {
-            person: _list(self._client.get(token, f"persons/{person}/edu-groups", what="groups"))
-            for person, link in links.items()
-            if link["group_ids"]
-        }
+
+        def read(path: str, what: str) -> list[t.Any]:
+            """GET a JSON array."""
+            return _list(self._client.get(token, path, what=what))
+
+        people = [person for person, link in links.items() if link["group_ids"]]
+        with_schools = any(link["school_id"] for link in links.values())
+        # The schools and every child's groups are asked for at once.
+        schools, *edu_groups = gather(
+            [partial(read, "schools/person-schools", "schools") if with_schools else list]
+            + [partial(read, f"persons/{person}/edu-groups", "groups") for person in people]
+        )
+        groups = dict(zip(people, edu_groups, strict=True))
         return _shaped(normalize.students, context, schools, groups)
 
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
-        """Return the marks of lessons held in a period, with weights from the work types."""
+        """Return a period's marks weighted by work type; marks, types, lessons asked at once."""
         token, school, groups = self._child(session, student_id)
         path = f"persons/{student_id}/schools/{school}/marks/{period.start}/{period.end}"
-        marks = _list(self._client.get(token, path, what="marks"))
+        read_types = partial(self._client.get, token, f"work-types/{school}", what="work types")
+        raw_marks, work_types, *class_lessons = gather(
+            [
+                partial(self._client.get, token, path, what="marks"),
+                _Early(lambda: _list(read_types())),
+                *self._class_lessons(token, groups, period),
+            ]
+        )
+        marks = _list(raw_marks)
         if not marks:
             return []
-        work_types = _list(self._client.get(token, f"work-types/{school}", what="work types"))
+        types = work_types.result()
         wanted = _shaped(normalize.marked_lessons, marks)
-        lessons = self._lessons(token, groups, period, wanted)
-        return _shaped(normalize.grades, marks, work_types, lessons)
+        lessons = self._lessons(token, class_lessons, wanted)
+        return _shaped(normalize.grades, marks, types, lessons)
 
     def fetch_homework(
         self, session: BackendSession, student_id: str, period: Period
@@ -185,29 +232,39 @@ class DnevnikRuConnector:
     def fetch_schedule(
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Lesson]:
-        """Return the lessons of a period, one schedules call per week and group."""
+        """Return the lessons of a period, one schedules call per week and group, all at once."""
         token, _, groups = self._child(session, student_id)
-        found: dict[str, Lesson] = {}
-        for week in period.weeks():
+
+        def read(week: Period, group: str) -> list[Lesson]:
+            """Read one week of one group's timetable."""
             params = {"startDate": week.start.isoformat(), "endDate": week.end.isoformat()}
-            for group in groups:
-                path = f"persons/{student_id}/groups/{group}/schedules"
-                bundle = _object(self._client.get(token, path, params=params, what="schedule"))
-                found |= {x.id: x for x in _shaped(normalize.schedule, bundle)}
+            path = f"persons/{student_id}/groups/{group}/schedules"
+            bundle = _object(self._client.get(token, path, params=params, what="schedule"))
+            return _shaped(normalize.schedule, bundle)
+
+        found: dict[str, Lesson] = {}
+        for lessons in gather([partial(read, w, g) for w in period.weeks() for g in groups]):
+            found |= {x.id: x for x in lessons}
         return sorted(found.values(), key=lambda x: (x.date, x.number or 0, x.id))
 
     def fetch_attendance(
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Attendance]:
-        """Return absences and late arrivals of a period from the lesson log."""
+        """Return a period's absences and late arrivals: the log and lessons asked at once."""
         token, _, groups = self._child(session, student_id)
         params = {"startDate": period.start.isoformat(), "endDate": period.end.isoformat()}
         path = f"persons/{student_id}/lesson-log-entries"
-        entries = _list(self._client.get(token, path, params=params, what="lesson log"))
+        log, *class_lessons = gather(
+            [
+                partial(self._client.get, token, path, params=params, what="lesson log"),
+                *self._class_lessons(token, groups, period),
+            ]
+        )
+        entries = _list(log)
         wanted = _shaped(normalize.absent_lessons, entries)
         if not wanted:
             return []
-        lessons = self._lessons(token, groups, period, wanted)
+        lessons = self._lessons(token, class_lessons, wanted)
         return _shaped(normalize.attendance, entries, lessons)
 
     def _open(self, grant: Grant, flow: str) -> BackendSession:
@@ -240,16 +297,36 @@ class DnevnikRuConnector:
             raise UnexpectedResponse("Дневник.ру: the context names no school for the student")
         return token, str(link["school_id"]), [str(g) for g in link.get("group_ids") or []]
 
+    def _class_lessons(
+        self, token: str, groups: Iterable[str], period: Period
+    ) -> list[_Early[dict[str, normalize.LessonRef]]]:
+        """Return the early reads of the class's lessons of a period, one per group."""
+
+        def read(group: str) -> dict[str, normalize.LessonRef]:
+            """Read and index one group's lessons."""
+            path = f"edu-groups/{group}/lessons/{period.start}/{period.end}"
+            lessons = _list(self._client.get(token, path, what="group lessons"))
+            return _shaped(normalize.lesson_refs, lessons)
+
+        return [_Early(partial(read, group)) for group in groups]
+
     def _lessons(
-        self, token: str, groups: Iterable[str], period: Period, wanted: set[str]
+        self,
+        token: str,
+        class_lessons: Iterable[_Early[dict[str, normalize.LessonRef]]],
+        wanted: set[str],
     ) -> dict[str, normalize.LessonRef]:
         """Index the lessons behind marks or log entries: the class's, then any missing one."""
         refs: dict[str, normalize.LessonRef] = {}
-        for group in groups:
-            path = f"edu-groups/{group}/lessons/{period.start}/{period.end}"
-            lessons = _list(self._client.get(token, path, what="group lessons"))
-            refs |= _shaped(normalize.lesson_refs, lessons)
-        for lesson_id in sorted(wanted - refs.keys()):  # e.g. a subgroup's lesson (note §4)
+        for early in class_lessons:
+            refs |= early.result()
+
+        def read(lesson_id: str) -> dict[str, normalize.LessonRef]:
+            """Read one lesson the class's list lacks, e.g. a subgroup's (note §4)."""
             one = _object(self._client.get(token, f"lessons/{lesson_id}", what="lesson"))
-            refs |= _shaped(normalize.lesson_refs, [one])
+            return _shaped(normalize.lesson_refs, [one])
+
+        missing = sorted(wanted - refs.keys())
+        for found in gather([partial(read, lesson_id) for lesson_id in missing]):
+            refs |= found
         return refs

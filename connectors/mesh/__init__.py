@@ -7,12 +7,15 @@ import re
 import typing as t
 from collections.abc import Callable
 from collections.abc import Mapping
+from functools import partial
 from urllib.parse import urlsplit
 
 import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.concurrency import gather
+from connectors.concurrency import pooled_session
 from connectors.errors import AccessDenied
 from connectors.errors import InvalidCredentials
 from connectors.errors import SessionExpired
@@ -129,7 +132,9 @@ class MeshConnector:
     ) -> MeshConnector:
         """Validate the settings (URLs, timeouts, subsystems) and return a live connector."""
         options = client_options(base_url, settings)
-        return cls(MeshClient(http if http is not None else requests.Session(), **options))
+        # Our own session is pooled for the requests a fetch sends at once; an injected one is
+        # used as it is (its owner sizes its pools).
+        return cls(MeshClient(http if http is not None else pooled_session(), **options))
 
     def login(
         self, credentials: Credentials, *, previous: BackendSession | None = None
@@ -196,9 +201,9 @@ class MeshConnector:
         period: Period,
         params: Callable[[Period], t.Any],
         **kw: t.Any,
-    ) -> list[t.Any]:
-        """GET a range endpoint week by week (no paging; note §4.4) and return the bodies."""
-        return [self._get(session, path, params(week), **kw) for week in period.weeks()]
+    ) -> list[Callable[[], t.Any]]:
+        """Return the GETs of a range endpoint, one per week (no paging; note §4.4)."""
+        return [partial(self._get, session, path, params(week), **kw) for week in period.weeks()]
 
     def _calendar(
         self,
@@ -207,8 +212,8 @@ class MeshConnector:
         period: Period,
         sources: str,
         expand: str | None,
-    ) -> dict[str, t.Any]:
-        """Read the event calendar week by week and join the events into one body."""
+    ) -> list[Callable[[], t.Any]]:
+        """Return the event calendar's GETs, one per week; see :func:`_events`."""
         person = self._person_id(session, student_id)
 
         def params(week: Period) -> dict[str, str | None]:
@@ -221,9 +226,7 @@ class MeshConnector:
                 "source_types": sources,
             }
 
-        bodies = self._weekly(session, CALENDAR, period, params, calendar=True)
-        with parsing():
-            return {"response": [item for b in bodies for item in b["response"]]}
+        return self._weekly(session, CALENDAR, period, params, calendar=True)
 
     def students(self, session: BackendSession) -> list[Student]:
         """List the children of the family profile."""
@@ -233,7 +236,8 @@ class MeshConnector:
 
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
         """Return the marks of lessons in the period."""
-        bodies = self._weekly(session, "/api/family/web/v1/marks", period, _range(student_id))
+        path = "/api/family/web/v1/marks"
+        bodies = gather(self._weekly(session, path, period, _range(student_id)))
         with parsing():
             return [g for b in bodies for g in normalize.grades(b)]
 
@@ -241,7 +245,8 @@ class MeshConnector:
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Homework]:
         """Return the homework due in the period."""
-        bodies = self._weekly(session, "/api/family/web/v1/homeworks", period, _range(student_id))
+        path = "/api/family/web/v1/homeworks"
+        bodies = gather(self._weekly(session, path, period, _range(student_id)))
         with parsing():
             return [h for b in bodies for h in normalize.homeworks(b)]
 
@@ -249,7 +254,8 @@ class MeshConnector:
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Lesson]:
         """Return the timetable lessons of the period, replaced and cancelled ones marked."""
-        body = self._calendar(session, student_id, period, LESSON_SOURCES, "homework")
+        weeks = self._calendar(session, student_id, period, LESSON_SOURCES, "homework")
+        body = _events(gather(weeks))
         with parsing():
             return normalize.lessons(body)
 
@@ -257,15 +263,17 @@ class MeshConnector:
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Attendance]:
         """Return missed lessons, classified with the parent's absence notices."""
-        body = self._calendar(session, student_id, period, LESSON_SOURCES, ABSENCE_FIELDS)
+        weeks = self._calendar(session, student_id, period, LESSON_SOURCES, ABSENCE_FIELDS)
         path = "/api/family/mobile/v1/attendance/"
-        notices = self._get(session, path, {"student_id": student_id}, mobile=True)
+        notices = partial(self._get, session, path, {"student_id": student_id}, mobile=True)
+        *bodies, notices_body = gather([*weeks, notices])
+        body = _events(bodies)
         with parsing():
-            return normalize.attendance(body, notices, period)
+            return normalize.attendance(body, notices_body, period)
 
     def fetch_events(self, session: BackendSession, student_id: str, period: Period) -> list[Event]:
         """Return parent meetings and school events of the period."""
-        body = self._calendar(session, student_id, period, EVENT_SOURCES, None)
+        body = _events(gather(self._calendar(session, student_id, period, EVENT_SOURCES, None)))
         with parsing():
             return normalize.events(body)
 
@@ -279,6 +287,12 @@ class MeshConnector:
         rows = self._get(session, "/api/ej/rating/v1/rank/class", params, mobile=True)
         with parsing():
             return normalize.rating(rows, person, as_of)
+
+
+def _events(bodies: list[t.Any]) -> dict[str, t.Any]:
+    """Join the weekly bodies of the event calendar into one body."""
+    with parsing():
+        return {"response": [item for b in bodies for item in b["response"]]}
 
 
 def _range(student_id: str) -> Callable[[Period], dict[str, str]]:

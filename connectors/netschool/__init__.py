@@ -8,7 +8,9 @@ Settings an operator gives an instance (all optional):
 - ``mobile_client_secret``: the ``parent-mobile`` client secret of the mobile identity
   server; without it the instance offers no attendance (the web diary has none, note §2.12);
 - ``identity_url``: the identity server minting mobile tokens, default the base URL itself;
-- ``app_version``: the mobile app version sent to the mobile API, default ``2.0.3``.
+- ``app_version``: the mobile app version sent to the mobile API, default ``2.0.3``;
+- ``operator_api_key``: the regional operator's key of the operator-side API (roster checks,
+  issuing parents' logins; see ``connectors.netschool.operator``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import logging
 import typing as t
 from collections.abc import Callable
 from collections.abc import Mapping
+from functools import partial
 from urllib.parse import urlsplit
 
 import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.concurrency import gather
+from connectors.concurrency import pooled_session
 from connectors.errors import AccessDenied
 from connectors.errors import ConnectorError
 from connectors.errors import SessionExpired
@@ -40,6 +45,7 @@ from connectors.netschool.client import forget_cookies
 from connectors.netschool.client import mobile_token
 from connectors.netschool.client import require
 from connectors.netschool.client import sign_in
+from connectors.netschool.operator import OperatorApi
 from connectors.schema import Attendance
 from connectors.schema import Grade
 from connectors.schema import Homework
@@ -55,7 +61,7 @@ log = logging.getLogger(__name__)
 T = t.TypeVar("T")
 SETTING_KEYS = frozenset(
     ("connect_timeout", "read_timeout", "school_id")
-    + ("mobile_client_secret", "identity_url", "app_version")
+    + ("mobile_client_secret", "identity_url", "app_version", "operator_api_key")
 )
 # The OpenAPI example's idle timeout (note §1.7), used when a login answer omits ``timeOut``.
 DEFAULT_IDLE_MS = 900_000
@@ -95,6 +101,7 @@ class NetSchoolSettings:
     mobile_client_secret: str | None = None
     identity_url: str
     app_version: str = "2.0.3"
+    operator_api_key: str | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def parse(cls, base_url: str, settings: Mapping[str, t.Any]) -> NetSchoolSettings:
@@ -120,6 +127,7 @@ class NetSchoolSettings:
             mobile_client_secret=_text(settings, "mobile_client_secret", None),
             identity_url=_http_url(identity, "identity_url") if identity is not None else base,
             app_version=_text(settings, "app_version", "2.0.3") or "2.0.3",
+            operator_api_key=_text(settings, "operator_api_key", None),
         )
 
 
@@ -136,7 +144,7 @@ def _parsed(what: str, parse: Callable[..., T], *args: t.Any) -> T:
         raise UnexpectedResponse(f"NetSchool {what}: unexpected shape") from err
 
 
-class NetSchoolConnector:
+class NetSchoolConnector(OperatorApi):
     """Read NetSchool diaries through the web API, and attendance through the mobile API.
 
     ``sections`` (a class attribute) is the most any instance offers; ``available_sections``
@@ -161,7 +169,9 @@ class NetSchoolConnector:
     ) -> None:
         """Use ``http`` for every call; it will never keep cookies (see ``forget_cookies``)."""
         self.settings = settings
-        self._http = forget_cookies(http if http is not None else requests.Session())
+        # Our own session is pooled for the calls a fetch sends at once; an injected one keeps
+        # its pools (its owner sizes them).
+        self._http = forget_cookies(http if http is not None else pooled_session())
         self._now = now
 
     @classmethod
@@ -220,12 +230,12 @@ class NetSchoolConnector:
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
         """Return a period's marks; weights the diary gives as 0 come from ``assigns/{id}``."""
         wire, data = self._restore(session)
-        diary = self._diary(wire, data, student_id, period)
+        diary, teachers = self._diary_and_teachers(wire, data, student_id, period)
         types = {int(k): str(v) for k, v in data["work_types"].items()}
-        teachers = self._teachers(wire, data, student_id, period)
         grades = _parsed("student/diary", normalize.grades, diary, types, teachers)
-        unknown = set(_parsed("student/diary", normalize.unknown_weights, diary))
-        weights = {i: self._card_weight(wire, student_id, i) for i in sorted(unknown)}
+        unknown = sorted(set(_parsed("student/diary", normalize.unknown_weights, diary)))
+        cards = gather([partial(self._card_weight, wire, student_id, i) for i in unknown])
+        weights = dict(zip(unknown, cards, strict=True))
         return [
             dataclasses.replace(g, weight=weights[int(g.id)]) if int(g.id) in weights else g
             for g in grades
@@ -244,8 +254,7 @@ class NetSchoolConnector:
     ) -> list[Lesson]:
         """Return a period's lessons, with teachers when the mobile API is available."""
         wire, data = self._restore(session)
-        diary = self._diary(wire, data, student_id, period)
-        teachers = self._teachers(wire, data, student_id, period)
+        diary, teachers = self._diary_and_teachers(wire, data, student_id, period)
         return _parsed("student/diary", normalize.schedule, diary, teachers)
 
     def fetch_attendance(
@@ -293,6 +302,18 @@ class NetSchoolConnector:
         # The server always echoes the week (note §2.4); weekDays may be absent for holidays.
         require(diary, ("weekStart", "weekEnd"), "student/diary", Phase.DATA)
         return diary
+
+    def _diary_and_teachers(
+        self, wire: Wire, data: Mapping[str, t.Any], student_id: str, period: Period
+    ) -> tuple[Mapping[str, t.Any], dict[int, str]]:
+        """Fetch the diary and the teachers at once: neither needs the other."""
+        diary, teachers = gather(
+            [
+                partial(self._diary, wire, data, student_id, period),
+                partial(self._teachers, wire, data, student_id, period),
+            ]
+        )
+        return diary, teachers
 
     def _card_weight(self, wire: Wire, student_id: str, assignment_id: int) -> float | None:
         """Read the real weight of a mark from its assignment card (note §2.6)."""

@@ -13,6 +13,7 @@ import email.utils
 import enum
 import hashlib
 import http.cookiejar
+import threading
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -229,7 +230,11 @@ def require(payload: t.Any, keys: tuple[str, ...], what: str, phase: Phase) -> l
 
 
 class Wire:
-    """One parent's HTTP state over a shared session: base URL, ``at`` and cookies."""
+    """One parent's HTTP state over a shared session: base URL, ``at`` and cookies.
+
+    A fetch may send several calls of one wire at once: the cookie jar is read and updated
+    under a lock.
+    """
 
     def __init__(
         self,
@@ -246,25 +251,30 @@ class Wire:
         self.timeout = timeout
         self.at = at
         self.cookies: dict[str, str] = dict(cookies or {})
+        self._lock = threading.Lock()
 
     def call(self, method: str, path: str, *, phase: Phase = Phase.DATA, **kw: t.Any) -> t.Any:
         """Call ``/webapi/<path>`` with this parent's ``at`` and cookies; return its JSON."""
         headers = {"at": self.at} if self.at else {}
         url = f"{self.base_url}/webapi/{path}"
         what = path.split("?")[0]
+        with self._lock:
+            cookies = dict(self.cookies)
         try:
             response = self._http.request(
                 method,
                 url,
                 headers=headers,
-                cookies=self.cookies,
+                cookies=cookies,
                 timeout=self.timeout,
                 allow_redirects=False,
                 **kw,
             )
         except requests.RequestException as err:
             raise failure(Trouble(phase=phase, exception=err), what) from err
-        self.cookies.update({k: v for k, v in response.cookies.get_dict().items() if v is not None})
+        fresh = {k: v for k, v in response.cookies.get_dict().items() if v is not None}
+        with self._lock:
+            self.cookies.update(fresh)
         return decode(response, what, phase)
 
     def outside(self, method: str, url: str, what: str, **kw: t.Any) -> t.Any:

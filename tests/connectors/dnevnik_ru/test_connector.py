@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 import typing as t
+from collections.abc import Callable
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +21,9 @@ from connectors.base import Credentials
 from connectors.base import RefreshesSession
 from connectors.dnevnik_ru import DnevnikRuConnector
 from connectors.errors import AccessDenied
+from connectors.errors import BackendUnavailable
 from connectors.errors import InvalidCredentials
+from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
 from connectors.registry import installed_connectors
 from connectors.schema import Period
@@ -215,24 +220,80 @@ def test_grades_use_marks_work_types_class_lessons_and_fetch_a_missing_lesson(
     assert grades["1854320000003000001"].weight == 1.0
 
 
-def test_no_marks_means_one_request(
+MARKS = f"{V2}/persons/{PERSON}/schools/{SCHOOL}/marks/2025-03-10/2025-03-16"
+CLASS_LESSONS = f"{V2}/edu-groups/{GROUP}/lessons/2025-03-10/2025-03-16"
+DOWN = {"status": 503, "json": {"type": "apiServerError", "description": "down"}}
+
+
+def barrier_reply(barrier: threading.Barrier, body: t.Any) -> Callable[..., t.Any]:
+    """Answer ``body`` once ``barrier`` tripped: only requests in flight together pass it."""
+
+    def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        barrier.wait()
+        return 200, {}, json.dumps(body)
+
+    return reply
+
+
+def test_no_marks_means_no_grades_whatever_was_asked_with_them(
     mocked: responses.RequestsMock, connector: DnevnikRuConnector
 ) -> None:
-    mocked.get(f"{V2}/persons/{PERSON}/schools/{SCHOOL}/marks/2025-03-10/2025-03-16", json=[])
+    """Work types and class lessons go out with the marks; unused, their failures do not count."""
+    mocked.get(MARKS, json=[])
+    mocked.get(f"{V2}/work-types/{SCHOOL}", **DOWN)
+    mocked.get(CLASS_LESSONS, json=load("group_lessons"))
     assert connector.fetch_grades(session(), PERSON, WEEK) == []
+    assert len(mocked.calls) == 3
 
 
-def test_schedule_asks_once_per_week_and_group(
+def test_grades_report_the_failure_a_sequential_read_would_have_met_first(
+    mocked: responses.RequestsMock, connector: DnevnikRuConnector
+) -> None:
+    """The marks' failure wins over the work types'; with marks, the work types' counts."""
+    mocked.get(MARKS, status=401, json={"type": "invalidToken", "description": "expired"})
+    mocked.get(f"{V2}/work-types/{SCHOOL}", **DOWN)
+    mocked.get(CLASS_LESSONS, **DOWN)
+    with pytest.raises(SessionExpired):
+        connector.fetch_grades(session(), PERSON, WEEK)
+    mocked.replace(responses.GET, MARKS, json=load("marks"))
+    with pytest.raises(BackendUnavailable, match="work types"):
+        connector.fetch_grades(session(), PERSON, WEEK)
+
+
+def test_grades_ask_for_marks_work_types_and_class_lessons_at_once(
+    mocked: responses.RequestsMock, connector: DnevnikRuConnector
+) -> None:
+    """A barrier of three trips only if the three requests are in flight together."""
+    barrier = threading.Barrier(3, timeout=30)
+    for url, name in (
+        (MARKS, "marks"),
+        (f"{V2}/work-types/{SCHOOL}", "work_types"),
+        (CLASS_LESSONS, "group_lessons"),
+    ):
+        mocked.add_callback(responses.GET, url, callback=barrier_reply(barrier, load(name)))
+    lesson = {"id_str": "1854320000001000099", "date": "2025-03-14T11:00:00", "number": 4}
+    mocked.get(f"{V2}/lessons/1854320000001000099", json={**lesson, "subject": {"name": "Музыка"}})
+    grades = {g.id: g for g in connector.fetch_grades(session(), PERSON, WEEK)}
+    assert grades["1854320000003000004"].subject == "Музыка"
+
+
+def test_schedule_asks_once_per_week_and_group_all_at_once(
     mocked: responses.RequestsMock, connector: DnevnikRuConnector
 ) -> None:
     two_weeks = Period(start=dt.date(2025, 3, 10), end=dt.date(2025, 3, 23))
-    for start, end in (("2025-03-10", "2025-03-16"), ("2025-03-17", "2025-03-23")):
-        mocked.get(
-            f"{V2}/persons/{PERSON}/groups/{GROUP}/schedules",
-            json=load("schedule") if start == "2025-03-10" else {"days": []},
-            match=[matchers.query_param_matcher({"startDate": start, "endDate": end})],
-        )
-    lessons = connector.fetch_schedule(session(), PERSON, two_weeks)
+    other = "1854320000000000777"
+    barrier = threading.Barrier(4, timeout=30)
+    for group in (GROUP, other):
+        for start, end in (("2025-03-10", "2025-03-16"), ("2025-03-17", "2025-03-23")):
+            body = load("schedule") if (start, group) == ("2025-03-10", GROUP) else {"days": []}
+            mocked.add_callback(
+                responses.GET,
+                f"{V2}/persons/{PERSON}/groups/{group}/schedules",
+                callback=barrier_reply(barrier, body),
+                match=[matchers.query_param_matcher({"startDate": start, "endDate": end})],
+            )
+    two_groups = session(children={PERSON: {"school_id": SCHOOL, "group_ids": [GROUP, other]}})
+    lessons = connector.fetch_schedule(two_groups, PERSON, two_weeks)
     assert [x.number for x in lessons] == [1, 2, 3]
 
 
@@ -247,14 +308,24 @@ def test_homework_is_one_request(
     assert len(connector.fetch_homework(session(), PERSON, WEEK)) == 2
 
 
-def test_attendance_reads_the_log_then_the_lessons(
+def test_attendance_reads_the_log_with_the_lessons_then_the_missing_ones(
     mocked: responses.RequestsMock, connector: DnevnikRuConnector
 ) -> None:
-    mocked.get(f"{V2}/persons/{PERSON}/lesson-log-entries", json=load("lesson_log"))
-    mocked.get(f"{V2}/edu-groups/{GROUP}/lessons/2025-03-10/2025-03-16", json=load("group_lessons"))
+    """The log and the class's lessons at once, then the missing lessons at once."""
+    first = threading.Barrier(2, timeout=30)
+    log, lessons = load("lesson_log"), load("group_lessons")
+    mocked.add_callback(
+        responses.GET,
+        f"{V2}/persons/{PERSON}/lesson-log-entries",
+        callback=barrier_reply(first, log),
+    )
+    mocked.add_callback(responses.GET, CLASS_LESSONS, callback=barrier_reply(first, lessons))
+    then = threading.Barrier(2, timeout=30)
     for lesson_id, number in (("1854320000001000012", 3), ("1854320000001000013", 4)):
         lesson = {"id_str": lesson_id, "date": "2025-03-15T09:00:00", "number": number}
-        mocked.get(f"{V2}/lessons/{lesson_id}", json={**lesson, "subject": {"name": "Музыка"}})
+        body = {**lesson, "subject": {"name": "Музыка"}}
+        url = f"{V2}/lessons/{lesson_id}"
+        mocked.add_callback(responses.GET, url, callback=barrier_reply(then, body))
     found = connector.fetch_attendance(session(), PERSON, WEEK)
     assert [(a.subject, a.lesson_number) for a in found] == [
         ("Алгебра", 1),

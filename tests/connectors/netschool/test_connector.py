@@ -49,6 +49,13 @@ def rsps() -> t.Iterator[responses.RequestsMock]:
         yield mock
 
 
+@pytest.fixture
+def unordered() -> t.Iterator[responses.RequestsMock]:
+    """Serve canned replies in any order, for calls a fetch sends at once; all must be used."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
 def connector(**settings: t.Any) -> NetSchoolConnector:
     """Return a connector to the fixture server, clocked at ``NOW``."""
     return NetSchoolConnector(NetSchoolSettings.parse(BASE, settings), now=lambda: NOW)
@@ -245,29 +252,29 @@ def test_a_foreign_or_broken_session_is_expired() -> None:
 
 
 def test_grades_take_one_diary_call_and_teachers_from_the_mobile_api(
-    rsps: responses.RequestsMock,
+    unordered: responses.RequestsMock,
 ) -> None:
-    """The whole period in one call; weights given, so no card is read."""
-    add_diary(rsps, "diary_week", WEEK)
-    add_meetings(rsps, WEEK)
+    """The whole period in one call, the teachers at the same time; weights given, no card."""
+    add_diary(unordered, "diary_week", WEEK)
+    add_meetings(unordered, WEEK)
 
     grades = {g.id: g for g in connector().fetch_grades(session(), STUDENT, WEEK)}
 
-    assert len(rsps.calls) == 2
+    assert len(unordered.calls) == 2
     assert grades["371002130"].teacher == "Григорьева Ольга Николаевна"
     assert grades["371002130"].weight == 20.0
 
 
 def test_zero_weights_are_read_from_the_cards_of_those_marks_only(
-    rsps: responses.RequestsMock,
+    unordered: responses.RequestsMock,
 ) -> None:
-    """One ``assigns/{id}`` per mark whose diary weight is 0; homework and dots need none."""
-    add_diary(rsps, "diary_edge_cases", EDGE_WEEK)
+    """One ``assigns/{id}`` per mark whose diary weight is 0, all at once; dots need none."""
+    add_diary(unordered, "diary_edge_cases", EDGE_WEEK)
     weights = {371003001: 10, 371003002: 40, 371003011: 20, 371003013: 0}
     for assignment_id, weight in weights.items():
         card = dict(load("assign_card"), id=assignment_id, weight=weight)
         query = matchers.query_param_matcher({"studentId": STUDENT})
-        rsps.get(f"{API}/student/diary/assigns/{assignment_id}", json=card, match=[query])
+        unordered.get(f"{API}/student/diary/assigns/{assignment_id}", json=card, match=[query])
 
     grades = connector().fetch_grades(session(mobile_token=None), STUDENT, EDGE_WEEK)
 
@@ -275,10 +282,10 @@ def test_zero_weights_are_read_from_the_cards_of_those_marks_only(
     assert by_id == {"371003001": 10.0, "371003002": 40.0, "371003011": 20.0, "371003013": None}
 
 
-def test_a_mobile_outage_does_not_hide_the_marks(rsps: responses.RequestsMock) -> None:
+def test_a_mobile_outage_does_not_hide_the_marks(unordered: responses.RequestsMock) -> None:
     """Teachers' names are a nicety: without them the marks still come."""
-    add_diary(rsps, "diary_week", WEEK)
-    add_meetings(rsps, WEEK, status=503, json=None, body="down")
+    add_diary(unordered, "diary_week", WEEK)
+    add_meetings(unordered, WEEK, status=503, json=None, body="down")
 
     grades = connector().fetch_grades(session(), STUDENT, WEEK)
 
@@ -305,10 +312,10 @@ def test_homework_takes_one_diary_call(rsps: responses.RequestsMock) -> None:
     assert len(homework) == 4
 
 
-def test_schedule_takes_the_diary_and_the_teachers(rsps: responses.RequestsMock) -> None:
-    """Two calls: the diary for lessons, ``classmeetings`` for who teaches them."""
-    add_diary(rsps, "diary_week", WEEK)
-    add_meetings(rsps, WEEK)
+def test_schedule_takes_the_diary_and_the_teachers(unordered: responses.RequestsMock) -> None:
+    """Two calls at once: the diary for lessons, ``classmeetings`` for who teaches them."""
+    add_diary(unordered, "diary_week", WEEK)
+    add_meetings(unordered, WEEK)
 
     lessons = {x.id: x for x in connector().fetch_schedule(session(), STUDENT, WEEK)}
 
