@@ -16,7 +16,9 @@ from flask_wtf import CSRFProtect
 from gateway import database  # noqa: F401  (SQLite foreign keys, before any engine)
 from gateway.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+# Rows stay readable after a commit: views commit before rendering, and reloading every
+# attribute the template touches would cost a query each.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)

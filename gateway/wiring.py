@@ -103,7 +103,8 @@ def _load_user(user_id: str) -> User | None:
     record = sessions.current(
         db.session, str(session.get("sid", "")), now=Services.now(), timeouts=session_timeouts()
     )
-    db.session.commit()  # keeps a touch of last_seen_at or an ending for timeout
+    if db.session.dirty:  # a touch of last_seen_at, or an ending for a timeout
+        db.session.commit()
     if record is None or str(record.user_id) != user_id:
         return None
     return db.session.get(User, record.user_id)

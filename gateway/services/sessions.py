@@ -60,8 +60,7 @@ def current(
         end(session, record, reason="expired", now=now)
         return None
     if now - _aware(record.last_seen_at) > TOUCH_EVERY:
-        record.last_seen_at = now
-        session.flush()
+        record.last_seen_at = now  # the caller commits when the session is dirty
     return record
 
 
