@@ -65,10 +65,9 @@ def current(
 
 
 def end(session: Session, record: UserSession, *, reason: str, now: dt.datetime) -> None:
-    """End one session."""
+    """End one session (the caller commits)."""
     record.ended_at = now
     record.ended_reason = reason
-    session.flush()
 
 
 def end_all(session: Session, user_id: int, *, reason: str, now: dt.datetime) -> int:

@@ -74,3 +74,12 @@ def test_a_copied_cookie_without_a_server_session_is_not_signed_in(
         state["_user_id"] = str(parent_id)
         state["sid"] = "made-up"
     assert not _is_signed_in(client)
+
+
+def test_a_timed_out_session_is_recorded_as_ended(fake_app: Flask, parent_id: int) -> None:
+    client = signed_in(fake_app, parent_id)
+    _age_sessions(fake_app, last_seen_at=dt.timedelta(minutes=61))
+    assert not _is_signed_in(client)
+    with fake_app.app_context():
+        [record] = db.session.scalars(select(UserSession)).all()
+    assert record.ended_reason == "idle" and record.ended_at is not None
