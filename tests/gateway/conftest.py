@@ -12,11 +12,14 @@ from flask.testing import FlaskClient
 
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
+from gateway.models import RoleKind
 from gateway.models import User
+from gateway.services import roles
 from gateway.services import sessions
 from gateway.services import users
 from tests.gateway.fakes import FakeBrowserConnector
 from tests.gateway.fakes import FakeConnector
+from tests.gateway.fakes import FakeOperatorConnector
 from tests.gateway.fakes import FakeSchool
 
 
@@ -27,36 +30,36 @@ def school() -> Iterator[FakeSchool]:
     yield FakeConnector.school
 
 
-@pytest.fixture
-def fake_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Iterator[Flask]:
-    """Return a gateway app that knows only the fake connectors, one instance of each."""
+def build_fake_app(make_app: t.Callable[..., Flask], **overrides: t.Any) -> Flask:
+    """Build a gateway app over the fake connectors, with one instance of each."""
     app = make_app(
         CONNECTOR_CLASSES={"fake": FakeConnector, "fake_oauth": FakeBrowserConnector},
         WTF_CSRF_ENABLED=False,
+        **overrides,
     )
     with app.app_context():
-        db.session.add(
-            ConnectorInstance(
-                key="test-fake",
-                region_code="99",
-                region_name="Тестовая область",
-                connector="fake",
-                base_url="http://fake.invalid",
-                settings={},
+        for key, code, region, connector in (
+            ("test-fake", "99", "Тестовая область", "fake"),
+            ("test-oauth", "98", "Партнёрская область", "fake_oauth"),
+        ):
+            db.session.add(
+                ConnectorInstance(
+                    key=key,
+                    region_code=code,
+                    region_name=region,
+                    connector=connector,
+                    base_url="http://fake.invalid",
+                    settings={},
+                )
             )
-        )
-        db.session.add(
-            ConnectorInstance(
-                key="test-oauth",
-                region_code="98",
-                region_name="Партнёрская область",
-                connector="fake_oauth",
-                base_url="http://fake.invalid",
-                settings={},
-            )
-        )
         db.session.commit()
-    yield app
+    return app
+
+
+@pytest.fixture
+def fake_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Flask:
+    """Return a gateway app that knows only the fake connectors, one instance of each."""
+    return build_fake_app(make_app)
 
 
 def make_parent(
@@ -114,3 +117,76 @@ def signed_in(app: Flask, user_id: int) -> FlaskClient:
 def parent(fake_app: Flask, parent_id: int) -> FlaskClient:
     """Return a test client signed in as the parent."""
     return signed_in(fake_app, parent_id)
+
+
+def make_person(
+    app: Flask,
+    subject: str,
+    name: str,
+    *,
+    birthdate: str | None = None,
+    level: str = "standard",
+    phone: str | None = None,
+) -> int:
+    """Create a consenting person with a verified birth date and level; return their id."""
+    with app.app_context():
+        family, given, *middle = name.split()
+        user = users.upsert_from_claims(
+            db.session,
+            issuer="http://idp.test",
+            now=dt.datetime.now(dt.UTC),
+            claims={
+                "sub": subject,
+                "family_name": family,
+                "given_name": given,
+                "middle_name": " ".join(middle) or None,
+                "birthdate": birthdate,
+                "phone_number": phone,
+                "account_level": level,
+            },
+        )
+        users.record_consent(db.session, user, app.config["CONSENT_VERSION"], user.last_login_at)
+        db.session.commit()
+        return user.id
+
+
+def make_operator(app: Flask, region_code: str, subject: str = "operator-63") -> int:
+    """Create a person and make them the operator of a region; return their id."""
+    user_id = make_person(app, subject, "Орлова Мария Андреевна", birthdate="1979-05-05")
+    with app.app_context():
+        roles.grant(
+            db.session,
+            subject,
+            RoleKind.OPERATOR,
+            region_code=region_code,
+            now=dt.datetime.now(dt.UTC),
+        )
+        db.session.commit()
+    return user_id
+
+
+@pytest.fixture
+def operator_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Flask:
+    """Return an app with a Samara instance whose fake system issues logins (region 63),
+    and the plain fake instance of region 99."""
+    app = make_app(
+        CONNECTOR_CLASSES={"fake": FakeConnector, "fake_operator": FakeOperatorConnector},
+        WTF_CSRF_ENABLED=False,
+    )
+    with app.app_context():
+        for key, code, name, connector in (
+            ("samara-fake", "63", "Самарская область", "fake_operator"),
+            ("test-fake", "99", "Тестовая область", "fake"),
+        ):
+            db.session.add(
+                ConnectorInstance(
+                    key=key,
+                    region_code=code,
+                    region_name=name,
+                    connector=connector,
+                    base_url="http://fake.invalid",
+                    settings={},
+                )
+            )
+        db.session.commit()
+    return app
