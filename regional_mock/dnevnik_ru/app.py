@@ -62,7 +62,14 @@ DEFAULTS: dict[str, t.Any] = {
             "client_id": "0d6c3a52-8c1e-4f7b-9a35-d2b1e6f04c18",
             "redirect_uris": [],
             "scope": PARENT_SCOPE,
-        }
+        },
+        # The public app id the community client pydnevnikruapi signs in with, so that it
+        # works against the emulator unchanged.
+        {
+            "client_id": "bb97b3e445a340b9b9cab4b9ea0dbd6f",
+            "redirect_uris": [],
+            "scope": PARENT_SCOPE,
+        },
     ],
     "DNEVNIK_MOBILE_CLIENTS": [
         {
