@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import typing as t
@@ -19,6 +20,9 @@ from connectors.errors import ConnectorError
 from connectors.errors import SecondFactorRequired
 from gateway.database import upgrade
 from gateway.extensions import db
+from gateway.models import RoleKind
+from gateway.services import applications
+from gateway.services import roles
 from gateway.services.instances import InstanceError
 from gateway.services.instances import all_instances
 from gateway.services.instances import instance_by_key
@@ -154,4 +158,80 @@ def enable_command(key: str) -> None:
     _set_enabled(key, True)
 
 
-commands = [migrate_command, rotate_vault_command, connectors_group]
+roles_group = AppGroup("roles", help="Administrators and regional operators.")
+
+
+def _grant(person: str, kind: RoleKind, region_code: str | None = None) -> None:
+    try:
+        role = roles.grant(
+            db.session, person, kind, region_code=region_code, by="cli", now=services().now()
+        )
+    except roles.RoleError as err:
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    who = "signed-in person" if role.user_id else "waiting for first sign-in"
+    click.echo(f"granted {kind.value} {region_code or ''} to {person} ({who})".replace("  ", " "))
+
+
+@roles_group.command("grant-admin")
+@click.argument("person")
+def grant_admin_command(person: str) -> None:
+    """Make PERSON (subject, phone or e-mail) an administrator."""
+    _grant(person, RoleKind.ADMIN)
+
+
+@roles_group.command("grant-operator")
+@click.argument("person")
+@click.argument("region_code")
+def grant_operator_command(person: str, region_code: str) -> None:
+    """Make PERSON the operator of a region (e.g. 63 for Samara region)."""
+    _grant(person, RoleKind.OPERATOR, region_code)
+
+
+@roles_group.command("revoke-operator")
+@click.argument("person")
+@click.argument("region_code")
+def revoke_operator_command(person: str, region_code: str) -> None:
+    """Take a region away from an operator."""
+    count = roles.revoke(db.session, person, RoleKind.OPERATOR, region_code=region_code)
+    db.session.commit()
+    click.echo(f"revoked {count} role(s)")
+
+
+@roles_group.command("list")
+def list_roles_command() -> None:
+    """List every role and whom it is granted to."""
+    for role in roles.all_roles(db.session):
+        holder = role.user.full_name if role.user else f"{role.phone or role.email} (waiting)"
+        click.echo(f"{role.kind.value}\t{role.region_code or '-'}\t{holder}")
+
+
+@roles_group.command("load")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None)
+def load_roles_command(path: str | None) -> None:
+    """Grant the roles of a TOML file (config/roles.toml by default)."""
+    source = Path(path or current_app.config["ROLES_FILE"])
+    granted = roles.load_file(db.session, source, now=services().now())
+    db.session.commit()
+    click.echo(f"{len(granted)} role(s) in place")
+
+
+applications_group = AppGroup("applications", help="Parents' access applications.")
+
+
+@applications_group.command("purge")
+def purge_command() -> None:
+    """Erase document numbers kept past APPLICATION_RETENTION_DAYS after the decision."""
+    days = int(current_app.config["APPLICATION_RETENTION_DAYS"])
+    count = applications.purge(db.session, now=services().now(), retention=dt.timedelta(days=days))
+    db.session.commit()
+    click.echo(f"erased the documents of {count} application(s)")
+
+
+commands = [
+    migrate_command,
+    rotate_vault_command,
+    connectors_group,
+    roles_group,
+    applications_group,
+]

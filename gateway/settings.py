@@ -42,6 +42,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
     "GATEWAY_TRUST_ACCESS_DELAY_SECONDS": ("TRUST_ACCESS_DELAY_SECONDS", int),
+    "GATEWAY_ROLES_FILE": ("ROLES_FILE", str),
+    "GATEWAY_APPLICATION_RETENTION_DAYS": ("APPLICATION_RETENTION_DAYS", int),
 }
 
 
@@ -51,6 +53,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         raw = tomllib.load(fh)
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
     sessions, diary, trust = raw["sessions"], raw["diary"], raw["trust"]
+    applications = raw["applications"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -58,6 +61,9 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "PRODUCTION": gateway["production"],
         "CONSENT_VERSION": gateway["consent_version"],
         "CONNECTORS_FILE": str(CONFIG_DIR / gateway["connectors_file"]),
+        "ROLES_FILE": str(CONFIG_DIR / gateway["roles_file"]),
+        "APPLICATION_RETENTION_DAYS": int(applications["retention_days"]),
+        "LIMIT_APPLICATIONS": applications["limit"],
         "BACKEND_TIMEOUT": float(gateway["backend_timeout"]),
         "LINK_MIN_LEVEL": gateway["link_min_level"],
         "OIDC_ISSUER": oidc["issuer"],

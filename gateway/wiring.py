@@ -185,15 +185,19 @@ def bind_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per user-facing area."""
+    from gateway.applications import bp as applications_bp
     from gateway.auth import bp as auth_bp
     from gateway.children import bp as children_bp
     from gateway.diary import bp as diary_bp
     from gateway.errors import bp as errors_bp
     from gateway.exports import bp as exports_bp
+    from gateway.operator import bp as operator_bp
     from gateway.trusted import bp as trusted_bp
 
     for blueprint in (errors_bp, auth_bp, children_bp, diary_bp, trusted_bp, exports_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(operator_bp)
     if not app.config["PRODUCTION"]:
         from gateway.devtools import bp as devtools_bp
 

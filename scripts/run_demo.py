@@ -74,6 +74,8 @@ def main() -> None:
     flask = [PYTHON, "-m", "flask", "--app", "gateway"]
     subprocess.run([*flask, "migrate"], check=True, cwd=ROOT, env=env)
     subprocess.run([*flask, "connectors", "load"], check=True, cwd=ROOT, env=env)
+    # Мария Орлова operates the Samara region (config/roles.toml); bound at her first sign-in.
+    subprocess.run([*flask, "roles", "load"], check=True, cwd=ROOT, env=env)
 
     commands = {
         "idp": [PYTHON, "-m", "idp_mock", "--port", str(ports["idp"])],

@@ -34,6 +34,7 @@ from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.models import UserSession
+from gateway.services import roles
 from gateway.services import sessions
 from gateway.services import users
 from gateway.wiring import services
@@ -87,6 +88,7 @@ def callback() -> ResponseReturnValue:
     user = users.upsert_from_claims(
         db.session, issuer=config["OIDC_ISSUER"], claims=token["userinfo"], now=services().now()
     )
+    roles.claim_pending(db.session, user)  # roles granted to this verified phone or e-mail
     db.session.commit()
     record = sessions.start(
         db.session, user, provider_sid=token["userinfo"].get("sid"), now=services().now()

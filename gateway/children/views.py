@@ -9,6 +9,7 @@ from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -36,6 +37,7 @@ from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.services import access
 from gateway.services import children as children_service
+from gateway.services import health
 from gateway.services import users
 from gateway.services.instances import enabled_instances
 from gateway.services.linking import Linker
@@ -74,11 +76,11 @@ def _per_person() -> str:
 
 
 def _instance(key: str) -> ConnectorInstance:
-    instance = db.session.scalar(
-        select(ConnectorInstance).where(ConnectorInstance.key == key, ConnectorInstance.enabled)
-    )
+    instance = db.session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key))
     if instance is None:
         abort(404)
+    if not instance.enabled:  # warn before the parent types anything
+        abort(make_response(render_template("children/unavailable.html", instance=instance), 503))
     return instance
 
 
@@ -142,6 +144,7 @@ def link(key: str) -> ResponseReturnValue:
     if _offers_browser_sign_in(connector):
         return render_template("children/authorize.html", instance=instance, connector=connector)
     form = LinkForm()
+    warning = health.warning_for(db.session, instance, now=services().now())
     if form.validate_on_submit():
         if connector.requires_school and not form.school.data:
             form.school.errors = [_("Укажите школу.")]
@@ -173,7 +176,9 @@ def link(key: str) -> ResponseReturnValue:
         else:
             if (done := _finish(instance, credentials, granted)) is not None:
                 return done
-    return render_template("children/link.html", form=form, instance=instance, connector=connector)
+    return render_template(
+        "children/link.html", form=form, instance=instance, connector=connector, warning=warning
+    )
 
 
 @bp.route("/link/<key>/code", methods=["GET", "POST"])

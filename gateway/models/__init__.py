@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from gateway.models.application import AccessApplication
+from gateway.models.application import ApplicationStatus
 from gateway.models.base import Base
 from gateway.models.child import ChildLink
 from gateway.models.child import LinkStatus
 from gateway.models.child import SchoolCredential
 from gateway.models.connector import ConnectorInstance
 from gateway.models.feed import CalendarFeed
+from gateway.models.health import BackendCall
+from gateway.models.role import RoleKind
+from gateway.models.role import StaffRole
 from gateway.models.session import UserSession
 from gateway.models.snapshot import SectionSnapshot
 from gateway.models.trust import AuditEvent
@@ -18,6 +23,11 @@ from gateway.models.user import PersonalDataConsent
 from gateway.models.user import User
 
 __all__ = [
+    "AccessApplication",
+    "ApplicationStatus",
+    "BackendCall",
+    "RoleKind",
+    "StaffRole",
     "AuditEvent",
     "Grant",
     "GrantScope",

@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import logging
 import threading
+import time
 import typing as t
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from connectors.schema import Section
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
+from gateway.services import health
 from gateway.services.backend import open_session
 from gateway.services.backend import seal_session
 from gateway.services.fetching import Access
@@ -195,7 +197,12 @@ class DiaryService:
                 accesses[link.credential_id or 0] = access
                 limit = self._runtime.limits.of(link.instance_id, link.instance.concurrency_limit)
                 jobs.append(Job(key, access, limit, link.external_id, section, period))
+        started = time.monotonic()
         outcome = run_all(self._runtime.executor, jobs, deadline=self._runtime.deadline)
+        instance_of = {link.id: link.instance_id for link in links}
+        health.record(
+            self._session, instance_of, outcome, seconds=time.monotonic() - started, now=self._now()
+        )
         for job in jobs:
             result = outcome[job.key]
             link_id, section = t.cast(tuple[int, Section], job.key)

@@ -76,6 +76,10 @@ class ConnectorPool:
         self._live: dict[tuple[int, str, str], Connector] = {}
         self._lock = threading.Lock()
 
+    def installed(self) -> dict[str, str]:
+        """Return the installed connector types and their titles, by name."""
+        return {name: getattr(cls, "title", name) for name, cls in sorted(self._classes.items())}
+
     def connector_class(self, name: str) -> type[Connector]:
         """Return the installed class for a connector type.
 

@@ -6,6 +6,8 @@ Config keys (defaults in ``DEFAULTS``):
 - ``NETSCHOOL_DIARY_ZERO_WEIGHTS``: serve weight 0 in the diary (2019–2023 servers); the
   ``assigns/{id}`` card keeps the real weight.
 - ``NETSCHOOL_MOBILE_CLIENT_SECRET``: the ``parent-mobile`` client secret of ``/connect/token``.
+- ``NETSCHOOL_OPERATOR_API_KEY``: the regional operator's key of the operator-side API
+  (roster, issuing logins; see ``regional_mock.netschool.admin``); empty turns it off.
 - ``NETSCHOOL_LOCKOUT_ATTEMPTS``, ``NETSCHOOL_LOCKOUT_SECONDS``: failed logins before the
   lockout, and its length.
 - ``NETSCHOOL_CLOCK``: a monotonic clock in seconds (tests pass a fake one).
@@ -38,6 +40,7 @@ DEFAULTS: dict[str, t.Any] = {
     "NETSCHOOL_SESSION_TIMEOUT_MS": 3_600_000,
     "NETSCHOOL_DIARY_ZERO_WEIGHTS": False,
     "NETSCHOOL_MOBILE_CLIENT_SECRET": "demo-mobile-secret",
+    "NETSCHOOL_OPERATOR_API_KEY": "demo-operator-key",
     "NETSCHOOL_LOCKOUT_ATTEMPTS": 3,
     "NETSCHOOL_LOCKOUT_SECONDS": 60,
     "NETSCHOOL_CLOCK": time.monotonic,

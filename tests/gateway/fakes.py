@@ -14,6 +14,7 @@ from connectors.errors import BackendUnavailable
 from connectors.errors import InvalidCredentials
 from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
+from connectors.errors import StudentNotFound
 from connectors.schema import Grade
 from connectors.schema import Period
 from connectors.schema import Scale
@@ -60,6 +61,8 @@ class FakeSchool:
         self.sms_for: set[str] = set()
         self.code = "424242"
         self.attempts = 2
+        # The operator-side roster: (full name, birth date) -> student id.
+        self.roster: dict[tuple[str, dt.date], str] = {}
 
 
 class FakeConnector:
@@ -224,3 +227,31 @@ class FakeBrowserConnector(FakeConnector):
         if code != "good":
             raise InvalidCredentials("bad code")
         return self._session("parent", device=None)
+
+
+class FakeOperatorConnector(FakeConnector):
+    """A fake whose regional operator can check the roster and issue parents' logins."""
+
+    name: t.ClassVar[str] = "fake_operator"
+
+    def find_student(
+        self, full_name: str, birth_date: dt.date, school: str, class_name: str
+    ) -> bool | None:
+        """Look the student up on the school's roster."""
+        self.school.calls["roster"] += 1
+        return (full_name, birth_date) in self.school.roster
+
+    def issue_credentials(
+        self, full_name: str, birth_date: dt.date, school: str, class_name: str, parent_name: str
+    ) -> Credentials:
+        """Create a login showing the student, as the region's system would."""
+        student_id = self.school.roster.get((full_name, birth_date))
+        if student_id is None:
+            raise StudentNotFound("no such student")
+        login = f"issued-{len(self.school.accounts)}"
+        student = Student(id=student_id, full_name=full_name, class_name=class_name)
+        self.school.accounts[login] = ("issued-secret", [student])
+        self.school.grades.setdefault(student_id, [])
+        for records in self.school.records.values():
+            records.setdefault(student_id, [])
+        return Credentials(login=login, password="issued-secret", school=school)

@@ -19,7 +19,9 @@ from connectors.schema import Section
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import Grant
+from gateway.models import RoleKind
 from gateway.models import User
+from gateway.services import roles
 from gateway.services import trust
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
@@ -38,6 +40,7 @@ ROLES = [
     "active_out_of_scope",
     "revoked",
     "expired",
+    "operator",
     "owner",
 ]
 # Who each child route lets in; a route not listed here is the parent's alone.
@@ -109,6 +112,16 @@ def _visitors(app: Flask, parent: FlaskClient, anna_id: int) -> dict[str, FlaskC
         anna = db.session.get(ChildLink, anna_id)
         owner = db.session.get(User, anna.user_id)
         for role, (person, phone) in people.items():
+            if role == "operator":  # operates the child's own region and Samara: no diary
+                for region in ("99", "63"):
+                    roles.grant(
+                        db.session,
+                        f"visitor-{ROLES.index(role)}",
+                        RoleKind.OPERATOR,
+                        region_code=region,
+                        now=now,
+                    )
+                continue
             if role == "another_parent":
                 continue
             invitation = trust.Invitation(

@@ -42,18 +42,15 @@ def gateway_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="session")
-def idp_url(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iterator[str]:
-    """Serve idp_mock with the demo people and a client for the test gateways."""
+def idp_app(issuer: str, database_url: str, gateway_port: int, **config: t.Any) -> Flask:
+    """Build idp_mock with the demo people and a client for the test gateways."""
     from idp_mock import create_app
 
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
     gateway_bases = ["http://localhost", f"http://127.0.0.1:{gateway_port}"]
-    app = create_app(
+    return create_app(
         {
             "IDP_ISSUER": issuer,
-            "IDP_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('idp') / 'idp.sqlite3'}",
+            "IDP_DATABASE_URL": database_url,
             "SECRET_KEY": "idp-test-secret",
             "IDP_CLIENTS": [
                 {
@@ -70,8 +67,17 @@ def idp_url(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iter
                     "token_endpoint_auth_method": "client_secret_basic",
                 }
             ],
+            **config,
         }
     )
+
+
+@pytest.fixture(scope="session")
+def idp_url(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iterator[str]:
+    """Serve idp_mock with the demo people and a client for the test gateways."""
+    port = free_port()
+    database = f"sqlite:///{tmp_path_factory.mktemp('idp') / 'idp.sqlite3'}"
+    app = idp_app(f"http://127.0.0.1:{port}", database, gateway_port)
     with serving(RequestCounter(app), port=port) as url:
         yield url
 
@@ -151,7 +157,7 @@ def make_stack_app(
     """Build gateway apps wired to the live idp and emulators, with the demo registry."""
 
     def build(**overrides: t.Any) -> Flask:
-        app = make_app(OIDC_ISSUER=idp_url, **overrides)
+        app = make_app(**{"OIDC_ISSUER": idp_url, **overrides})
         with app.app_context():
             load_registry_file(
                 db.session,

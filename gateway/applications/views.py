@@ -1,0 +1,148 @@
+"""The parent's side of access applications: apply, follow the status, correct and resubmit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from gateway.applications.forms import ApplicationForm
+from gateway.children.views import require_account_level
+from gateway.extensions import db
+from gateway.extensions import limiter
+from gateway.operator.forms import REASON_LABELS
+from gateway.services import applications
+from gateway.services import documents
+from gateway.services import health
+from gateway.services.instances import enabled_instances
+from gateway.wiring import services
+
+bp = Blueprint("applications", __name__, url_prefix="/children/applications")
+bp.before_request(require_account_level)
+
+
+def _limit() -> str:
+    return str(current_app.config["LIMIT_APPLICATIONS"])
+
+
+def _per_person() -> str:
+    return f"user:{current_user.get_id()}"
+
+
+def _now() -> dt.datetime:
+    return services().now()
+
+
+def _form(**kwargs: object) -> ApplicationForm:
+    form = ApplicationForm(**kwargs)
+    form.instance.choices = [
+        SelectChoice(i.key, i.region_name) for i in enabled_instances(db.session)
+    ]
+    return form
+
+
+def _input(form: ApplicationForm) -> applications.ApplicationInput:
+    instance = next(i for i in enabled_instances(db.session) if i.key == form.instance.data)
+    return applications.ApplicationInput(
+        instance_id=instance.id,
+        child_full_name=form.child_full_name.data,
+        child_birth_date=form.child_birth_date.data,
+        certificate=form.certificate.data or None,
+        school=form.school.data,
+        class_name=form.class_name.data,
+        applicant_full_name=form.applicant_full_name.data,
+        applicant_birth_date=form.applicant_birth_date.data,
+        passport=form.passport.data or None,
+        relation=form.relation.data,
+    )
+
+
+def _warning(key: str | None) -> str | None:
+    instance = next((i for i in enabled_instances(db.session) if i.key == key), None)
+    return health.warning_for(db.session, instance, now=_now()) if instance else None
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """The parent's applications: status, due date, reasons, and fresh decisions."""
+    notices = applications.take_notices(db.session, current_user)
+    db.session.commit()
+    return render_template(
+        "applications/index.html",
+        applications=applications.of_parent(db.session, current_user),
+        notices=notices,
+        reasons=REASON_LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_limit, key_func=_per_person, methods=["POST"])
+def new() -> ResponseReturnValue:
+    """Apply for a school-issued login."""
+    form = _form(instance=request.args.get("region"))
+    if form.validate_on_submit() and form.require_documents():
+        try:
+            applications.submit(
+                db.session, current_user, _input(form), vault=services().vault, now=_now()
+            )
+        except (applications.ApplicationError, documents.InvalidDocument) as err:
+            db.session.rollback()
+            flash(_problem(err), "error")
+        else:
+            db.session.commit()
+            flash(_("Заявка отправлена оператору региона."), "success")
+            return redirect(url_for("applications.index"), 303)
+    warning = _warning(form.instance.data)
+    return render_template("applications/form.html", form=form, warning=warning, application=None)
+
+
+@bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_limit, key_func=_per_person, methods=["POST"])
+def edit(application_id: int) -> ResponseReturnValue:
+    """Correct a refused application and send it again; documents may be kept."""
+    try:
+        found = applications.own(db.session, current_user, application_id)
+    except LookupError:
+        abort(404)
+    if found.status != "refused":
+        abort(404)
+    form = _form(**applications.prefill(found))
+    if form.validate_on_submit() and (found.documents or form.require_documents()):
+        try:
+            applications.resubmit(
+                db.session, found, _input(form), vault=services().vault, now=_now()
+            )
+        except (applications.ApplicationError, documents.InvalidDocument) as err:
+            db.session.rollback()
+            flash(_problem(err), "error")
+        else:
+            db.session.commit()
+            flash(_("Исправленная заявка отправлена."), "success")
+            return redirect(url_for("applications.index"), 303)
+    return render_template("applications/form.html", form=form, warning=None, application=found)
+
+
+def _problem(err: Exception) -> str:
+    if isinstance(err, applications.DifferentApplicant):
+        return _(
+            "Заявка отклонена: подана другим лицом. ФИО и дата рождения заявителя не совпадают "
+            "с подтверждёнными данными вашей учётной записи на Госуслугах."
+        )
+    if isinstance(err, documents.InvalidDocument):
+        return _("Проверьте серию и номер документа.")
+    return _("Проверьте данные заявки.")

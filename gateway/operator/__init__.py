@@ -1,0 +1,7 @@
+"""The regional operators' console: connector instances, their health, access applications."""
+
+from __future__ import annotations
+
+from gateway.operator.views import bp
+
+__all__ = ["bp"]

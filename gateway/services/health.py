@@ -1,0 +1,147 @@
+"""How each connector instance is doing: recorded from the diary's fetches, summarized hourly.
+
+The diary service records one :class:`BackendCall` per section fetch. The operator's health
+page and the parent's link page read :func:`summary`: an instance whose error rate over the
+last hour is at least ``DEGRADED_AT`` is degraded, and parents are warned before linking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.errors import ConnectorError
+from connectors.schema import Section
+from gateway.models import BackendCall
+from gateway.models import ChildLink
+from gateway.models import ConnectorInstance
+from gateway.services.fetching import RelinkRequired
+
+DEGRADED_AT = 0.5
+WINDOW = dt.timedelta(hours=1)
+KEEP = dt.timedelta(days=2)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Health:
+    """An instance's last hour, as the health page shows it."""
+
+    instance: ConnectorInstance
+    last_success_at: dt.datetime | None
+    calls: int
+    failures: int
+    latency_avg_ms: int | None
+    latency_max_ms: int | None
+    linked_children: int
+    sections: frozenset[Section]
+
+    @property
+    def error_rate(self) -> float | None:
+        """Return the share of failed calls in the last hour; None without calls."""
+        return self.failures / self.calls if self.calls else None
+
+    @property
+    def degraded(self) -> bool:
+        """Tell whether half or more of the last hour's calls failed."""
+        rate = self.error_rate
+        return rate is not None and rate >= DEGRADED_AT
+
+    @property
+    def state(self) -> str:
+        """Return ``disabled``, ``degraded``, ``ok`` or ``unknown`` (no calls yet)."""
+        if not self.instance.enabled:
+            return "disabled"
+        if self.degraded:
+            return "degraded"
+        return "ok" if self.calls else "unknown"
+
+
+def _failed(result: object) -> str | None:
+    """Name the failure of one fetch; a refused login is the parent's, not the backend's."""
+    if isinstance(result, RelinkRequired) or not isinstance(result, Exception):
+        return None
+    return type(result).__name__ if isinstance(result, ConnectorError) else "Error"
+
+
+def record(
+    session: Session,
+    instance_of: Mapping[int, int],
+    outcome: Mapping[t.Hashable, object],
+    *,
+    seconds: float,
+    now: dt.datetime,
+) -> None:
+    """Record one call per fetched (child, section); ``instance_of`` maps child to instance.
+
+    The fetches of one page run at once, so each is given the batch's wall time.
+    """
+    latency = int(seconds * 1000)
+    for key, result in outcome.items():
+        link_id, section = t.cast(tuple[int, Section], key)
+        error = _failed(result)
+        session.add(
+            BackendCall(
+                instance_id=instance_of[link_id],
+                section=str(section),
+                ok=error is None,
+                latency_ms=latency,
+                error=error,
+                at=now,
+            )
+        )
+
+
+def summary(
+    session: Session, instance: ConnectorInstance, sections: frozenset[Section], *, now: dt.datetime
+) -> Health:
+    """Summarize an instance's last hour of calls."""
+    since = now - WINDOW
+    recent = select(BackendCall).where(
+        BackendCall.instance_id == instance.id, BackendCall.at >= since
+    )
+    rows = list(session.scalars(recent))
+    latencies = [row.latency_ms for row in rows if row.ok]
+    last = session.scalar(
+        select(func.max(BackendCall.at)).where(
+            BackendCall.instance_id == instance.id, BackendCall.ok.is_(True)
+        )
+    )
+    children = session.scalar(
+        select(func.count(ChildLink.id)).where(ChildLink.instance_id == instance.id)
+    )
+    return Health(
+        instance=instance,
+        last_success_at=last,
+        calls=len(rows),
+        failures=sum(1 for row in rows if not row.ok),
+        latency_avg_ms=sum(latencies) // len(latencies) if latencies else None,
+        latency_max_ms=max(latencies) if latencies else None,
+        linked_children=children or 0,
+        sections=sections,
+    )
+
+
+def warning_for(session: Session, instance: ConnectorInstance, *, now: dt.datetime) -> str | None:
+    """Return ``disabled`` or ``degraded`` when a parent should be warned before linking."""
+    state = summary(session, instance, frozenset(), now=now).state
+    return state if state in ("disabled", "degraded") else None
+
+
+def forget_old(session: Session, *, now: dt.datetime) -> int:
+    """Delete calls older than two days; return how many."""
+    result = session.execute(delete(BackendCall).where(BackendCall.at < now - KEEP))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def worst_first(healths: Sequence[Health]) -> list[Health]:
+    """Order health summaries: disabled and degraded instances first."""
+    order = {"disabled": 0, "degraded": 1, "unknown": 2, "ok": 3}
+    return sorted(healths, key=lambda h: (order[h.state], h.instance.key))
