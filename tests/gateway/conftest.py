@@ -30,18 +30,27 @@ def school() -> Iterator[FakeSchool]:
     yield FakeConnector.school
 
 
-def build_fake_app(make_app: t.Callable[..., Flask], **overrides: t.Any) -> Flask:
-    """Build a gateway app over the fake connectors, with one instance of each."""
-    app = make_app(
-        CONNECTOR_CLASSES={"fake": FakeConnector, "fake_oauth": FakeBrowserConnector},
-        WTF_CSRF_ENABLED=False,
-        **overrides,
-    )
+FAKE_CLASSES = {
+    "fake": FakeConnector,
+    "fake_oauth": FakeBrowserConnector,
+    "fake_operator": FakeOperatorConnector,
+}
+FAKE_INSTANCES = (
+    ("test-fake", "99", "Тестовая область", "fake"),
+    ("test-oauth", "98", "Партнёрская область", "fake_oauth"),
+)
+
+
+def build_fake_app(
+    make_app: t.Callable[..., Flask],
+    instances: t.Sequence[tuple[str, str, str, str]] = FAKE_INSTANCES,
+    **overrides: t.Any,
+) -> Flask:
+    """Build a gateway app over the fake connectors with these (key, region code, region
+    name, connector) instances."""
+    app = make_app(CONNECTOR_CLASSES=FAKE_CLASSES, WTF_CSRF_ENABLED=False, **overrides)
     with app.app_context():
-        for key, code, region, connector in (
-            ("test-fake", "99", "Тестовая область", "fake"),
-            ("test-oauth", "98", "Партнёрская область", "fake_oauth"),
-        ):
+        for key, code, region, connector in instances:
             db.session.add(
                 ConnectorInstance(
                     key=key,
@@ -169,24 +178,10 @@ def make_operator(app: Flask, region_code: str, subject: str = "operator-63") ->
 def operator_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Flask:
     """Return an app with a Samara instance whose fake system issues logins (region 63),
     and the plain fake instance of region 99."""
-    app = make_app(
-        CONNECTOR_CLASSES={"fake": FakeConnector, "fake_operator": FakeOperatorConnector},
-        WTF_CSRF_ENABLED=False,
-    )
-    with app.app_context():
-        for key, code, name, connector in (
+    return build_fake_app(
+        make_app,
+        instances=(
             ("samara-fake", "63", "Самарская область", "fake_operator"),
             ("test-fake", "99", "Тестовая область", "fake"),
-        ):
-            db.session.add(
-                ConnectorInstance(
-                    key=key,
-                    region_code=code,
-                    region_name=name,
-                    connector=connector,
-                    base_url="http://fake.invalid",
-                    settings={},
-                )
-            )
-        db.session.commit()
-    return app
+        ),
+    )
