@@ -14,6 +14,7 @@ endpoints (enabled unless ``EMULATOR_ADMIN`` is false):
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -31,6 +32,9 @@ from flask import Response
 from flask import current_app
 from flask import jsonify
 from flask import request
+
+from regional_mock.world import World
+from regional_mock.world import build_world
 
 MODES = (None, "5xx", "maintenance", "malformed_json", "429")
 MAINTENANCE_PAGE = """<!DOCTYPE html>
@@ -224,3 +228,24 @@ def reset_stats() -> Response:
     """Zero the request counts."""
     _faults().reset_stats()
     return jsonify({})
+
+
+def new_emulator_app(
+    name: str,
+    defaults: Mapping[str, t.Any],
+    config: Mapping[str, t.Any] | None,
+    world: World | None,
+) -> tuple[Flask, World]:
+    """Start an emulator's Flask app: defaults, then ``config``, JSON as the systems send it.
+
+    Returns the app and the world it serves (today's demo world when ``world`` is None).
+    """
+    app = Flask(name)
+    app.config.from_mapping(defaults)
+    if config:
+        app.config.from_mapping(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if world is None:
+        world = build_world(today=dt.date.today(), seed=int(app.config["DEMO_SEED"]))
+    return app, world

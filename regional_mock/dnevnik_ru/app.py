@@ -21,7 +21,6 @@ Config keys (defaults in ``DEFAULTS``):
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import typing as t
 from collections.abc import Mapping
@@ -44,8 +43,8 @@ from regional_mock.dnevnik_ru.wire import parse_scope
 from regional_mock.faults import Faults
 from regional_mock.faults import FaultSettings
 from regional_mock.faults import install
+from regional_mock.faults import new_emulator_app
 from regional_mock.world import World
-from regional_mock.world import build_world
 
 PARENT_SCOPE = "CommonInfo,ContactInfo,FriendsAndRelatives,EducationalInfo"
 DEFAULTS: dict[str, t.Any] = {
@@ -143,14 +142,7 @@ def _emulator(app: Flask, world: World) -> Emulator:
 
 def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = None) -> Flask:
     """Create the emulator over ``world`` (today's demo world when None)."""
-    app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    if config:
-        app.config.from_mapping(config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    if world is None:
-        world = build_world(today=dt.date.today(), seed=int(app.config["DEMO_SEED"]))
+    app, world = new_emulator_app(__name__, DEFAULTS, config, world)
     state = _emulator(app, world)
     app.extensions["dnevnik_ru"] = state
     faults = Faults(FaultSettings.from_config(app.config), seed=world.seed)

@@ -19,7 +19,6 @@ Config keys (defaults in ``DEFAULTS``):
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import typing as t
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from flask import request
 from regional_mock import faults as shared_faults
 from regional_mock.faults import Faults
 from regional_mock.faults import FaultSettings
+from regional_mock.faults import new_emulator_app
 from regional_mock.mesh import family
 from regional_mock.mesh import login
 from regional_mock.mesh import mobile_auth
@@ -46,7 +46,6 @@ from regional_mock.mesh.wire import Settings
 from regional_mock.mesh.wire import api_error
 from regional_mock.records import Account
 from regional_mock.world import World
-from regional_mock.world import build_world
 
 DEFAULTS: dict[str, t.Any] = {
     "MESH_POW_BITS": 15,
@@ -126,14 +125,7 @@ def install_faults(app: Flask, faults: Faults) -> None:
 
 def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = None) -> Flask:
     """Create the emulator over ``world`` (today's demo world when None)."""
-    app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    if config:
-        app.config.from_mapping(config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    if world is None:
-        world = build_world(today=dt.date.today(), seed=int(app.config["DEMO_SEED"]))
+    app, world = new_emulator_app(__name__, DEFAULTS, config, world)
     state = MeshState(clock=app.config["MESH_CLOCK"])
     app.extensions["mesh"] = Emulator(
         world=world,

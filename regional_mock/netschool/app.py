@@ -17,7 +17,6 @@ Config keys (defaults in ``DEFAULTS``):
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import typing as t
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from flask import Flask
 from regional_mock.faults import Faults
 from regional_mock.faults import FaultSettings
 from regional_mock.faults import install
+from regional_mock.faults import new_emulator_app
 from regional_mock.netschool import admin
 from regional_mock.netschool import auth
 from regional_mock.netschool import diary
@@ -34,7 +34,6 @@ from regional_mock.netschool import mobile
 from regional_mock.netschool.sessions import SignInState
 from regional_mock.netschool.wire import Emulator
 from regional_mock.world import World
-from regional_mock.world import build_world
 
 DEFAULTS: dict[str, t.Any] = {
     "NETSCHOOL_SESSION_TIMEOUT_MS": 3_600_000,
@@ -52,14 +51,7 @@ DEFAULTS: dict[str, t.Any] = {
 
 def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = None) -> Flask:
     """Create the emulator over ``world`` (today's demo world when None)."""
-    app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    if config:
-        app.config.from_mapping(config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    if world is None:
-        world = build_world(today=dt.date.today(), seed=int(app.config["DEMO_SEED"]))
+    app, world = new_emulator_app(__name__, DEFAULTS, config, world)
     state = SignInState(
         timeout_ms=int(app.config["NETSCHOOL_SESSION_TIMEOUT_MS"]),
         clock=app.config["NETSCHOOL_CLOCK"],
