@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client import OAuth
+from babel import dates as babel_dates
 from flask import Flask
 from flask import current_app
 from flask import request
@@ -119,6 +120,18 @@ def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:
     return response
 
 
+@functools.lru_cache(maxsize=8192)
+def _formatted_date(value: dt.date, pattern: str, locale: str) -> str:
+    return babel_dates.format_date(value, pattern, locale=locale)
+
+
+def format_day(value: dt.date, pattern: str = "medium") -> str:
+    """Format a calendar date for the interface language (dates repeat: remembered)."""
+    if isinstance(value, dt.datetime):
+        return format_date(value, pattern)
+    return _formatted_date(value, pattern, str(get_locale()))
+
+
 def section_title(section: str) -> str:
     """Name a diary section in the interface language."""
     titles = {
@@ -177,7 +190,7 @@ def bind_extensions(app: Flask) -> None:
     app.jinja_env.filters["section_title"] = section_title
     app.jinja_env.globals.update(
         get_locale=get_locale,
-        format_date=format_date,
+        format_date=format_day,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
     )

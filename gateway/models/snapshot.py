@@ -31,5 +31,6 @@ class SectionSnapshot(Base):
     section: Mapped[str] = mapped_column(String(32))
     period_start: Mapped[dt.date]
     period_end: Mapped[dt.date]
-    payload: Mapped[list[dict[str, t.Any]]] = mapped_column(JSON)
+    # Loaded only when needed: warm pages serve already-decoded records from memory.
+    payload: Mapped[list[dict[str, t.Any]]] = mapped_column(JSON, deferred=True)
     fetched_at: Mapped[dt.datetime]
