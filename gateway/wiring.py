@@ -108,7 +108,7 @@ def _load_user(user_id: str) -> User | None:
         db.session.commit()
     if record is None or str(record.user_id) != user_id:
         return None
-    return db.session.get(User, record.user_id)
+    return record.user
 
 
 def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:

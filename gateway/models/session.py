@@ -9,9 +9,11 @@ from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from gateway.models.base import Base
 from gateway.models.base import utcnow
+from gateway.models.user import User
 
 
 class UserSession(Base):
@@ -32,6 +34,9 @@ class UserSession(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(32))
     # The provider's refresh token, sealed by the vault; lets the person re-read their level.
     provider_refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    # Loaded with the session row: every signed-in request needs both.
+    user: Mapped[User] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         """Name the row without its secret id."""
