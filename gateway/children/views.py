@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 
@@ -23,6 +24,7 @@ from sqlalchemy import select
 
 from connectors.base import AuthorizesInBrowser
 from connectors.base import BackendSession
+from connectors.base import Connector
 from connectors.base import Credentials
 from connectors.errors import ConnectorError
 from connectors.errors import SecondFactorRequired
@@ -144,41 +146,47 @@ def link(key: str) -> ResponseReturnValue:
     if _offers_browser_sign_in(connector):
         return render_template("children/authorize.html", instance=instance, connector=connector)
     form = LinkForm()
-    warning = health.warning_for(db.session, instance, now=services().now())
     if form.validate_on_submit():
         if connector.requires_school and not form.school.data:
             form.school.errors = [_("Укажите школу.")]
-            return render_template(
-                "children/link.html", form=form, instance=instance, connector=connector
-            )
-        credentials = Credentials(
-            login=form.login.data.strip(),
-            password=form.password.data,
-            school=(form.school.data or "").strip() or None,
-        )
-        try:
-            granted = connector.login(credentials)
-        except SecondFactorRequired as asked:
-            token = _pending().put(
-                PendingLink(
-                    user_id=current_user.id,
-                    instance_key=key,
-                    credentials=credentials,
-                    challenge=asked.challenge,
-                    destination=asked.destination,
-                )
-            )
-            session["pending_link"] = token
-            return redirect(url_for("children.code", key=key), 303)
-        except ConnectorError as err:
-            log.info("linking at %s failed: %s", key, type(err).__name__)
-            flash(explain(err, instance), "error")
-        else:
-            if (done := _finish(instance, credentials, granted)) is not None:
-                return done
+        elif (done := _sign_in(instance, connector, _credentials_of(form))) is not None:
+            return done
+    warning = health.warning_for(db.session, instance, now=services().now())
     return render_template(
         "children/link.html", form=form, instance=instance, connector=connector, warning=warning
     )
+
+
+def _credentials_of(form: LinkForm) -> Credentials:
+    return Credentials(
+        login=form.login.data.strip(),
+        password=form.password.data,
+        school=(form.school.data or "").strip() or None,
+    )
+
+
+def _sign_in(
+    instance: ConnectorInstance, connector: Connector, credentials: Credentials
+) -> ResponseReturnValue | None:
+    """Sign in and link; go to the code step when asked; None (with a message) on failure."""
+    try:
+        granted = connector.login(credentials)
+    except SecondFactorRequired as asked:
+        session["pending_link"] = _pending().put(
+            PendingLink(
+                user_id=current_user.id,
+                instance_key=instance.key,
+                credentials=credentials,
+                challenge=asked.challenge,
+                destination=asked.destination,
+            )
+        )
+        return redirect(url_for("children.code", key=instance.key), 303)
+    except ConnectorError as err:
+        log.info("linking at %s failed: %s", instance.key, type(err).__name__)
+        flash(explain(err, instance), "error")
+        return None
+    return _finish(instance, credentials, granted)
 
 
 @bp.route("/link/<key>/code", methods=["GET", "POST"])
@@ -198,7 +206,7 @@ def code(key: str) -> ResponseReturnValue:
         try:
             granted = connector.confirm_second_factor(pending.challenge, form.code.data.strip())
         except SecondFactorRequired as again:
-            _pending().put(PendingLink(**{**_fields(pending), "challenge": again.challenge}), token)
+            _pending().put(dataclasses.replace(pending, challenge=again.challenge), token)
             form.code.errors = [_("Неверный код. Попробуйте ещё раз.")]
         except ConnectorError as err:
             _pending().drop(token)
@@ -210,10 +218,6 @@ def code(key: str) -> ResponseReturnValue:
                 return done
             return redirect(url_for("children.link", key=key), 303)
     return render_template("children/code.html", form=form, instance=instance, pending=pending)
-
-
-def _fields(pending: PendingLink) -> dict[str, object]:
-    return {name: getattr(pending, name) for name in PendingLink.__slots__}
 
 
 @bp.get("/link/<key>/authorize")
