@@ -79,26 +79,8 @@ def make_parent(
     phone: str | None = None,
     email: str | None = None,
 ) -> int:
-    """Create a person who has already accepted the consent; return their id."""
-    with app.app_context():
-        family, given, *middle = name.split()
-        user = users.upsert_from_claims(
-            db.session,
-            issuer="http://idp.test",
-            now=dt.datetime.now(dt.UTC),
-            claims={
-                "sub": subject,
-                "family_name": family,
-                "given_name": given,
-                "middle_name": " ".join(middle) or None,
-                "phone_number": phone,
-                "email": email,
-                "account_level": "standard",
-            },
-        )
-        users.record_consent(db.session, user, app.config["CONSENT_VERSION"], user.last_login_at)
-        db.session.commit()
-        return user.id
+    """Create a standard-level person who has already accepted the consent; return their id."""
+    return make_person(app, subject, name, phone=phone, email=email)
 
 
 @pytest.fixture
@@ -136,6 +118,7 @@ def make_person(
     birthdate: str | None = None,
     level: str = "standard",
     phone: str | None = None,
+    email: str | None = None,
 ) -> int:
     """Create a consenting person with a verified birth date and level; return their id."""
     with app.app_context():
@@ -151,6 +134,7 @@ def make_person(
                 "middle_name": " ".join(middle) or None,
                 "birthdate": birthdate,
                 "phone_number": phone,
+                "email": email,
                 "account_level": level,
             },
         )
