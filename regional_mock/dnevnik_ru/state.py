@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
+from regional_mock.lockout import Lockout
 from regional_mock.records import Account
 
 
@@ -39,12 +40,6 @@ class Token:
 
 
 @dataclass
-class _Failures:
-    count: int = 0
-    locked_until: float = 0.0
-
-
-@dataclass
 class SignInState:
     """Web sessions, authorization codes, tokens and lockouts, guarded by one lock."""
 
@@ -57,7 +52,6 @@ class SignInState:
     _web: dict[str, Account] = field(default_factory=dict)
     _grants: dict[str, Grant] = field(default_factory=dict)
     _tokens: dict[str, Token] = field(default_factory=dict)
-    _failures: dict[str, _Failures] = field(default_factory=dict)
 
     def open_web_session(self, account: Account) -> str:
         """Start a login.dnevnik.ru session; return its ``DnevnikAuth_a`` cookie value."""
@@ -150,30 +144,21 @@ class SignInState:
             return None
         return self.issue(found.account, found.scope, client_id)
 
+    def __post_init__(self) -> None:
+        """Count wrong passwords with the shared lockout."""
+        self._lockout = Lockout(self.lockout_attempts, self.lockout_seconds, self.clock)
+
     def locked(self, login: str) -> bool:
         """Tell whether a login is locked after too many failures."""
-        key = login.casefold()
-        with self._lock:
-            failures = self._failures.get(key)
-            if failures is None or not failures.locked_until:
-                return False
-            if self.clock() < failures.locked_until:
-                return True
-            del self._failures[key]
-            return False
+        return self._lockout.locked(login.casefold())
 
-    def fail(self, login: str) -> None:
-        """Count a failed password; lock the login after too many."""
-        with self._lock:
-            failures = self._failures.setdefault(login.casefold(), _Failures())
-            failures.count += 1
-            if failures.count >= self.lockout_attempts:
-                failures.locked_until = self.clock() + self.lockout_seconds
+    def fail(self, login: str) -> int:
+        """Count a failed password; return the attempts left (0: the login is now locked)."""
+        return self._lockout.fail(login.casefold())
 
     def succeed(self, login: str) -> None:
         """Forget the failed attempts of a login."""
-        with self._lock:
-            self._failures.pop(login.casefold(), None)
+        self._lockout.succeed(login.casefold())
 
     def expire_all(self) -> int:
         """End every web session and token; return how many ended."""

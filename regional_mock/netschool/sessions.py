@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
+from regional_mock.lockout import Lockout
 from regional_mock.records import Account
 
 MOBILE_TOKEN_SECONDS = 60 * 24 * 3600  # the mobile token lives 60 days (note §1.10)
@@ -53,12 +54,6 @@ class MobileToken:
 
 
 @dataclass
-class _Failures:
-    count: int = 0
-    locked_until: float = 0.0
-
-
-@dataclass
 class SignInState:
     """Challenges, sessions, lockouts, pincodes and mobile tokens, guarded by one lock."""
 
@@ -69,7 +64,6 @@ class SignInState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _challenges: dict[str, Challenge] = field(default_factory=dict)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
-    _failures: dict[str, _Failures] = field(default_factory=dict)
     _pincodes: dict[str, tuple[Account, float]] = field(default_factory=dict)
     _tokens: dict[str, MobileToken] = field(default_factory=dict)
     _passwords: dict[str, str] = field(default_factory=dict)
@@ -103,31 +97,21 @@ class SignInState:
         with self._lock:
             return self._challenges.pop(lt, None)
 
+    def __post_init__(self) -> None:
+        """Count wrong passwords with the shared lockout."""
+        self._lockout = Lockout(self.lockout_attempts, self.lockout_seconds, self.clock)
+
     def locked(self, key: str) -> bool:
         """Tell whether a login is locked after too many failures."""
-        with self._lock:
-            failures = self._failures.get(key)
-            if failures is None or not failures.locked_until:
-                return False
-            if self.clock() < failures.locked_until:
-                return True
-            del self._failures[key]
-            return False
+        return self._lockout.locked(key)
 
     def fail(self, key: str) -> int:
-        """Count a failed attempt; return the attempts left (0: the login is now locked)."""
-        with self._lock:
-            failures = self._failures.setdefault(key, _Failures())
-            failures.count += 1
-            left = self.lockout_attempts - failures.count
-            if left <= 0:
-                failures.locked_until = self.clock() + self.lockout_seconds
-            return max(left, 0)
+        """Count a failed password; return the attempts left (0: the login is now locked)."""
+        return self._lockout.fail(key)
 
     def succeed(self, key: str) -> None:
         """Forget the failed attempts of a login."""
-        with self._lock:
-            self._failures.pop(key, None)
+        self._lockout.succeed(key)
 
     def open_session(self, account: Account, cookie: str) -> WebSession:
         """Start a web session bound to a cookie."""
