@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from dataclasses import field
 
 from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client import OAuth
@@ -20,6 +21,7 @@ from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from connectors.registry import installed_connectors
@@ -32,6 +34,7 @@ from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.extensions import login_manager
+from gateway.lru import Lru
 from gateway.models import ChildLink
 from gateway.models import User
 from gateway.services import sessions
@@ -54,6 +57,8 @@ class Services:
     cache: Cache
     idp: FlaskOAuth2App
     diary: Runtime
+    # Children's cards on the family page, rendered (see family.card_key).
+    cards: Lru[Markup] = field(default_factory=lambda: Lru(1024))
 
     @staticmethod
     def now() -> dt.datetime:

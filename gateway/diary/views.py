@@ -11,19 +11,25 @@ from flask import current_app
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_login import login_required
+from markupsafe import Markup
 
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.extensions import db
+from gateway.models import Grant
 from gateway.services import access
 from gateway.services import audit
 from gateway.services.chart import progress_chart
+from gateway.services.diary import ChildDiary
 from gateway.services.diary import family_window
 from gateway.services.diary import last_school_month
 from gateway.services.family import FAMILY_SECTIONS
-from gateway.services.family import family_today
+from gateway.services.family import card_key
+from gateway.services.family import child_today
+from gateway.services.family import shared_events
 from gateway.services.grades import grades_report
 from gateway.wiring import diary_service
 from gateway.wiring import services
@@ -72,8 +78,25 @@ def family() -> ResponseReturnValue:
         _audit_view(shared, section="family")
     db.session.commit()
     grants = {a.link.id: a.grant for a in visible}
+    cards = [_card(diary, grants[diary.link.id], now.date()) for diary in diaries]
     return render_template(
-        "diary/family.html", family=family_today(diaries, now=now), now=now, grants=grants
+        "diary/family.html", cards=cards, events=shared_events(diaries, now), now=now
+    )
+
+
+def _card(diary: ChildDiary, grant: Grant | None, today: dt.date) -> Markup:
+    """Render a child's card, or reuse it while nothing it shows has changed."""
+    key = card_key(diary, grant, today=today, locale=str(get_locale()))
+    return services().cards.get_or_make(
+        key,
+        lambda: Markup(
+            render_template(
+                "diary/_family_card.html",
+                card=child_today(diary, today),
+                grant=grant,
+                today=today,
+            )
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from connectors.schema import Section
 from gateway.models import ChildLink
@@ -71,12 +71,15 @@ def require_own_child(session: Session, user: User, child_id: int) -> ChildLink:
 
 
 def children_of(session: Session, user: User) -> list[ChildLink]:
-    """Return the children a person linked, in their chosen order."""
+    """Return the children a person linked, in their chosen order, with their systems.
+
+    One query: every page that lists children shows each child's region.
+    """
     return list(
         session.scalars(
             select(ChildLink)
             .where(ChildLink.user_id == user.id)
-            .options(selectinload(ChildLink.instance), selectinload(ChildLink.credential))
+            .options(joinedload(ChildLink.instance))
             .order_by(ChildLink.position, ChildLink.id)
         )
     )

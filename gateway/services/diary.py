@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 import typing as t
-from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from connectors.base import sections_of
 from connectors.errors import ConnectorError
 from connectors.schema import Period
 from connectors.schema import Section
+from gateway.lru import Lru
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
@@ -118,23 +118,12 @@ class DecodedRecords:
 
     def __init__(self, capacity: int = 1024) -> None:
         """Keep at most ``capacity`` decoded snapshots, least recently used out first."""
-        self._items: OrderedDict[tuple[int, str], list[t.Any]] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
+        self._decoded: Lru[list[t.Any]] = Lru(capacity)
 
     def of(self, section: Section, snapshot: SectionSnapshot) -> list[t.Any]:
         """Return the snapshot's records, decoding them only the first time."""
         key = (snapshot.id, _aware(snapshot.fetched_at).isoformat())
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        records = codec.decode(section, snapshot.payload)
-        with self._lock:
-            self._items[key] = records
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-        return records
+        return self._decoded.get_or_make(key, lambda: codec.decode(section, snapshot.payload))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -186,10 +175,11 @@ class DiaryService:
         accesses: dict[int, Access] = {}
         jobs: list[Job] = []
         for link in links:
+            offered = self._offered(link)
             for section in wanted(link):
                 key = (link.id, section)
                 snapshot = snapshots.get(key)
-                ready = self._without_fetch(link, section, snapshot, refresh=refresh)
+                ready = self._without_fetch(link, section, snapshot, offered, refresh=refresh)
                 if ready is not None:
                     views[key] = ready
                     continue
@@ -230,17 +220,19 @@ class DiaryService:
         link: ChildLink,
         section: Section,
         snapshot: SectionSnapshot | None,
+        offered: frozenset[Section] | None,
         *,
         refresh: bool,
     ) -> SectionView | None:
-        """Answer from what is known when no fetch is needed or possible."""
-        try:
-            offered = sections_of(self._pool.for_instance(link.instance))
-        except UnknownConnector:
+        """Answer from what is known when no fetch is needed or possible.
+
+        ``offered`` is what the child's connector provides; None when it is not installed.
+        """
+        if offered is None:
             return self._fallback(section, snapshot, State.UNAVAILABLE)
         if section not in offered:
             return SectionView(section=section, state=State.UNSUPPORTED, records=[])
-        if link.status is LinkStatus.RELINK_REQUIRED or link.credential is None:
+        if link.status is LinkStatus.RELINK_REQUIRED or link.credential_id is None:
             return self._fallback(section, snapshot, State.RELINK)
         if not link.instance.enabled:
             return self._fallback(section, snapshot, State.UNAVAILABLE)
@@ -254,6 +246,12 @@ class DiaryService:
             self._to_revalidate.add((link.id, section))
             return self._from_snapshot(section, snapshot, State.REVALIDATING)
         return None
+
+    def _offered(self, link: ChildLink) -> frozenset[Section] | None:
+        try:
+            return sections_of(self._pool.for_instance(link.instance))
+        except UnknownConnector:
+            return None
 
     def _access(self, link: ChildLink) -> Access:
         credential = link.credential

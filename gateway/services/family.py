@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -15,6 +16,7 @@ from connectors.schema import Lesson
 from connectors.schema import LessonStatus
 from connectors.schema import Message
 from connectors.schema import Section
+from gateway.models import Grant
 from gateway.services.diary import ChildDiary
 from gateway.services.diary import SectionView
 from gateway.services.diary import State
@@ -55,14 +57,6 @@ class SharedEvent:
 
     event: Event
     children: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FamilyToday:
-    """The family page: a card per child, and the events they share."""
-
-    children: list[ChildToday]
-    events: list[SharedEvent]
 
 
 def _problems(diary: ChildDiary) -> list[SectionView]:
@@ -118,10 +112,25 @@ def shared_events(diaries: Sequence[ChildDiary], now: dt.datetime) -> list[Share
     return sorted(merged.values(), key=lambda e: e.event.starts_at.isoformat())
 
 
-def family_today(diaries: Sequence[ChildDiary], *, now: dt.datetime) -> FamilyToday:
-    """Build the family page from every child's diary."""
-    today = now.date()
-    return FamilyToday(
-        children=[child_today(diary, today) for diary in diaries],
-        events=shared_events(diaries, now),
+def card_key(diary: ChildDiary, grant: Grant | None, *, today: dt.date, locale: str) -> Hashable:
+    """Name everything a child's card is drawn from, so a rendered card can be reused.
+
+    A card shows the child's names, class, region and link status, who shared it and until
+    when, and records picked by ``today`` from sections named here by state and fetch time
+    (a section's records change only with a new fetch).
+    """
+    link = diary.link
+    return (
+        link.id,
+        link.display_name,
+        link.full_name,
+        link.class_name,
+        link.status,
+        link.instance.key,
+        link.instance.region_name,
+        (grant.id, grant.owner.full_name, grant.ends_on) if grant else None,
+        diary.period,
+        today,
+        locale,
+        tuple((s, view.state, view.as_of) for s, view in diary.sections.items()),
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import typing as t
 
 from flask import Flask
+from flask import template_rendered
 from flask.testing import FlaskClient
+from jinja2 import Template
 from sqlalchemy import select
 
 from connectors.schema import Attendance
@@ -182,3 +185,64 @@ def test_the_child_page_shows_each_section(
     assert "прогулы): 1" in attendance
     assert "Итоги четверти" in parent.get(f"/child/{anna}?section=events&{week}").text
     assert "просят подтвердить" in parent.get(f"/child/{petr}?section=messages&{week}").text
+
+
+def _cards_rendered(app: Flask, load: t.Callable[[], str]) -> tuple[str, list[str]]:
+    """Load a page; return it and the children whose card was rendered for it."""
+    rendered: list[str] = []
+
+    def record(sender: Flask, template: Template, context: dict[str, t.Any], **_: t.Any) -> None:
+        if template.name == "diary/_family_card.html":
+            rendered.append(context["card"].link.display_name)
+
+    with template_rendered.connected_to(record, app):
+        page = load()
+    return page, rendered
+
+
+def _age_snapshots(app: Flask, hours: int) -> None:
+    with app.app_context():
+        for row in db.session.scalars(select(SectionSnapshot)):
+            row.fetched_at = row.fetched_at.replace(tzinfo=dt.UTC) - dt.timedelta(hours=hours)
+        db.session.commit()
+
+
+def test_a_card_is_drawn_again_only_when_what_it_shows_has_changed(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    _fill(school)
+    _link(parent)
+    first, drawn = _cards_rendered(fake_app, lambda: parent.get("/").text)
+    assert drawn == ["Child1", "Child2"]
+    again, drawn = _cards_rendered(fake_app, lambda: parent.get("/").text)
+    assert drawn == []  # nothing changed: both cards reused as they were
+    assert all(_card(again, child) == _card(first, child) for child in ("Child1", "Child2"))
+
+    grade(school.grades["s1"], subject="Английский", value="4", numeric=4.0)
+    _age_snapshots(fake_app, hours=2)  # past fresh: the next page fetches again
+    page, drawn = _cards_rendered(fake_app, lambda: parent.get("/").text)
+    assert drawn == ["Child1", "Child2"]
+    assert "Английский" in _card(page, "Child1") and "Английский" not in _card(first, "Child1")
+
+    with fake_app.app_context():
+        anna = db.session.scalar(select(ChildLink.id).where(ChildLink.display_name == "Child1"))
+    parent.post(f"/children/{anna}/rename", data={"name": "Аня"})
+    page, drawn = _cards_rendered(fake_app, lambda: parent.get("/").text)
+    assert drawn == ["Аня"] and "Английский" in _card(page, "Аня")
+
+    parent.get("/lang/en")
+    page, drawn = _cards_rendered(fake_app, lambda: parent.get("/").text)
+    assert drawn == ["Аня", "Child2"] and "New marks" in _card(page, "Аня")
+
+
+def test_a_backend_going_down_relabels_a_reused_card(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    _fill(school)
+    _link(parent)
+    parent.get("/")
+    assert "недоступна" not in parent.get("/").text  # the reused cards, fresh
+    _age_snapshots(fake_app, hours=2)
+    school.down = True
+    page = parent.get("/").text
+    assert "Данные на" in _card(page, "Child1") and "Данные на" in _card(page, "Child2")
