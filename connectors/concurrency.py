@@ -30,8 +30,9 @@ from requests.adapters import HTTPAdapter
 __all__ = ["POOL_SIZE", "gather", "pooled_session"]
 
 T = t.TypeVar("T")
-# Threads for sub-requests across all connectors, and connections per backend host: a
-# family page sends about 40 requests, and the per-backend semaphores bound the fetches.
+# Threads for sub-requests across all connectors, and connections per backend host of a
+# connector's own session: a family page sends about 40 requests. The gateway passes its
+# own sessions, bounded by each instance's concurrency limit.
 POOL_SIZE = 32
 
 _lock = threading.Lock()

@@ -9,7 +9,10 @@ endpoints (enabled unless ``EMULATOR_ADMIN`` is false):
   "maintenance_status": 503 | 200, "expire_sessions": bool}`` changes the keys given
   (``expire_sessions`` is an action: it ends every current session); ``DELETE`` clears them.
 - ``GET /__admin/stats`` returns request counts per ``"METHOD /path"``;
-  ``POST /__admin/stats/reset`` zeroes them.
+  ``POST /__admin/stats/reset`` zeroes them and the concurrency figures.
+- ``GET /__admin/concurrency`` returns ``{"in_flight": int, "most_at_once": int}``: requests
+  being answered now, and the most answered at the same time since the last reset (a
+  client's per-backend limit is checked against it).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import g
 from flask import jsonify
 from flask import request
 
@@ -87,6 +91,8 @@ class Faults:
         self._defaults = defaults
         self._settings = defaults
         self._stats: Counter[str] = Counter()
+        self._in_flight = 0
+        self._most_at_once = 0
         self._expirers: list[Callable[[], int]] = []
         self._rng = random.Random(seed)
 
@@ -126,10 +132,27 @@ class Faults:
         with self._lock:
             return dict(self._stats)
 
+    def started(self) -> None:
+        """Note a request being answered from now on."""
+        with self._lock:
+            self._in_flight += 1
+            self._most_at_once = max(self._most_at_once, self._in_flight)
+
+    def finished(self) -> None:
+        """Note that a request was answered."""
+        with self._lock:
+            self._in_flight -= 1
+
+    def concurrency(self) -> dict[str, int]:
+        """Return the requests in flight and the most there were at once."""
+        with self._lock:
+            return {"in_flight": self._in_flight, "most_at_once": self._most_at_once}
+
     def reset_stats(self) -> None:
-        """Zero the request counts."""
+        """Zero the request counts and the most requests seen at once."""
         with self._lock:
             self._stats.clear()
+            self._most_at_once = self._in_flight
 
     def failure(self) -> Response | None:
         """Sleep the configured latency, then return the fault response, if any."""
@@ -163,8 +186,17 @@ def _fault_response(mode: str | None, settings: FaultSettings) -> Response | Non
     return None
 
 
-def install(app: Flask, faults: Faults, *, prefixes: tuple[str, ...]) -> None:
-    """Count every request and apply faults to those under ``prefixes``."""
+def install(
+    app: Flask,
+    faults: Faults,
+    *,
+    prefixes: tuple[str, ...],
+    maintenance_page: str | None = None,
+) -> None:
+    """Count every request and apply faults to those under ``prefixes``.
+
+    ``maintenance_page`` replaces the generic one for systems whose own page is known.
+    """
     app.extensions["faults"] = faults
 
     @app.before_request
@@ -172,9 +204,19 @@ def install(app: Flask, faults: Faults, *, prefixes: tuple[str, ...]) -> None:
         if request.path.startswith("/__admin"):
             return None
         faults.count(f"{request.method} {request.path}")
-        if request.path.startswith(prefixes):
-            return faults.failure()
-        return None
+        faults.started()
+        g.counted_in_flight = True
+        if not request.path.startswith(prefixes):
+            return None
+        response = faults.failure()
+        if maintenance_page and response is not None and response.mimetype == "text/html":
+            response.set_data(maintenance_page)
+        return response
+
+    @app.teardown_request
+    def _answered(_: BaseException | None) -> None:
+        if g.pop("counted_in_flight", False):
+            faults.finished()
 
     if app.config.get("EMULATOR_ADMIN", True):
         app.register_blueprint(admin)
@@ -221,6 +263,12 @@ def clear_faults() -> Response:
 def show_stats() -> Response:
     """Return request counts per method and path."""
     return jsonify(_faults().stats())
+
+
+@admin.get("/concurrency")
+def show_concurrency() -> Response:
+    """Return the requests in flight and the most answered at once since the last reset."""
+    return jsonify(_faults().concurrency())
 
 
 @admin.post("/stats/reset")

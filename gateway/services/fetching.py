@@ -122,15 +122,16 @@ class Limits:
 
     def __init__(self) -> None:
         """Start with no backends known."""
-        self._semaphores: dict[int, threading.Semaphore] = {}
+        self._semaphores: dict[tuple[int, int], threading.Semaphore] = {}
         self._lock = threading.Lock()
 
     def of(self, instance_id: int, limit: int) -> threading.Semaphore:
-        """Return the semaphore of a backend instance."""
+        """Return the semaphore of a backend instance (a new one when its limit changed)."""
         with self._lock:
-            if instance_id not in self._semaphores:
-                self._semaphores[instance_id] = threading.BoundedSemaphore(max(1, limit))
-            return self._semaphores[instance_id]
+            key = (instance_id, limit)
+            if key not in self._semaphores:
+                self._semaphores[key] = threading.BoundedSemaphore(max(1, limit))
+            return self._semaphores[key]
 
 
 def run_all(

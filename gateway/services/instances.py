@@ -7,8 +7,11 @@ import threading
 import tomllib
 import typing as t
 from collections.abc import Mapping
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
+import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -91,15 +94,43 @@ class ConnectorPool:
             raise UnknownConnector(name) from err
 
     def for_instance(self, instance: ConnectorInstance) -> Connector:
-        """Return the live connector of an instance, building it on first use."""
-        identity = (instance.id, instance.base_url, repr(sorted(instance.settings.items())))
+        """Return the live connector of an instance, building it on first use.
+
+        Its HTTP session keeps no more than the instance's ``concurrency_limit`` requests in
+        flight to each of the backend's hosts, however many fetches and parents share it.
+        """
+        identity = (
+            instance.id,
+            instance.base_url,
+            repr(sorted(instance.settings.items())),
+            instance.concurrency_limit,
+        )
         with self._lock:
             live = self._live.get(identity)
             if live is None:
                 cls = self.connector_class(instance.connector)
-                live = cls.from_settings(instance.base_url, dict(instance.settings))
+                live = cls.from_settings(
+                    instance.base_url,
+                    dict(instance.settings),
+                    http=limited_session(instance.concurrency_limit),
+                )
                 self._live[identity] = live
             return t.cast(Connector, live)
+
+
+def limited_session(limit: int) -> requests.Session:
+    """Return an HTTP session with at most ``limit`` requests in flight per host.
+
+    The connection pools block instead of opening one connection more, so a fetch's
+    requests sent together (``connectors.concurrency.gather``) count against the limit too.
+    One session serves every parent: it never keeps a cookie.
+    """
+    http = requests.Session()
+    adapter = HTTPAdapter(pool_maxsize=max(1, limit), pool_block=True)
+    for prefix in ("https://", "http://"):
+        http.mount(prefix, adapter)
+    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return http
 
 
 class InstanceError(ValueError):

@@ -102,27 +102,6 @@ def _accounts(world: World, extra: t.Iterable[Mapping[str, t.Any]]) -> tuple[Acc
     return tuple(accounts)
 
 
-def install_faults(app: Flask, faults: Faults) -> None:
-    """Count requests and apply faults as ``regional_mock.faults.install`` does, MESH's page."""
-    app.extensions["faults"] = faults
-
-    @app.before_request
-    def _apply_faults() -> Response | None:
-        if request.path.startswith("/__admin"):
-            return None
-        faults.count(f"{request.method} {request.path}")
-        if not request.path.startswith(FAULTY):
-            return None
-        response = faults.failure()
-        if response is not None and response.mimetype == "text/html":
-            response.set_data(MAINTENANCE_PAGE)
-        return response
-
-    if app.config.get("EMULATOR_ADMIN", True):
-        app.register_blueprint(shared_faults.admin)
-        app.register_blueprint(outbox.admin)
-
-
 def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = None) -> Flask:
     """Create the emulator over ``world`` (today's demo world when None)."""
     app, world = new_emulator_app(__name__, DEFAULTS, config, world)
@@ -136,7 +115,9 @@ def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = 
     )
     faults = Faults(FaultSettings.from_config(app.config), seed=world.seed)
     faults.on_expire(state.expire_all)
-    install_faults(app, faults)
+    shared_faults.install(app, faults, prefixes=FAULTY, maintenance_page=MAINTENANCE_PAGE)
+    if app.config.get("EMULATOR_ADMIN", True):
+        app.register_blueprint(outbox.admin)
     for module in (login, mobile_auth, school_auth, people, family, timetable, progress):
         app.register_blueprint(module.bp)
     app.register_blueprint(outbox.bp)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from regional_mock import faults
@@ -98,3 +102,24 @@ def test_stats_count_requests_per_method_and_path(client: FlaskClient) -> None:
     }
     client.post("/__admin/stats/reset")
     assert client.get("/__admin/stats").get_json() == {}
+
+
+def test_concurrency_shows_the_most_requests_answered_at_once(app: Flask) -> None:
+    admin = app.test_client()
+    admin.post("/__admin/faults", json={"latency_ms": 300})
+    together = threading.Barrier(3)
+
+    def one_request() -> int:
+        together.wait()
+        return app.test_client().get("/webapi/logindata").status_code
+
+    with ThreadPoolExecutor(3) as pool:
+        assert list(pool.map(lambda _: one_request(), range(3))) == [200, 200, 200]
+    assert admin.get("/__admin/concurrency").get_json() == {"in_flight": 0, "most_at_once": 3}
+
+    admin.post("/__admin/faults", json={"latency_ms": 0, "mode": "5xx"})
+    assert admin.get("/webapi/logindata").status_code == 503  # a failed answer leaves too
+    admin.post("/__admin/stats/reset")
+    assert admin.get("/__admin/concurrency").get_json() == {"in_flight": 0, "most_at_once": 0}
+    admin.get("/webapi/logindata")
+    assert admin.get("/__admin/concurrency").get_json() == {"in_flight": 0, "most_at_once": 1}
