@@ -128,11 +128,20 @@ def gather(calls: Sequence[Callable[[], T]]) -> list[T]:
     return [t.cast(T, outcome.value) for outcome in outcomes]
 
 
-def pooled_session() -> requests.Session:
-    """Return a session whose per-host connection pools keep ``POOL_SIZE`` connections."""
+def pooled_session(limit: int | None = None) -> requests.Session:
+    """Return a session whose per-host connection pools keep ``POOL_SIZE`` connections.
+
+    With a ``limit``, each pool keeps that many and blocks rather than open one more: no
+    more than ``limit`` requests are ever in flight to one host.
+    """
     # requests keeps 10 per host by default: a wider fan-out to one backend would open and
     # drop extra connections on every page.
     http = requests.Session()
+    adapter = (
+        HTTPAdapter(pool_maxsize=POOL_SIZE)
+        if limit is None
+        else HTTPAdapter(pool_maxsize=max(1, limit), pool_block=True)
+    )
     for prefix in ("https://", "http://"):
-        http.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
+        http.mount(prefix, adapter)
     return http

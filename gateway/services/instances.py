@@ -11,11 +11,11 @@ from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector
+from connectors.concurrency import pooled_session
 from gateway.models import ConnectorInstance
 
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
@@ -121,14 +121,10 @@ class ConnectorPool:
 def limited_session(limit: int) -> requests.Session:
     """Return an HTTP session with at most ``limit`` requests in flight per host.
 
-    The connection pools block instead of opening one connection more, so a fetch's
-    requests sent together (``connectors.concurrency.gather``) count against the limit too.
-    One session serves every parent: it never keeps a cookie.
+    A fetch's requests sent together (``connectors.concurrency.gather``) and sign-ins count
+    against the limit too. One session serves every parent: it never keeps a cookie.
     """
-    http = requests.Session()
-    adapter = HTTPAdapter(pool_maxsize=max(1, limit), pool_block=True)
-    for prefix in ("https://", "http://"):
-        http.mount(prefix, adapter)
+    http = pooled_session(limit)
     http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return http
 
