@@ -44,6 +44,15 @@ def link_maxim(page: t.Any, password: str = "Пароль-2026") -> None:
     page.get_by_role("button", name="Проверить и привязать").click()
 
 
+def link_polina(page: t.Any) -> None:
+    """Link Полина through Dnevnik.ru's own sign-in page (the partner flow)."""
+    start_link(page, "Тверская область")
+    page.get_by_role("link", name="Войти на сайте «Дневник.ру»").click()
+    page.fill("input[name=login]", "smirnova.i.s")
+    page.fill("input[name=password]", "Dnevnik-2026")
+    page.locator("form button, form input[type=submit]").first.click()
+
+
 def link_three(page: t.Any) -> None:
     """Link Артём (MESH, with the SMS code), Полина (Dnevnik.ru's own page) and Максим."""
     start_link(page, "Москва")
@@ -53,11 +62,7 @@ def link_three(page: t.Any) -> None:
     page.fill("#code", "424242")
     page.get_by_role("button", name="Подтвердить").click()
     page.get_by_text("Привязаны: Child1 — Смирнов Артём").wait_for()
-    start_link(page, "Тверская область")
-    page.get_by_role("link", name="Войти на сайте «Дневник.ру»").click()
-    page.fill("input[name=login]", "smirnova.i.s")
-    page.fill("input[name=password]", "Dnevnik-2026")
-    page.locator("form button, form input[type=submit]").first.click()
+    link_polina(page)
     page.get_by_text("Привязаны: Child2 — Смирнова Полина").wait_for()
     link_maxim(page)
     page.get_by_text("Привязаны: Child3 — Смирнов Максим").wait_for()

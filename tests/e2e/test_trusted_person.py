@@ -7,19 +7,10 @@ import typing as t
 import pytest
 import requests
 
+from tests.e2e.flows import link_polina
 from tests.e2e.flows import sign_in
-from tests.e2e.flows import start_link
 
 pytestmark = pytest.mark.browser
-
-
-def _link_polina(page: t.Any) -> None:
-    start_link(page, "Тверская область")
-    page.get_by_role("link", name="Войти на сайте «Дневник.ру»").click()
-    page.fill("input[name=login]", "smirnova.i.s")
-    page.fill("input[name=password]", "Dnevnik-2026")
-    page.locator("form button, form input[type=submit]").first.click()
-    page.get_by_text("Привязаны: Child1 — Смирнова Полина").wait_for()
 
 
 def test_galina_sees_exactly_what_irina_shared_until_it_is_revoked(
@@ -30,7 +21,8 @@ def test_galina_sees_exactly_what_irina_shared_until_it_is_revoked(
     irina, galina = irina_context.new_page(), galina_context.new_page()
     try:
         sign_in(irina, live_gateway, "+79000000001", "parent-demo-1")
-        _link_polina(irina)
+        link_polina(irina)
+        irina.get_by_text("Привязаны: Child1 — Смирнова Полина").wait_for()
         irina.get_by_role("link", name="Доверенные лица").click()
         irina.get_by_role("link", name="Пригласить").click()
         irina.fill("#name", "Смирнова Галина Ивановна")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import typing as t
-from collections.abc import Callable
 from collections.abc import Iterator
 
 import pytest
@@ -33,6 +31,7 @@ from tests.connectors.dnevnik_ru.helpers import LOGIN
 from tests.connectors.dnevnik_ru.helpers import REDIRECT
 from tests.connectors.dnevnik_ru.helpers import SETTINGS
 from tests.connectors.dnevnik_ru.helpers import load
+from tests.connectors.helpers import barrier_reply
 
 V2 = f"{API}/v2.0"
 PERSON = "1000011234577"
@@ -223,16 +222,6 @@ def test_grades_use_marks_work_types_class_lessons_and_fetch_a_missing_lesson(
 MARKS = f"{V2}/persons/{PERSON}/schools/{SCHOOL}/marks/2025-03-10/2025-03-16"
 CLASS_LESSONS = f"{V2}/edu-groups/{GROUP}/lessons/2025-03-10/2025-03-16"
 DOWN = {"status": 503, "json": {"type": "apiServerError", "description": "down"}}
-
-
-def barrier_reply(barrier: threading.Barrier, body: t.Any) -> Callable[..., t.Any]:
-    """Answer ``body`` once ``barrier`` tripped: only requests in flight together pass it."""
-
-    def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        barrier.wait()
-        return 200, {}, json.dumps(body)
-
-    return reply
 
 
 def test_no_marks_means_no_grades_whatever_was_asked_with_them(

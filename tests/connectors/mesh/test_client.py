@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import typing as t
-from collections.abc import Callable
 from importlib.metadata import entry_points
 
 import pytest
@@ -30,6 +28,7 @@ from connectors.mesh import MeshConnector
 from connectors.mesh.client import token_expiry
 from connectors.registry import ENTRY_POINT_GROUP
 from connectors.schema import Period
+from tests.connectors.helpers import barrier_reply
 from tests.connectors.mesh.helpers import SCHOOL
 from tests.connectors.mesh.helpers import fixture
 from tests.connectors.mesh.helpers import make_jwt
@@ -114,14 +113,6 @@ def test_attendance_sends_the_weeks_of_the_calendar_and_the_notices_at_once(
 ) -> None:
     """Nothing waits for anything: a barrier of three trips only if all three overlap."""
     barrier = threading.Barrier(3, timeout=30)
-
-    def answer(body: t.Any) -> Callable[[requests.PreparedRequest], tuple[int, dict, str]]:
-        def reply(request: requests.PreparedRequest) -> tuple[int, dict, str]:
-            barrier.wait()
-            return 200, {}, json.dumps(body)
-
-        return reply
-
     for start, end, body in (
         ("2026-10-05", "2026-10-11", {"response": []}),
         ("2026-10-12", "2026-10-18", fixture("calendar_absences")),
@@ -130,11 +121,13 @@ def test_attendance_sends_the_weeks_of_the_calendar_and_the_notices_at_once(
         wire.add_callback(
             responses.GET,
             f"{SCHOOL}/api/eventcalendar/v1/api/events",
-            callback=answer(body),
+            callback=barrier_reply(barrier, body),
             match=[matchers.query_param_matcher(query, strict_match=False)],
         )
     notices = f"{SCHOOL}/api/family/mobile/v1/attendance/"
-    wire.add_callback(responses.GET, notices, callback=answer(fixture("attendance_notices")))
+    wire.add_callback(
+        responses.GET, notices, callback=barrier_reply(barrier, fixture("attendance_notices"))
+    )
     two_weeks = Period(start=dt.date(2026, 10, 5), end=dt.date(2026, 10, 18))
     found = connector.fetch_attendance(SESSION, "17234001", two_weeks)
     assert {a.kind.value for a in found} == {"unexcused", "ill", "excused"}

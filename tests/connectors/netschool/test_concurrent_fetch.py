@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import typing as t
-from collections.abc import Callable
 
 import pytest
 import requests
@@ -16,6 +14,7 @@ from connectors.concurrency import POOL_SIZE
 from connectors.netschool import NetSchoolConnector
 from connectors.netschool import NetSchoolSettings
 from connectors.schema import Period
+from tests.connectors.helpers import barrier_reply
 from tests.connectors.netschool.helpers import API
 from tests.connectors.netschool.helpers import BASE
 from tests.connectors.netschool.helpers import COOKIE
@@ -38,16 +37,6 @@ def mocked() -> t.Iterator[responses.RequestsMock]:
 def connector() -> NetSchoolConnector:
     """Return a connector with its own HTTP session."""
     return NetSchoolConnector(NetSchoolSettings.parse(BASE, {}), now=lambda: NOW)
-
-
-def barrier_reply(barrier: threading.Barrier, body: t.Any) -> Callable[..., t.Any]:
-    """Answer ``body`` once ``barrier`` tripped: only calls in flight together pass it."""
-
-    def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        barrier.wait()
-        return 200, {}, json.dumps(body)
-
-    return reply
 
 
 def test_the_diary_and_the_teachers_are_asked_for_at_once(
