@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
@@ -14,18 +13,20 @@ from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL
 from wtforms.validators import DataRequired
-from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
+from gateway.forms import BaseForm
+from gateway.forms import MaxLength
 
-class InstanceForm(FlaskForm):
+
+class InstanceForm(BaseForm):
     """Register a connector instance in one of the operator's regions."""
 
     region_code = SelectField(_l("Регион (код)"), choices=[])
     region_name = StringField(
         _l("Название региона для родителей"),
-        validators=[DataRequired(message=_l("Укажите название.")), Length(max=200)],
+        validators=[DataRequired(message=_l("Укажите название.")), MaxLength(200)],
     )
     connector = SelectField(_l("Школьная система"), choices=[])
     key = StringField(
@@ -42,16 +43,16 @@ class InstanceForm(FlaskForm):
     )
     settings = TextAreaField(
         _l("Настройки (JSON)"),
-        validators=[Optional(), Length(max=4000)],
+        validators=[Optional(), MaxLength(4000)],
         description=_l('Например, {"operator_api_key": "…"}'),
     )
     partner_client_id = StringField(
         _l("Партнёрский клиент: идентификатор"),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), MaxLength(200)],
         description=_l("Если система выдала шлюзу партнёрский доступ"),
     )
     partner_client_secret = PasswordField(
-        _l("Партнёрский клиент: секрет"), validators=[Optional(), Length(max=200)]
+        _l("Партнёрский клиент: секрет"), validators=[Optional(), MaxLength(200)]
     )
 
     def validate_settings(self, field: TextAreaField) -> None:
@@ -73,21 +74,21 @@ class InstanceForm(FlaskForm):
         return settings
 
 
-class CheckForm(FlaskForm):
+class CheckForm(BaseForm):
     """Test credentials for "test connection"."""
 
-    school = StringField(_l("Школа"), validators=[Optional(), Length(max=200)])
+    school = StringField(_l("Школа"), validators=[Optional(), MaxLength(200)])
     login = StringField(
         _l("Тестовый логин"), validators=[DataRequired(message=_l("Введите логин."))]
     )
     password = PasswordField(_l("Пароль"), validators=[DataRequired(message=_l("Введите пароль."))])
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(BaseForm):
     """Approve; the login is typed only where the system cannot create one."""
 
-    login = StringField(_l("Логин, выданный школой"), validators=[Optional(), Length(max=200)])
-    password = PasswordField(_l("Пароль"), validators=[Optional(), Length(max=200)])
+    login = StringField(_l("Логин, выданный школой"), validators=[Optional(), MaxLength(200)])
+    password = PasswordField(_l("Пароль"), validators=[Optional(), MaxLength(200)])
 
 
 REASON_LABELS = {
@@ -99,21 +100,21 @@ REASON_LABELS = {
 }
 
 
-class RefuseForm(FlaskForm):
+class RefuseForm(BaseForm):
     """Refuse with a reason from the list."""
 
     reason = SelectField(
         _l("Причина"), choices=[SelectChoice(k, v) for k, v in REASON_LABELS.items()]
     )
-    text = TextAreaField(_l("Пояснение для родителя"), validators=[Optional(), Length(max=1000)])
+    text = TextAreaField(_l("Пояснение для родителя"), validators=[Optional(), MaxLength(1000)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     """The administrator makes someone a regional operator."""
 
     person = StringField(
         _l("Телефон или почта"),
-        validators=[DataRequired(message=_l("Укажите телефон или почту.")), Length(max=255)],
+        validators=[DataRequired(message=_l("Укажите телефон или почту.")), MaxLength(255)],
     )
     region_code = StringField(
         _l("Код региона"),
@@ -121,5 +122,5 @@ class RoleForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A CSRF-protected button."""
