@@ -39,7 +39,10 @@ class InstanceForm(BaseForm):
     )
     base_url = StringField(
         _l("Адрес системы"),
-        validators=[DataRequired(message=_l("Укажите адрес.")), URL(require_tld=False)],
+        validators=[
+            DataRequired(message=_l("Укажите адрес.")),
+            URL(require_tld=False, message=_l("Нужен адрес вида https://dnevnik.example.ru.")),
+        ],
     )
     settings = TextAreaField(
         _l("Настройки (JSON)"),
@@ -58,7 +61,7 @@ class InstanceForm(BaseForm):
     def validate_settings(self, field: TextAreaField) -> None:
         """Accept a JSON object only."""
         try:
-            value = json.loads(field.data or "{}")
+            value = json.loads((field.data or "").strip() or "{}")
         except ValueError as err:
             raise ValidationError(_l("Это не JSON.")) from err
         if not isinstance(value, dict):
@@ -66,7 +69,7 @@ class InstanceForm(BaseForm):
 
     def parsed_settings(self) -> dict[str, object]:
         """Return the settings with the partner client merged in."""
-        settings: dict[str, object] = json.loads(self.settings.data or "{}")
+        settings: dict[str, object] = json.loads((self.settings.data or "").strip() or "{}")
         if self.partner_client_id.data:
             settings["partner_client_id"] = self.partner_client_id.data.strip()
         if self.partner_client_secret.data:
@@ -118,7 +121,10 @@ class RoleForm(BaseForm):
     )
     region_code = StringField(
         _l("Код региона"),
-        validators=[DataRequired(), Regexp(r"^\d{2,3}$", message=_l("Две-три цифры."))],
+        validators=[
+            DataRequired(message=_l("Укажите код региона.")),
+            Regexp(r"^\d{2,3}$", message=_l("Две-три цифры.")),
+        ],
     )
 
 

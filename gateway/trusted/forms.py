@@ -8,10 +8,10 @@ from wtforms import EmailField
 from wtforms import StringField
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
-from wtforms.validators import Email
 from wtforms.validators import Optional
 
 from gateway.forms import BaseForm
+from gateway.forms import EmailAddress
 from gateway.forms import MaxLength
 from gateway.services.trust import normal_phone
 
@@ -30,7 +30,7 @@ class InviteForm(BaseForm):
     )
     email = EmailField(
         _l("Электронная почта"),
-        validators=[Optional(), Email(message=_l("Проверьте адрес почты.")), MaxLength(200)],
+        validators=[Optional(), EmailAddress(_l("Проверьте адрес почты.")), MaxLength(200)],
     )
     ends_on = DateField(
         _l("Доступ до (необязательно)"),
