@@ -18,7 +18,16 @@ class InvalidCredentials(ConnectorError):
 
 
 class SchoolNotFound(InvalidCredentials):
-    """The backend knows no school by the name the parent gave (per-school sign-in)."""
+    """The backend knows no school by the name the parent gave (per-school sign-in).
+
+    ``candidates`` are the directory's names of the schools that came closest (several that
+    fit, or those sharing a word), for the parent to choose from; empty when none did.
+    """
+
+    def __init__(self, message: str, *, candidates: t.Sequence[str] = ()) -> None:
+        """Keep the schools to offer instead."""
+        super().__init__(message)
+        self.candidates = tuple(candidates)
 
 
 class AccessDenied(ConnectorError):

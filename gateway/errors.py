@@ -35,7 +35,9 @@ def not_found(err: HTTPException) -> ResponseReturnValue:
 
 @bp.app_errorhandler(429)
 def too_many(err: HTTPException) -> ResponseReturnValue:
-    """Ask the person to wait before trying again."""
+    """Ask the person to wait before trying again; a form's own refusal keeps the form."""
+    if err.response is not None:
+        return err.response
     return _page(429, _("Слишком много попыток. Подождите немного и попробуйте снова."))
 
 

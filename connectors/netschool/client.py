@@ -13,6 +13,7 @@ import email.utils
 import enum
 import hashlib
 import http.cookiejar
+import re
 import threading
 import typing as t
 from collections.abc import Mapping
@@ -139,10 +140,42 @@ def password_hashes(password: str, salt: str) -> tuple[str, str]:
     return pw2[: len(password)], pw2
 
 
-def match_school(found: list[Mapping[str, t.Any]], wanted: str) -> int:
-    """Pick the school id like netschoolpy: exact short name, exact name, or the only result.
+# How parents write a school: «лицей 3», «Лицей №3», «сош 12», «МБОУ "Лицей № 3"». Words are
+# compared in lower case with ё as е, without quotes, punctuation, «№»/«N»/«No», the
+# organisational form (МБОУ, ГБОУ…) or one-letter words (г., о.), and by their first letters so
+# that «Самары» meets «Самара»; the kinds of school have their short forms.
+NOISE = frozenset(
+    "гбоу гоу моу мбоу маоу мкоу моау оу мбу мау мку гбу гау гку ано чоу нчоу no".split()
+)
+KINDS = {"сош": "школа", "оош": "школа", "нош": "школа", "средняя": "школа"}
+WORD = re.compile(r"\d+|[^\W\d_]+")
+MAX_CANDIDATES = 10
 
-    :raise SchoolNotFound: when no school or several schools fit the name.
+
+def _words(text: str) -> set[str]:
+    """Return the comparable words of a school name."""
+    found = set()
+    for word in WORD.findall(text.casefold().replace("ё", "е")):
+        if word in NOISE or (len(word) == 1 and not word.isdigit()):
+            continue
+        word = KINDS.get(word, word)
+        found.add(word if word.isdigit() else word[: max(3, len(word) - 2)])
+    return found
+
+
+def _school_words(school: Mapping[str, t.Any]) -> set[str]:
+    return _words(f"{school.get('shortName') or ''} {school.get('name') or ''}")
+
+
+def _short(school: Mapping[str, t.Any]) -> str:
+    return str(school.get("shortName") or school.get("name") or "").strip()
+
+
+def match_school(found: list[Mapping[str, t.Any]], wanted: str) -> int:
+    """Pick the school id: an exact short name or name, else the one school the words fit.
+
+    :raise SchoolNotFound: when no school or several schools fit the name; its candidates are
+        those that fit, or else those sharing a word with it.
     """
     text = wanted.strip()
     short = [s for s in found if str(s.get("shortName") or "").strip() == text]
@@ -152,9 +185,24 @@ def match_school(found: list[Mapping[str, t.Any]], wanted: str) -> int:
     for exact in (short, full):
         if exact:
             return int(exact[0]["id"])
-    if len(found) == 1:
-        return int(found[0]["id"])
-    raise SchoolNotFound("NetSchool: the school name matches no school or several schools")
+    words = _words(text)
+    fits = [s for s in found if words and words <= _school_words(s)]
+    if len(fits) == 1:
+        return int(fits[0]["id"])
+    near = fits or [s for s in found if words & _school_words(s)]
+    raise SchoolNotFound(
+        "NetSchool: the school name matches no school or several schools",
+        candidates=list(dict.fromkeys(_short(s) for s in near))[:MAX_CANDIDATES],
+    )
+
+
+def search_term(wanted: str) -> str | None:
+    """Return what to ask the directory when the typed name is not part of any school's name.
+
+    The longest word's stem («лиц» for «лицея»), else the number; None when neither is there.
+    """
+    words = sorted(_words(wanted) - set(KINDS.values()), key=lambda w: (w.isdigit(), -len(w)))
+    return words[0] if words else None
 
 
 class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
@@ -288,13 +336,24 @@ class Wire:
         return decode(response, what, Phase.DATA)
 
 
-def find_school(wire: Wire, name: str) -> int:
-    """Look the school up by name (``schools/search`` needs no session) and return its id."""
-    if not name.strip():
-        raise SchoolNotFound("NetSchool: the school is required to sign in")
-    found = wire.call("GET", "schools/search", phase=Phase.LOGIN, params={"name": name.strip()})
+def _search(wire: Wire, name: str) -> list[Mapping[str, t.Any]]:
+    found = wire.call("GET", "schools/search", phase=Phase.LOGIN, params={"name": name})
     if not isinstance(found, list):
         raise failure(Trouble(phase=Phase.LOGIN, body=Body.MISSING_KEY), "schools/search")
+    return found
+
+
+def find_school(wire: Wire, name: str) -> int:
+    """Look the school up by name (``schools/search`` needs no session) and return its id.
+
+    The directory searches by substring, so «Лицей №3» finds nothing there; then it is asked
+    once more by one word of the name, and the words decide.
+    """
+    if not name.strip():
+        raise SchoolNotFound("NetSchool: the school is required to sign in")
+    found = _search(wire, name.strip())
+    if not found and (term := search_term(name)) is not None:
+        found = _search(wire, term)
     return match_school(found, name)
 
 

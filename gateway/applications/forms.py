@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import Field
@@ -13,73 +14,102 @@ from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
-from wtforms.validators import Length
-from wtforms.validators import Optional
 
+from gateway.forms import BaseForm
+from gateway.forms import MaxLength
+from gateway.forms import child_name_validators
+from gateway.services import applications
 from gateway.services import documents
+
+if t.TYPE_CHECKING:
+    from gateway.models import User
 
 RELATION_LABELS = {
     "mother": _l("Мать"),
     "father": _l("Отец"),
     "guardian": _l("Опекун или попечитель"),
 }
+DIFFERENT_APPLICANT = _l(
+    "Заявка подана другим лицом: ФИО и дата рождения заявителя должны совпадать "
+    "с подтверждёнными данными вашей учётной записи на Госуслугах."
+)
 
 
-def _document(check: object, message: object) -> object:
-    def validate(form: FlaskForm, field: Field) -> None:
-        if field.data:
-            try:
-                check(field.data)  # type: ignore[operator]
-            except documents.InvalidDocument as err:
-                raise ValidationError(str(message)) from err
+def _document(
+    check: t.Callable[[str], str], message: t.Any
+) -> t.Callable[[ApplicationForm, Field], None]:
+    """Check a document number; an empty one only when the form must have it."""
+
+    def validate(form: ApplicationForm, field: Field) -> None:
+        if not (field.data or "").strip():
+            if form.documents_required:
+                raise ValidationError(_l("Укажите серию и номер."))
+            return
+        try:
+            check(field.data)
+        except documents.InvalidDocument as err:
+            raise ValidationError(str(message)) from err
 
     return validate
 
 
-class ApplicationForm(FlaskForm):
-    """The child, their school and class, the parent's passport and relation, the consent."""
+class ApplicationForm(BaseForm):
+    """The child, their school and class, the parent's passport and relation, the consent.
+
+    Set ``documents_required`` (a new application, or one whose documents were erased) and
+    ``applicant`` (the verified person) before validating, so that every problem, the
+    documents and the applicant's identity included, is reported in one round.
+    """
+
+    documents_required = True
+    applicant: User | None = None
 
     instance = SelectField(_l("Регион"), choices=[])
     child_full_name = StringField(
         _l("ФИО ребёнка"),
-        validators=[DataRequired(message=_l("Укажите ФИО ребёнка.")), Length(max=200)],
+        validators=[DataRequired(message=_l("Укажите ФИО ребёнка.")), MaxLength(200)],
     )
     child_birth_date = DateField(
         _l("Дата рождения ребёнка"),
         validators=[InputRequired(message=_l("Укажите дату рождения ребёнка."))],
+        invalid_value_message=_l("Проверьте дату."),
     )
     certificate = StringField(
         _l("Свидетельство о рождении: серия и номер"),
         validators=[
-            Optional(),
-            Length(max=40),
+            MaxLength(40),
             _document(documents.certificate, _l("Формат: IV-ЕР 123456.")),
         ],
         description=_l("Например, IV-ЕР 123456"),
     )
     school = StringField(
         _l("Школа"),
-        validators=[DataRequired(message=_l("Укажите школу.")), Length(max=200)],
+        validators=[DataRequired(message=_l("Укажите школу.")), MaxLength(200)],
         description=_l("Например, МБОУ Лицей № 3 г. Самары"),
     )
     class_name = StringField(
         _l("Класс"),
-        validators=[DataRequired(message=_l("Укажите класс.")), Length(max=16)],
+        validators=[DataRequired(message=_l("Укажите класс.")), MaxLength(16)],
         description=_l("Например, 8 «А»"),
+    )
+    display_name = StringField(
+        _l("Как называть ребёнка в сервисе"),
+        validators=child_name_validators(),
+        description=_l("Так ребёнок будет подписан на ваших страницах; можно поменять позже"),
     )
     applicant_full_name = StringField(
         _l("Ваши ФИО, как в паспорте"),
-        validators=[DataRequired(message=_l("Укажите ваши ФИО.")), Length(max=200)],
+        validators=[DataRequired(message=_l("Укажите ваши ФИО.")), MaxLength(200)],
     )
     applicant_birth_date = DateField(
         _l("Ваша дата рождения"),
         validators=[InputRequired(message=_l("Укажите вашу дату рождения."))],
+        invalid_value_message=_l("Проверьте дату."),
     )
     passport = StringField(
         _l("Ваш паспорт: серия и номер"),
         validators=[
-            Optional(),
-            Length(max=20),
+            MaxLength(20),
             _document(documents.passport, _l("Формат: 36 04 123456.")),
         ],
         description=_l("Например, 36 04 123456"),
@@ -96,11 +126,15 @@ class ApplicationForm(FlaskForm):
         validators=[DataRequired(message=_l("Без согласия заявку не передать."))],
     )
 
-    def require_documents(self) -> bool:
-        """Check that both documents were typed (a new application, or after erasure)."""
-        missing = False
-        for field in (self.certificate, self.passport):
-            if not field.data:
-                field.errors = [*field.errors, str(_l("Укажите серию и номер."))]
-                missing = True
-        return not missing
+    def validate_applicant_full_name(self, field: StringField) -> None:
+        """Refuse a name other than the verified person's."""
+        if self.applicant is not None and not applications.same_name(
+            field.data or "", self.applicant.full_name
+        ):
+            raise ValidationError(DIFFERENT_APPLICANT)
+
+    def validate_applicant_birth_date(self, field: DateField) -> None:
+        """Refuse a birth date other than the verified person's."""
+        known = self.applicant.birth_date if self.applicant is not None else field.data
+        if field.data is not None and field.data != known:
+            raise ValidationError(DIFFERENT_APPLICANT)

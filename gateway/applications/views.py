@@ -22,10 +22,13 @@ from gateway.applications.forms import ApplicationForm
 from gateway.children.views import require_account_level
 from gateway.extensions import db
 from gateway.extensions import limiter
+from gateway.limits import keep_form
+from gateway.models import AccessApplication
 from gateway.operator.forms import REASON_LABELS
 from gateway.services import applications
 from gateway.services import documents
 from gateway.services import health
+from gateway.services.children import next_free_name
 from gateway.services.instances import enabled_instances
 from gateway.wiring import services
 
@@ -46,11 +49,34 @@ def _now() -> dt.datetime:
 
 
 def _form(**kwargs: object) -> ApplicationForm:
+    """Build the form for the signed-in parent, the child's name prefilled with a free ChildN."""
+    if not kwargs.get("display_name"):
+        kwargs["display_name"] = next_free_name(db.session, current_user)
     form = ApplicationForm(**kwargs)
     form.instance.choices = [
         SelectChoice(i.key, i.region_name) for i in enabled_instances(db.session)
     ]
+    form.applicant = current_user
     return form
+
+
+def _form_again() -> str:
+    """Render the submitted form again, its document numbers left out (rate limit)."""
+    application_id = (request.view_args or {}).get("application_id")
+    found = _found(application_id) if application_id is not None else None
+    form = _form(**(applications.prefill(found) if found else {}))
+    form.certificate.data = form.passport.data = ""
+    return render_template("applications/form.html", form=form, warning=None, application=found)
+
+
+def _found(application_id: int) -> AccessApplication:
+    try:
+        found = applications.own(db.session, current_user, application_id)
+    except LookupError:
+        abort(404)
+    if found.status != "refused":
+        abort(404)
+    return found
 
 
 def _input(form: ApplicationForm) -> applications.ApplicationInput:
@@ -66,6 +92,7 @@ def _input(form: ApplicationForm) -> applications.ApplicationInput:
         applicant_birth_date=form.applicant_birth_date.data,
         passport=form.passport.data or None,
         relation=form.relation.data,
+        display_name=form.display_name.data,
     )
 
 
@@ -90,11 +117,11 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_limit, key_func=_per_person, methods=["POST"])
+@limiter.limit(_limit, key_func=_per_person, methods=["POST"], on_breach=keep_form(_form_again))
 def new() -> ResponseReturnValue:
     """Apply for a school-issued login."""
     form = _form(instance=request.args.get("region"))
-    if form.validate_on_submit() and form.require_documents():
+    if form.validate_on_submit():
         try:
             applications.submit(
                 db.session, current_user, _input(form), vault=services().vault, now=_now()
@@ -112,17 +139,13 @@ def new() -> ResponseReturnValue:
 
 @bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_limit, key_func=_per_person, methods=["POST"])
+@limiter.limit(_limit, key_func=_per_person, methods=["POST"], on_breach=keep_form(_form_again))
 def edit(application_id: int) -> ResponseReturnValue:
     """Correct a refused application and send it again; documents may be kept."""
-    try:
-        found = applications.own(db.session, current_user, application_id)
-    except LookupError:
-        abort(404)
-    if found.status != "refused":
-        abort(404)
+    found = _found(application_id)
     form = _form(**applications.prefill(found))
-    if form.validate_on_submit() and (found.documents or form.require_documents()):
+    form.documents_required = found.documents is None
+    if form.validate_on_submit():
         try:
             applications.resubmit(
                 db.session, found, _input(form), vault=services().vault, now=_now()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
+from gateway.forms import BaseForm
 
-class ConsentForm(FlaskForm):
+
+class ConsentForm(BaseForm):
     """Consent to the processing of personal data."""
 
     accept = BooleanField(
@@ -17,7 +18,7 @@ class ConsentForm(FlaskForm):
     )
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(BaseForm):
     """A POST-only sign-out, so another site cannot sign a person out."""
 
     everywhere = BooleanField(_l("Выйти на всех устройствах"))

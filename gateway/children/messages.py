@@ -16,6 +16,8 @@ def explain(err: Exception, instance: ConnectorInstance) -> str:
     """Say why linking failed; in every case nothing was stored."""
     if isinstance(err, NoStudents):
         return _("Школьная система приняла логин, но за ним нет учеников.")
+    if isinstance(err, SchoolNotFound) and err.candidates:
+        return _("Под это название подходит не одна школа или ни одна точно: выберите из списка.")
     if isinstance(err, SchoolNotFound):
         return _("Школьная система не нашла такую школу. Проверьте название, например «Лицей № 3».")
     if isinstance(err, InvalidCredentials):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from gateway.forms import BaseForm
 
 
-class IssueFeedForm(FlaskForm):
+class IssueFeedForm(BaseForm):
     """A CSRF-protected button that creates or rotates a calendar feed's secret URL."""

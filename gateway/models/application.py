@@ -46,6 +46,8 @@ class AccessApplication(Base):
     child_birth_date: Mapped[dt.date]
     school: Mapped[str] = mapped_column(String(255))
     class_name: Mapped[str] = mapped_column(String(32))
+    # How the parent wants the child shown once linked (Child1 when the parent left it).
+    display_name: Mapped[str | None] = mapped_column(String(64))
     applicant_full_name: Mapped[str] = mapped_column(String(255))
     applicant_birth_date: Mapped[dt.date]
     relation: Mapped[str] = mapped_column(String(16))

@@ -30,6 +30,7 @@ from gateway.models import User
 from gateway.services import audit
 from gateway.services import documents
 from gateway.services import outbox
+from gateway.services.access import children_of
 from gateway.services.linking import Linker
 from gateway.services.vault import Vault
 
@@ -79,6 +80,7 @@ class ApplicationInput:
     applicant_birth_date: dt.date
     passport: str | None
     relation: str
+    display_name: str | None = None
 
 
 def working_days_after(start: dt.date, days: int = DUE_WORKING_DAYS) -> dt.date:
@@ -98,7 +100,8 @@ def _norm(name: str) -> str:
     return " ".join(name.casefold().replace("ё", "е").split())
 
 
-def _same_name(a: str, b: str) -> bool:
+def same_name(a: str, b: str) -> bool:
+    """Tell whether two spellings name the same person (case, «ё» and spacing aside)."""
     return bool(a.strip()) and _norm(a) == _norm(b)
 
 
@@ -107,7 +110,7 @@ def check_applicant(user: User, data: ApplicationInput) -> None:
 
     :raise DifferentApplicant: when the name or date of birth differs from the claims.
     """
-    if not _same_name(data.applicant_full_name, user.full_name):
+    if not same_name(data.applicant_full_name, user.full_name):
         raise DifferentApplicant
     if user.birth_date is None or data.applicant_birth_date != user.birth_date:
         raise DifferentApplicant
@@ -135,6 +138,7 @@ def _fill(
         "applicant_full_name",
         "applicant_birth_date",
         "relation",
+        "display_name",
     ):
         value = getattr(data, name)
         setattr(application, name, " ".join(value.split()) if isinstance(value, str) else value)
@@ -189,7 +193,14 @@ def resubmit(
 
 def prefill(application: AccessApplication) -> dict[str, t.Any]:
     """Return what a correction form starts from: everything but the document numbers."""
-    fields = ("child_full_name", "child_birth_date", "school", "class_name", "relation")
+    fields = (
+        "child_full_name",
+        "child_birth_date",
+        "school",
+        "class_name",
+        "relation",
+        "display_name",
+    )
     return {
         "instance": application.instance.key,
         "applicant_full_name": application.applicant_full_name,
@@ -367,16 +378,34 @@ def approve(
         vault=vault,
         now=now,
     )
-    links = linker.with_password(credentials)
+    linked = linker.with_password(credentials)
     wanted = _norm(application.child_full_name)
     # Some systems show «Фамилия Имя» only (NetSchool's nick name).
-    child = next((c for c in links if wanted.startswith(_norm(c.full_name))), links[0])
+    child = next((c for c in linked.children if wanted.startswith(_norm(c.full_name))), None)
+    child = child or linked.children[0]
+    _name_new_child(session, application, child, linked.new)
     _decide(session, application, operator, now)
     application.status = ApplicationStatus.APPROVED
     application.child_link_id = child.id
     _audit(session, application, operator, "application_approved", now)
     _tell(session, application, "Заявка одобрена: ребёнок добавлен на страницу семьи", now)
     return child
+
+
+def _name_new_child(
+    session: Session, application: AccessApplication, child: ChildLink, new: list[ChildLink]
+) -> None:
+    """Give a newly linked child the parent's name for it; one linked before keeps its own.
+
+    A prefilled ChildN another child took since the application keeps the linker's free one.
+    """
+    wanted = application.display_name
+    if child not in new or not wanted:
+        return
+    others = {c.display_name for c in children_of(session, application.user) if c is not child}
+    if wanted not in others:
+        child.display_name = wanted
+        session.flush()
 
 
 def _issued(connector: Connector, application: AccessApplication) -> Credentials:

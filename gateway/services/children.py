@@ -1,31 +1,63 @@
-"""Rename, reorder and unlink the children a parent follows."""
+"""Name, rename, reorder and unlink the children a parent follows."""
 
 from __future__ import annotations
+
+import itertools
+import unicodedata
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.models import ChildLink
 from gateway.models import SchoolCredential
+from gateway.models import User
 from gateway.services.access import children_of
 
 
 class InvalidName(ValueError):
-    """A display name is empty or too long."""
+    """A display name is empty, too long or holds control characters."""
 
 
 MAX_NAME = 40
+DEFAULT_NAME = "Child{n}"
+
+
+def clean_name(name: str) -> str:
+    """Return a display name with its spacing tidied.
+
+    :raise InvalidName: for an empty or over-long name, or one with control characters.
+    """
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise InvalidName("control characters")
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise InvalidName(cleaned)
+    return cleaned
 
 
 def rename(link: ChildLink, name: str) -> None:
     """Give a child the name the parent wants to see.
 
-    :raise InvalidName: for an empty or over-long name.
+    :raise InvalidName: as :func:`clean_name`.
     """
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > MAX_NAME:
-        raise InvalidName(cleaned)
-    link.display_name = cleaned
+    link.display_name = clean_name(name)
+
+
+def free_names(session: Session, user: User, taken: Iterable[str] = ()) -> Iterable[str]:
+    """Yield Child1, Child2, … skipping the names the parent's children already have."""
+    used = set(taken) | set(
+        session.scalars(select(ChildLink.display_name).where(ChildLink.user_id == user.id))
+    )
+    for n in itertools.count(1):
+        if (name := DEFAULT_NAME.format(n=n)) not in used:
+            used.add(name)
+            yield name
+
+
+def next_free_name(session: Session, user: User) -> str:
+    """Return the name a newly linked child gets unless the parent types another."""
+    return next(iter(free_names(session, user)))
 
 
 def move(session: Session, link: ChildLink, offset: int) -> None:

@@ -8,6 +8,8 @@ which case the gateway never sees a password.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -17,17 +19,36 @@ from sqlalchemy.orm import Session
 from connectors.base import BackendSession
 from connectors.base import Connector
 from connectors.base import Credentials
+from connectors.schema import Student
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.models import LinkStatus
 from gateway.models import SchoolCredential
 from gateway.models import User
+from gateway.services import children
+from gateway.services.backend import open_session
 from gateway.services.backend import seal_session
 from gateway.services.vault import Vault
+from gateway.services.vault import VaultError
 
 
 class NoStudents(Exception):
     """The school accepted the login but it shows no students."""
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """The children a verified access shows, and which of them were linked just now."""
+
+    children: list[ChildLink]
+    new: list[ChildLink]
+
+
+def _printable(text: str | None) -> str | None:
+    """Drop control characters a backend sent in a name (PostgreSQL refuses a NUL)."""
+    if text is None:
+        return None
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +62,7 @@ class Linker:
     vault: Vault
     now: dt.datetime
 
-    def with_password(self, credentials: Credentials) -> list[ChildLink]:
+    def with_password(self, credentials: Credentials, *, names: Sequence[str] = ()) -> Linked:
         """Sign in with a school-issued login, then link every student it shows.
 
         Nothing is stored unless the backend accepts the login and lists students; connector
@@ -49,14 +70,41 @@ class Linker:
 
         :raise NoStudents: when the login shows no students.
         """
-        return self.verified(credentials, self.connector.login(credentials))
+        granted = self.connector.login(credentials, previous=self.previous_session(credentials))
+        return self.verified(credentials, granted, names=names)
+
+    def previous_session(self, credentials: Credentials) -> BackendSession | None:
+        """Return the stored session of the same login here, so its device trust is reused."""
+        stored = self.session.scalars(
+            select(SchoolCredential)
+            .where(
+                SchoolCredential.user_id == self.user.id,
+                SchoolCredential.instance_id == self.instance.id,
+                SchoolCredential.backend_session.is_not(None),
+            )
+            .order_by(SchoolCredential.id.desc())
+        )
+        for row in stored:
+            try:
+                known = self.vault.open_credentials(row.secret)
+                if known is not None and _same_login(known, credentials) and row.backend_session:
+                    return open_session(self.vault, row.backend_session)
+            except VaultError:
+                continue  # a row no current key opens cannot help; the backend asks again
+        return None
 
     def verified(
-        self, credentials: Credentials | None, backend_session: BackendSession
-    ) -> list[ChildLink]:
+        self,
+        credentials: Credentials | None,
+        backend_session: BackendSession,
+        *,
+        names: Sequence[str] = (),
+    ) -> Linked:
         """Link the students of a session the backend has already granted.
 
         ``credentials`` is None when the parent signed in on the backend's own page.
+        ``names`` name the newly linked students in order (validated by the form); the rest get
+        the next free Child1, Child2, …; children linked before keep their names.
 
         :raise NoStudents: when the session shows no students.
         """
@@ -73,30 +121,43 @@ class Linker:
         self.session.add(credential)
         self.session.flush()
         existing = self._existing_links()
-        count = self.session.scalar(
-            select(func.count(ChildLink.id)).where(ChildLink.user_id == self.user.id)
+        fresh = [s for s in students if s.id not in existing]
+        given = [children.clean_name(name) for name in names]
+        chosen = iter(given)
+        defaults = iter(children.free_names(self.session, self.user, taken=given))
+        position = (
+            self.session.scalar(
+                select(func.count(ChildLink.id)).where(ChildLink.user_id == self.user.id)
+            )
+            or 0
         )
         linked: list[ChildLink] = []
         for student in students:
             link = existing.get(student.id)
             if link is None:
-                count = (count or 0) + 1
+                position += 1
                 link = ChildLink(
                     user_id=self.user.id,
                     instance_id=self.instance.id,
                     external_id=student.id,
-                    display_name=f"Child{count}",
-                    position=count,
+                    display_name=next(chosen, None) or next(defaults),
+                    position=position,
                 )
                 self.session.add(link)
-            link.full_name = student.full_name
-            link.school = student.school
-            link.class_name = student.class_name
-            link.credential_id = credential.id
-            link.status = LinkStatus.ACTIVE
+            self._refresh(link, student, credential)
             linked.append(link)
         self.session.flush()
-        return linked
+        self._forget_unused_credentials()
+        new = [link for link in linked if link.external_id in {s.id for s in fresh}]
+        return Linked(children=linked, new=new)
+
+    @staticmethod
+    def _refresh(link: ChildLink, student: Student, credential: SchoolCredential) -> None:
+        link.full_name = _printable(student.full_name) or ""
+        link.school = _printable(student.school)
+        link.class_name = _printable(student.class_name)
+        link.credential_id = credential.id
+        link.status = LinkStatus.ACTIVE
 
     def _existing_links(self) -> dict[str, ChildLink]:
         links = self.session.scalars(
@@ -105,3 +166,23 @@ class Linker:
             )
         )
         return {link.external_id: link for link in links}
+
+    def _forget_unused_credentials(self) -> None:
+        """Drop this parent's older logins here that no child uses any more (after a relink)."""
+        unused = self.session.scalars(
+            select(SchoolCredential).where(
+                SchoolCredential.user_id == self.user.id,
+                SchoolCredential.instance_id == self.instance.id,
+                ~SchoolCredential.children.any(),
+            )
+        )
+        for row in unused:
+            self.session.delete(row)
+        self.session.flush()
+
+
+def _same_login(known: Credentials, typed: Credentials) -> bool:
+    """Tell whether two logins are the same account (login case and spacing aside)."""
+    return known.login.strip().casefold() == typed.login.strip().casefold() and (
+        (known.school or "").strip().casefold() == (typed.school or "").strip().casefold()
+    )

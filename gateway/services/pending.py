@@ -29,6 +29,7 @@ class PendingLink:
     credentials: Credentials
     challenge: Mapping[str, t.Any]
     destination: str | None
+    display_name: str | None = None
 
 
 class PendingLinks:
@@ -49,6 +50,7 @@ class PendingLinks:
                 "credentials": self._vault.seal_credentials(pending.credentials).decode(),
                 "challenge": dict(pending.challenge),
                 "destination": pending.destination,
+                "display_name": pending.display_name,
             }
         )
         self._cache.set(self._key(token), sealed.decode(), PENDING_SECONDS)
@@ -72,6 +74,7 @@ class PendingLinks:
             credentials=credentials,
             challenge=payload["challenge"],
             destination=payload["destination"],
+            display_name=payload.get("display_name"),
         )
 
     def drop(self, token: str) -> None:

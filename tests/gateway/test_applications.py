@@ -227,3 +227,24 @@ def test_the_purge_command_uses_the_configured_retention(
     runner = operator_app.test_cli_runner()
     assert "of 1 application" in runner.invoke(args=["applications", "purge"]).output
     assert _only(operator_app).documents is None
+
+
+def test_every_problem_of_the_application_is_reported_in_one_round(
+    operator_app: Flask, pavel: t.Any
+) -> None:
+    wrong = {
+        **FORM,
+        "child_full_name": "",
+        "certificate": "",
+        "passport": "",
+        "applicant_full_name": "Новиков Пётр Олегович",
+        "consent": "",
+    }
+    page = pavel.post("/children/applications/new", data=wrong).text
+    assert "Укажите ФИО ребёнка." in page
+    assert page.count("Укажите серию и номер.") == 2
+    assert "подана другим лицом" in page
+    assert "Без согласия заявку не передать." in page
+    assert "МБОУ Лицей № 3 г. Самары" in page and "8 «А»" in page  # the rest is kept
+    with operator_app.app_context():
+        assert db.session.scalar(select(AccessApplication)) is None
