@@ -50,6 +50,7 @@ from connectors.schema import Attendance
 from connectors.schema import Grade
 from connectors.schema import Homework
 from connectors.schema import Lesson
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
 from connectors.schema import Student
@@ -159,6 +160,8 @@ class NetSchoolConnector(OperatorApi):
         {Section.GRADES, Section.HOMEWORK, Section.SCHEDULE, Section.ATTENDANCE}
     )
     requires_school: t.ClassVar[bool] = True
+    # The web diary has no change field (note §2.4): a cancelled lesson is simply not served.
+    lesson_changes: t.ClassVar[frozenset[LessonStatus]] = frozenset()
 
     def __init__(
         self,

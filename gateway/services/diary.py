@@ -26,8 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import codec
+from connectors.base import lesson_changes_of
 from connectors.base import sections_of
 from connectors.errors import ConnectorError
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.lru import Lru
@@ -82,12 +84,26 @@ class SectionView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Backend:
+    """What a child's school system is called and which timetable changes it reports."""
+
+    title: str
+    lesson_changes: frozenset[LessonStatus]
+
+    @property
+    def reports_changes(self) -> bool:
+        """Tell whether replaced or cancelled lessons are marked as such."""
+        return bool(self.lesson_changes & {LessonStatus.REPLACED, LessonStatus.CANCELLED})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChildDiary:
-    """The sections of one child's diary for a period."""
+    """The sections of one child's diary for a period; ``backend`` None: not installed."""
 
     link: ChildLink
     period: Period
     sections: dict[Section, SectionView]
+    backend: Backend | None = None
 
     def records(self, section: Section) -> list[t.Any]:
         """Return a section's records (empty when it has none or is not provided)."""
@@ -211,6 +227,7 @@ class DiaryService:
                 link=link,
                 period=period,
                 sections={s: views[(link.id, s)] for s in wanted(link)},
+                backend=self._backend(link),
             )
             for link in links
         ]
@@ -252,6 +269,13 @@ class DiaryService:
             return sections_of(self._pool.for_instance(link.instance))
         except UnknownConnector:
             return None
+
+    def _backend(self, link: ChildLink) -> Backend | None:
+        try:
+            cls = self._pool.connector_class(link.instance.connector)
+        except UnknownConnector:
+            return None
+        return Backend(title=cls.title, lesson_changes=lesson_changes_of(cls))
 
     def _access(self, link: ChildLink) -> Access:
         credential = link.credential

@@ -115,8 +115,9 @@ def shared_events(diaries: Sequence[ChildDiary], now: dt.datetime) -> list[Share
 def card_key(diary: ChildDiary, grant: Grant | None, *, today: dt.date, locale: str) -> Hashable:
     """Name everything a child's card is drawn from, so a rendered card can be reused.
 
-    A card shows the child's names, class, region and link status, who shared it and until
-    when, and records picked by ``today`` from sections named here by state and fetch time
+    A card shows the child's names, class, region and link status, what the school system
+    is called and whether it reports timetable changes, who shared it and until when, and
+    records picked by ``today`` from sections named here by state and fetch time
     (a section's records change only with a new fetch).
     """
     link = diary.link
@@ -128,6 +129,7 @@ def card_key(diary: ChildDiary, grant: Grant | None, *, today: dt.date, locale: 
         link.status,
         link.instance.key,
         link.instance.region_name,
+        diary.backend,
         (grant.id, grant.owner.full_name, grant.ends_on) if grant else None,
         diary.period,
         today,
