@@ -142,6 +142,15 @@ class DecodedRecords:
         return self._decoded.get_or_make(key, lambda: codec.decode(section, snapshot.payload))
 
 
+def backend_of(pool: ConnectorPool, link: ChildLink) -> Backend | None:
+    """Describe a child's school system; None when its connector is not installed."""
+    try:
+        cls = pool.connector_class(link.instance.connector)
+    except UnknownConnector:
+        return None
+    return Backend(title=cls.title, lesson_changes=lesson_changes_of(cls))
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
@@ -227,7 +236,7 @@ class DiaryService:
                 link=link,
                 period=period,
                 sections={s: views[(link.id, s)] for s in wanted(link)},
-                backend=self._backend(link),
+                backend=backend_of(self._pool, link),
             )
             for link in links
         ]
@@ -269,13 +278,6 @@ class DiaryService:
             return sections_of(self._pool.for_instance(link.instance))
         except UnknownConnector:
             return None
-
-    def _backend(self, link: ChildLink) -> Backend | None:
-        try:
-            cls = self._pool.connector_class(link.instance.connector)
-        except UnknownConnector:
-            return None
-        return Backend(title=cls.title, lesson_changes=lesson_changes_of(cls))
 
     def _access(self, link: ChildLink) -> Access:
         credential = link.credential

@@ -28,6 +28,9 @@ from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
+from tests.gateway.demo_children import IRINA
+from tests.gateway.demo_children import SYSTEMS
+from tests.gateway.demo_children import link_child
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 from tests.support.idp import sign_in
@@ -396,3 +399,34 @@ def test_a_real_childs_feed_parses(stack_app: Flask) -> None:
     lessons = [e for e in calendar.walk("VEVENT") if str(e["UID"]).startswith("schedule-")]
     assert lessons, "the demo school week has lessons"
     assert all(e["DTSTART"].params["TZID"] == zone for e in lessons)
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_a_real_childs_feed_covers_the_three_weeks_the_page_promises(
+    make_stack_app: t.Callable[..., Flask], system: str
+) -> None:
+    app = make_stack_app(WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    sign_in(client, *IRINA)
+    child = link_child(app, client, system)
+    page = client.get(f"/child/{child}/calendar").text
+    assert "за прошедшую неделю и на три недели вперёд" in page
+    assert "любой, у кого он есть, видит расписание" in page and "смените его" in page
+    calendar = Calendar.from_ical(app.test_client().get(_issue_feed(client, child)).data)
+    days = {
+        kind: sorted(
+            _day(e["DTSTART"].dt) for e in calendar.walk("VEVENT") if e["UID"].startswith(kind)
+        )
+        for kind in ("schedule-", "homework-")
+    }
+    for kind, found in days.items():
+        assert found[0] >= TODAY - dt.timedelta(days=7) and found[-1] <= TODAY + dt.timedelta(
+            days=21
+        )
+        for week in range(3):
+            start = TODAY + dt.timedelta(days=7 * week + 1)
+            assert any(start <= d < start + dt.timedelta(days=7) for d in found), (kind, week + 1)
+
+
+def _day(moment: dt.date | dt.datetime) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
