@@ -33,6 +33,9 @@ NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 # Parent-notice reason 6 is «болезнь» (note §2.5); the journal's absence_reason_id codes are
 # undocumented, and the emulator reuses 6 for illness there.
 ILLNESS = 6
+# The names of the notice reasons (note §2.5): a description that only repeats one says
+# nothing the kind of absence does not already say.
+REASON_NAMES = {ILLNESS: "болезнь"}
 # Calendar sources that are lessons (timetable, дополнительное образование, внеурочка).
 LESSON_SOURCES = ("PLAN", "AE", "EC")
 MEETING_WORDS = ("собрани",)
@@ -269,6 +272,14 @@ def _kind(reason: t.Any, notice: Raw | None) -> AttendanceKind:
     return AttendanceKind.UNEXCUSED
 
 
+def _notice_note(notice: Raw | None) -> str | None:
+    """Return the parent's description of an absence, unless it only names the reason."""
+    text = _text(notice.get("description")) if notice else None
+    if text is None or text.casefold() in REASON_NAMES.values():
+        return None
+    return text
+
+
 def attendance(calendar: Raw, notices: Raw, period: Period) -> list[Attendance]:
     """Return missed lessons from the calendar, classified with the parent's notices."""
     by_day = _notices(notices, period)
@@ -280,7 +291,7 @@ def attendance(calendar: Raw, notices: Raw, period: Period) -> list[Attendance]:
         reason = event.get("absence_reason_id")
         kind = _kind(reason, notice)
         seen.add(start.date())
-        note = _text(notice.get("description")) if notice else None
+        note = _notice_note(notice)
         subject = _text(event.get("subject_name"))
         found.append(
             Attendance(
@@ -289,7 +300,7 @@ def attendance(calendar: Raw, notices: Raw, period: Period) -> list[Attendance]:
         )
     for day, notice in sorted(by_day.items()):
         if day not in seen:  # a notice for a day the journal does not (yet) show
-            note = _text(notice.get("description")) or _text(notice.get("summary"))
+            note = _notice_note(notice) or _text(notice.get("summary"))
             found.append(Attendance(date=day, kind=_kind(None, notice), note=note))
     return found
 

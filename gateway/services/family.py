@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from connectors.schema import Attendance
+from connectors.schema import AttendanceKind
 from connectors.schema import Event
 from connectors.schema import Grade
 from connectors.schema import Homework
@@ -42,6 +43,7 @@ class ChildToday:
     homework_due: list[Homework]
     new_marks: list[Grade]
     absences: list[Attendance]
+    late: list[Attendance]
     messages: list[Message]
     problems: list[SectionView]
 
@@ -76,6 +78,7 @@ def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
     changed = [x for x in lessons if x.status is not LessonStatus.PLANNED]
     homework = [h for h in diary.records(Section.HOMEWORK) if today <= h.due_on <= week_ahead]
     recent = [g for g in diary.records(Section.GRADES) if g.date >= today - dt.timedelta(days=7)]
+    attendance = sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True)
     return ChildToday(
         diary=diary,
         day=day,
@@ -83,7 +86,9 @@ def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
         changes=[x for x in changed if today <= x.date <= week_ahead],
         homework_due=sorted(homework, key=lambda h: (h.due_on, h.subject)),
         new_marks=sorted(recent, key=lambda g: g.date, reverse=True),
-        absences=sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True),
+        # A late arrival was at school: it is listed on its own, never among the absences.
+        absences=[a for a in attendance if a.kind is not AttendanceKind.LATE],
+        late=[a for a in attendance if a.kind is AttendanceKind.LATE],
         messages=[
             m
             for m in diary.records(Section.MESSAGES)
