@@ -8,6 +8,7 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from connectors.labels import class_label
 from connectors.schema import Attachment
 from connectors.schema import Attendance
 from connectors.schema import AttendanceKind
@@ -95,7 +96,7 @@ def students(profile: Raw) -> list[Student]:
                 id=str(child["id"]),
                 full_name=_person(child) or "",
                 school=_text(school.get("short_name") or school.get("name")),
-                class_name=_text(child.get("class_name")),
+                class_name=class_label(child.get("class_name")),
                 birth_date=_day(born) if born else None,
             )
         )

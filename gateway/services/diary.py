@@ -46,6 +46,7 @@ from gateway.services.fetching import RelinkRequired
 from gateway.services.fetching import run_all
 from gateway.services.instances import ConnectorPool
 from gateway.services.instances import UnknownConnector
+from gateway.services.linking import describe_all
 from gateway.services.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -373,6 +374,8 @@ class DiaryService:
                 credential = links[0].credential
                 assert credential is not None
                 credential.backend_session = seal_session(self._vault, access.session)
+                if access.students is not None:
+                    describe_all(links, access.students)
 
 
 class Revalidator:

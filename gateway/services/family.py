@@ -120,16 +120,17 @@ def shared_events(diaries: Sequence[ChildDiary], now: dt.datetime) -> list[Share
 def card_key(diary: ChildDiary, grant: Grant | None, *, today: dt.date, locale: str) -> Hashable:
     """Name everything a child's card is drawn from, so a rendered card can be reused.
 
-    A card shows the child's names, class, region and link status, what the school system
-    is called and whether it reports timetable changes, who shared it and until when, and
-    records picked by ``today`` from sections named here by state and fetch time
-    (a section's records change only with a new fetch).
+    A card shows the child's names, school, class, region and link status, what the school
+    system is called and whether it reports timetable changes, who shared it and until
+    when, and records picked by ``today`` from sections named here by state and fetch
+    time (a section's records change only with a new fetch).
     """
     link = diary.link
     return (
         link.id,
         link.display_name,
         link.full_name,
+        link.school,
         link.class_name,
         link.status,
         link.instance.key,

@@ -8,6 +8,7 @@ which case the gateway never sees a password.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from connectors.base import BackendSession
 from connectors.base import Connector
 from connectors.base import Credentials
+from connectors.schema import Student
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.models import LinkStatus
@@ -25,9 +27,27 @@ from gateway.models import User
 from gateway.services.backend import seal_session
 from gateway.services.vault import Vault
 
+# The columns of ChildLink: a backend's longer text must not fail the write.
+FULL_NAME, SCHOOL, CLASS_NAME = 255, 255, 32
+
 
 class NoStudents(Exception):
     """The school accepted the login but it shows no students."""
+
+
+def describe(link: ChildLink, student: Student) -> None:
+    """Keep what the backend says of a child; a detail it stops giving keeps its old value."""
+    link.full_name = (student.full_name or link.full_name or "")[:FULL_NAME]
+    link.school = (student.school or link.school or "")[:SCHOOL] or None
+    link.class_name = (student.class_name or link.class_name or "")[:CLASS_NAME] or None
+
+
+def describe_all(links: Iterable[ChildLink], students: Iterable[Student]) -> None:
+    """Refresh each link from the student the backend lists under the same id."""
+    by_id = {student.id: student for student in students}
+    for link in links:
+        if link.external_id in by_id:
+            describe(link, by_id[link.external_id])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,9 +109,7 @@ class Linker:
                     position=count,
                 )
                 self.session.add(link)
-            link.full_name = student.full_name
-            link.school = student.school
-            link.class_name = student.class_name
+            describe(link, student)
             link.credential_id = credential.id
             link.status = LinkStatus.ACTIVE
             linked.append(link)

@@ -44,3 +44,22 @@ def test_each_childs_schedule_shows_its_changes_or_says_the_system_reports_none(
     else:
         assert sentence in schedule and sentence in family
         assert "status-replaced" not in schedule and "status-cancelled" not in schedule
+
+
+DETAILS = {
+    "mesh": "Смирнов Артём Дмитриевич · ГБОУ Школа № 1535 · 7 «Б» · Москва",
+    "dnevnik_ru": "Смирнова Полина Дмитриевна · МОУ СОШ № 12 г. Твери · 2 «А» · Тверская область",
+    # NetSchool gives a parent «Фамилия Имя» only (nickName, note §2.1): no patronymic.
+    "netschool": "Смирнов Максим · МБОУ Лицей № 3 г. Самары · 10 «А» · Самарская область",
+}
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_each_childs_header_and_card_name_the_school_and_the_class(
+    gateway: Flask, system: str
+) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    child = link_child(gateway, client, system)
+    assert DETAILS[system] in client.get(f"/child/{child}").text
+    assert DETAILS[system] in client.get("/").text

@@ -26,7 +26,7 @@ def test_students_come_from_the_family_profile_children() -> None:
     misha = found[0]
     assert misha.full_name == "Соколов Миша Петрович"
     assert misha.school == "ГБОУ Школа № 0000"
-    assert misha.class_name == "6-Б"
+    assert misha.class_name == "6 «Б»"  # «6-Б» on the wire
     assert misha.birth_date == dt.date(2013, 5, 20)
 
 
