@@ -112,8 +112,8 @@ def shared_events(diaries: Sequence[ChildDiary], now: dt.datetime) -> list[Share
                 continue
             key = (event.title, event.starts_at.isoformat(), event.place)
             entry = merged.setdefault(key, SharedEvent(event=event))
-            if diary.link.display_name not in entry.children:
-                entry.children.append(diary.link.display_name)
+            if diary.link.label not in entry.children:
+                entry.children.append(diary.link.label)
     return sorted(merged.values(), key=lambda e: e.event.starts_at.isoformat())
 
 
