@@ -106,8 +106,8 @@ def grades_csv(grades: Iterable[Grade]) -> str:
     return CSV_BOM + buffer.getvalue()
 
 
-# Russian letters in Latin ones, as ICAO Doc 9303 (and Russian passports) write them; only
-# for the ASCII fallback file name of browsers that ignore ``filename*``.
+# Russian letters in Latin ones, as ICAO Doc 9303 (and Russian passports) write them, «ь»
+# as nothing; only for the ASCII fallback file name of browsers that ignore ``filename*``.
 _LATIN = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -118,7 +118,7 @@ _LATIN = dict(
 
 
 def _latin(text: str) -> str:
-    """Spell Russian text in Latin letters, keeping the case of each word's first letter."""
+    """Spell Russian text in Latin letters; a capital letter stays a capital («Щ»: «Shch»)."""
     spelled = []
     for char in text:
         latin = _LATIN.get(char.lower(), char)
@@ -132,10 +132,11 @@ def _file_part(text: str) -> str:
 
 
 def grades_disposition(link: ChildLink, period: Period) -> str:
-    """Name the CSV download after the child, both names, and the period (RFC 6266).
+    """Name the CSV download after the child's account and real names and the period.
 
-    Browsers use ``filename*`` (RFC 5987: «Оценки_Child1_Смирнов_Максим_2026-11-01_2026-11-29
-    .csv»); the plain ``filename`` is its ASCII spelling for the few that do not.
+    Browsers use ``filename*`` (RFC 6266 with RFC 5987 encoding), e.g.
+    «Оценки_Child1_Смирнов_Максим_2026-11-01_2026-11-29.csv»; the plain ``filename`` is its
+    ASCII spelling («grades_Child1_Smirnov_Maksim_…») for the few that ignore it.
     """
     dates = f"{period.start.isoformat()}_{period.end.isoformat()}"
     names = [link.display_name] + ([link.real_name] if link.label != link.display_name else [])
