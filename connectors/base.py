@@ -13,6 +13,7 @@ from connectors.schema import Attendance
 from connectors.schema import Grade
 from connectors.schema import Homework
 from connectors.schema import Lesson
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
 from connectors.schema import Student
@@ -187,6 +188,20 @@ class NarrowsSections(t.Protocol):
 
 
 @t.runtime_checkable
+class MarksLessonChanges(t.Protocol):
+    """A connector that declares which timetable changes its backend's wire format marks.
+
+    ``lesson_changes`` names every status other than ``PLANNED`` the connector can report
+    (MESH: replaced and cancelled). An empty set declares that the backend marks none: a
+    cancelled lesson may simply vanish and a replacement looks like any other lesson, so
+    the gateway tells the parent that this system does not report changes. A connector
+    that does not declare it is taken to report none.
+    """
+
+    lesson_changes: t.ClassVar[frozenset[LessonStatus]]
+
+
+@t.runtime_checkable
 class ChecksRoster(t.Protocol):
     """A connector that can ask its backend whether a student is on a school's roster.
 
@@ -213,6 +228,13 @@ class IssuesCredentials(t.Protocol):
     ) -> Credentials:
         """Create a parent's login that shows this student, and return it."""
         ...
+
+
+def lesson_changes_of(connector: Connector | type[Connector]) -> frozenset[LessonStatus]:
+    """Return the timetable changes a connector (or its class) declares it reports."""
+    if isinstance(connector, MarksLessonChanges):
+        return frozenset(connector.lesson_changes)
+    return frozenset()
 
 
 def sections_of(connector: Connector) -> frozenset[Section]:

@@ -42,6 +42,7 @@ from connectors.base import BackendSession
 from connectors.base import Connector
 from connectors.base import Credentials
 from connectors.codec import RECORD_OF
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
 from connectors.schema import Student
@@ -303,6 +304,22 @@ def check_boundary_periods(served: Bench) -> None:
                 day = day.date() if isinstance(day, dt.datetime) else day
                 assert day is None or period.start <= day <= period.end, (name, record)
         served.grades_match(session, period)
+
+
+def check_lesson_changes(served: Bench) -> None:
+    """The coming week shows the world's replaced and cancelled lessons as declared, no more."""
+    if Section.SCHEDULE not in base.sections_of(served.connector):
+        raise unittest.SkipTest("the instance offers no schedule")
+    session = served.sign_in()
+    today = served.world.today
+    week = Period(start=today + dt.timedelta(days=1), end=today + dt.timedelta(days=7))
+    lessons = served.connector.fetch_schedule(session, served.child(session).id, week)
+    shown = {x.status for x in lessons} - {LessonStatus.PLANNED}
+    declared = base.lesson_changes_of(served.connector)
+    assert shown <= declared, f"undeclared changes: {sorted(shown - declared)}"
+    # The world has one replaced and one cancelled lesson in every child's coming week.
+    missing = declared & {LessonStatus.REPLACED, LessonStatus.CANCELLED} - shown
+    assert not missing, f"declared but not shown: {sorted(missing)}"
 
 
 def _fault_check(name: str, error: type[errors.ConnectorError], **fault: t.Any) -> Check:

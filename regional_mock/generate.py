@@ -29,6 +29,8 @@ FIRST_IDS = {
     "post": 7001,
     "account": 7712001,
 }
+# The gateway's calendar feed promises three weeks ahead; the world reaches past them.
+DAYS_AHEAD = 21
 DEPARTMENTS = {
     "Алгебра": "Математика",
     "Геометрия": "Математика",
@@ -60,7 +62,7 @@ class Builder:
         self.seed = seed
         self.rng = random.Random(seed)
         self.first_day = monday(today - dt.timedelta(days=28))
-        self.last_day = monday(today + dt.timedelta(days=7)) + dt.timedelta(days=6)
+        self.last_day = monday(today + dt.timedelta(days=DAYS_AHEAD)) + dt.timedelta(days=6)
         self._next = dict(FIRST_IDS)
         self.schools: list[School] = []
         self.classes: list[SchoolClass] = []

@@ -2,8 +2,9 @@
 
 ``build_world(*, today, seed=2026) -> World`` generates the six children of DEMO.md, their
 schools, classes, teachers and a school month (four weeks before ``today``, from a Monday, to
-the Sunday of the week after ``today + 7``) from ``random.Random(seed)`` and per-child
-``random.Random(f"{seed}/{student_id}")``: the same seed and date give the same world.
+the Sunday of the week of ``today + 21``: the three weeks a calendar feed shows) from
+``random.Random(seed)`` and per-child ``random.Random(f"{seed}/{student_id}")``: the same seed
+and date give the same world.
 
 Records (frozen dataclasses in ``regional_mock.records``):
 

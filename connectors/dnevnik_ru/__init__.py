@@ -28,6 +28,7 @@ from connectors.schema import Attendance
 from connectors.schema import Grade
 from connectors.schema import Homework
 from connectors.schema import Lesson
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
 from connectors.schema import Student
@@ -99,6 +100,9 @@ class DnevnikRuConnector:
         {Section.GRADES, Section.HOMEWORK, Section.SCHEDULE, Section.ATTENDANCE}
     )
     requires_school: t.ClassVar[bool] = False
+    # The v2 schedule marks no replacement, and nobody has observed its lesson ``status``
+    # vocabulary (note §2.8, §6.4): a cancelled lesson may simply be missing.
+    lesson_changes: t.ClassVar[frozenset[LessonStatus]] = frozenset()
 
     def __init__(self, settings: Settings, client: DnevnikClient) -> None:
         """Bind validated settings and the wire client."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from connectors.errors import UnexpectedResponse
+from connectors.labels import class_label
 from connectors.schema import Attachment
 from connectors.schema import Attendance
 from connectors.schema import AttendanceKind
@@ -121,7 +122,7 @@ def students(
                 id=person,
                 full_name=person_name(child),
                 school=school_names.get(school_ids[0]) if school_ids else None,
-                class_name=str(main[0].get("name") or "") or None if main else None,
+                class_name=class_label(main[0].get("name")) if main else None,
             )
         )
     return rv

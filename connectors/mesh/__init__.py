@@ -29,6 +29,7 @@ from connectors.schema import Event
 from connectors.schema import Grade
 from connectors.schema import Homework
 from connectors.schema import Lesson
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Rating
 from connectors.schema import Section
@@ -117,6 +118,10 @@ class MeshConnector:
         }
     )
     requires_school: t.ClassVar[bool] = False
+    # The event calendar's change flags (note §2.4 a): ``replaced`` and ``cancelled``.
+    lesson_changes: t.ClassVar[frozenset[LessonStatus]] = frozenset(
+        {LessonStatus.REPLACED, LessonStatus.CANCELLED}
+    )
 
     def __init__(self, client: MeshClient) -> None:
         """Wrap a configured wire client."""

@@ -8,6 +8,7 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from connectors.labels import class_label
 from connectors.schema import Attachment
 from connectors.schema import Attendance
 from connectors.schema import AttendanceKind
@@ -33,6 +34,9 @@ NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 # Parent-notice reason 6 is «болезнь» (note §2.5); the journal's absence_reason_id codes are
 # undocumented, and the emulator reuses 6 for illness there.
 ILLNESS = 6
+# The names of the notice reasons (note §2.5): a description that only repeats one says
+# nothing the kind of absence does not already say.
+REASON_NAMES = {ILLNESS: "болезнь"}
 # Calendar sources that are lessons (timetable, дополнительное образование, внеурочка).
 LESSON_SOURCES = ("PLAN", "AE", "EC")
 MEETING_WORDS = ("собрани",)
@@ -92,7 +96,7 @@ def students(profile: Raw) -> list[Student]:
                 id=str(child["id"]),
                 full_name=_person(child) or "",
                 school=_text(school.get("short_name") or school.get("name")),
-                class_name=_text(child.get("class_name")),
+                class_name=class_label(child.get("class_name")),
                 birth_date=_day(born) if born else None,
             )
         )
@@ -269,6 +273,14 @@ def _kind(reason: t.Any, notice: Raw | None) -> AttendanceKind:
     return AttendanceKind.UNEXCUSED
 
 
+def _notice_note(notice: Raw | None) -> str | None:
+    """Return the parent's description of an absence, unless it only names the reason."""
+    text = _text(notice.get("description")) if notice else None
+    if text is None or text.casefold() in REASON_NAMES.values():
+        return None
+    return text
+
+
 def attendance(calendar: Raw, notices: Raw, period: Period) -> list[Attendance]:
     """Return missed lessons from the calendar, classified with the parent's notices."""
     by_day = _notices(notices, period)
@@ -280,7 +292,7 @@ def attendance(calendar: Raw, notices: Raw, period: Period) -> list[Attendance]:
         reason = event.get("absence_reason_id")
         kind = _kind(reason, notice)
         seen.add(start.date())
-        note = _text(notice.get("description")) if notice else None
+        note = _notice_note(notice)
         subject = _text(event.get("subject_name"))
         found.append(
             Attendance(
@@ -289,7 +301,7 @@ def attendance(calendar: Raw, notices: Raw, period: Period) -> list[Attendance]:
         )
     for day, notice in sorted(by_day.items()):
         if day not in seen:  # a notice for a day the journal does not (yet) show
-            note = _text(notice.get("description")) or _text(notice.get("summary"))
+            note = _notice_note(notice) or _text(notice.get("summary"))
             found.append(Attendance(date=day, kind=_kind(None, notice), note=note))
     return found
 

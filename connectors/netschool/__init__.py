@@ -50,6 +50,7 @@ from connectors.schema import Attendance
 from connectors.schema import Grade
 from connectors.schema import Homework
 from connectors.schema import Lesson
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
 from connectors.schema import Student
@@ -159,6 +160,8 @@ class NetSchoolConnector(OperatorApi):
         {Section.GRADES, Section.HOMEWORK, Section.SCHEDULE, Section.ATTENDANCE}
     )
     requires_school: t.ClassVar[bool] = True
+    # The web diary has no change field (note §2.4): a cancelled lesson is simply not served.
+    lesson_changes: t.ClassVar[frozenset[LessonStatus]] = frozenset()
 
     def __init__(
         self,
@@ -213,6 +216,7 @@ class NetSchoolConnector(OperatorApi):
             "cookies": dict(wire.cookies),
             "school_id": school_id,
             "year_id": _parsed("years/current", int, year_id),
+            "school_name": normalize.school_name(answer),
             "work_types": {str(k): v for k, v in types.items()},
             "mobile_token": self._mobile_token(wire) if secret else None,
         }
@@ -222,10 +226,26 @@ class NetSchoolConnector(OperatorApi):
         return BackendSession(connector=self.name, data=data, expires_at=expires)
 
     def students(self, session: BackendSession) -> list[Student]:
-        """List the children of the account (``student/diary/init``)."""
-        wire, _ = self._restore(session)
+        """List the children of the account (``student/diary/init``), with school and class.
+
+        ``className`` of ``diary/init`` is mostly null (note §2.1); a child's diary of the
+        week names the class, so each child without one costs one more call, sent at once.
+        """
+        wire, data = self._restore(session)
         init = wire.call("GET", "student/diary/init")
-        return _parsed("student/diary/init", normalize.students, init)
+        found = _parsed("student/diary/init", normalize.students, init, data.get("school_name"))
+        week = _parsed("student/diary/init", normalize.init_week, init, self._now().date())
+        unnamed = [s for s in found if s.class_name is None]
+        names = gather([partial(self._class_of, wire, data, s.id, week) for s in unnamed])
+        named = {s.id: name for s, name in zip(unnamed, names, strict=True)}
+        return [dataclasses.replace(s, class_name=named.get(s.id, s.class_name)) for s in found]
+
+    def _class_of(
+        self, wire: Wire, data: Mapping[str, t.Any], student_id: str, week: Period
+    ) -> str | None:
+        """Read a child's class from the diary of a week."""
+        diary = self._diary(wire, data, student_id, week)
+        return _parsed("student/diary", normalize.class_of, diary)
 
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
         """Return a period's marks; weights the diary gives as 0 come from ``assigns/{id}``."""

@@ -14,6 +14,7 @@ import typing as t
 from collections.abc import Iterator
 from collections.abc import Mapping
 
+from connectors.labels import class_label
 from connectors.schema import Attendance
 from connectors.schema import AttendanceKind
 from connectors.schema import Grade
@@ -53,20 +54,41 @@ def time_of(raw: str | None) -> dt.time | None:
     return dt.time.fromisoformat(raw) if raw else None
 
 
-def students(init: JSON) -> list[Student]:
-    """List the children of ``student/diary/init``.
+def students(init: JSON, school: str | None = None) -> list[Student]:
+    """List the children of ``student/diary/init``, at the school the sign-in chose.
 
     ``currentStudentId`` is an index into ``students`` (note §4), never an id: every id
     comes from ``studentId``, and we list all children, so the index is not needed.
+    ``nickName`` is «Фамилия Имя»: NetSchool gives a parent no child's patronymic.
     """
     return [
         Student(
             id=str(int(item["studentId"])),
             full_name=str(item["nickName"]),
-            class_name=item.get("className") or None,
+            school=school,
+            class_name=class_label(item.get("className")),
         )
         for item in init["students"]
     ]
+
+
+def school_name(answer: JSON) -> str | None:
+    """Return the school a sign-in chose: ``accountInfo.currentOrganization`` (note §2.0)."""
+    organization = (answer.get("accountInfo") or {}).get("currentOrganization") or {}
+    name = " ".join(str(organization.get("name") or "").split())
+    return name or None
+
+
+def init_week(init: JSON, today: dt.date) -> Period:
+    """Return the week ``student/diary/init`` opens on (``weekStart``), else today's week."""
+    raw = init.get("weekStart")
+    start = day_of(raw) if raw else today - dt.timedelta(days=today.weekday())
+    return Period(start=start, end=start + dt.timedelta(days=6))
+
+
+def class_of(diary: JSON) -> str | None:
+    """Return the class a diary is of: its top-level ``className`` (note §2.4)."""
+    return class_label(diary.get("className"))
 
 
 def work_types(raw: list[JSON]) -> dict[int, str]:

@@ -136,7 +136,7 @@ def unlink(child_id: int) -> ResponseReturnValue:
     form = ManageForm()
     if not form.validate_on_submit():
         return render_template("children/unlink.html", child=link, form=form)
-    name = link.display_name
+    name = link.label
     children_service.unlink(db.session, link)
     db.session.commit()
     flash(_("%(name)s больше не отслеживается.", name=name), "success")

@@ -132,6 +132,7 @@ def child(child_id: int) -> ResponseReturnValue:
         section=section,
         sections=offered,
         view=view,
+        backend=diary.backend,
         period=period,
         report=report,
         charts=charts,

@@ -26,6 +26,7 @@ from gateway.models import ChildLink
 from gateway.services import access
 from gateway.services import exports
 from gateway.services.diary import SectionView
+from gateway.services.diary import backend_of
 from gateway.services.grades import grades_report
 from gateway.wiring import diary_service
 from gateway.wiring import services
@@ -99,6 +100,7 @@ def calendar(child_id: int) -> ResponseReturnValue:
         feed=exports.feed_of(db.session, link),
         url=url,
         webcal=exports.webcal_url(url) if url else None,
+        backend=backend_of(services().pool, link),
     )
     response = make_response(page)
     response.headers["Cache-Control"] = "no-store"  # the page may hold the secret URL

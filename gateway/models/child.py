@@ -79,6 +79,19 @@ class ChildLink(Base):
     instance: Mapped[ConnectorInstance] = relationship()
     credential: Mapped[SchoolCredential | None] = relationship(back_populates="children")
 
+    @property
+    def real_name(self) -> str:
+        """Return the child's surname and first name («Смирнов Максим»), no patronymic."""
+        return " ".join((self.full_name or "").split()[:2])
+
+    @property
+    def label(self) -> str:
+        """Return the account name with the real name beside it: «Child1 — Смирнов Максим»."""
+        real = self.real_name
+        if not real or real.casefold() == self.display_name.casefold():
+            return self.display_name
+        return f"{self.display_name} — {real}"
+
     def __repr__(self) -> str:
         """Name the link by its display name only."""
         return f"<ChildLink {self.id} {self.display_name}>"

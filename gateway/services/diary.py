@@ -26,8 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import codec
+from connectors.base import lesson_changes_of
 from connectors.base import sections_of
 from connectors.errors import ConnectorError
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.lru import Lru
@@ -44,6 +46,7 @@ from gateway.services.fetching import RelinkRequired
 from gateway.services.fetching import run_all
 from gateway.services.instances import ConnectorPool
 from gateway.services.instances import UnknownConnector
+from gateway.services.linking import describe_all
 from gateway.services.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -82,12 +85,26 @@ class SectionView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Backend:
+    """What a child's school system is called and which timetable changes it reports."""
+
+    title: str
+    lesson_changes: frozenset[LessonStatus]
+
+    @property
+    def reports_changes(self) -> bool:
+        """Tell whether replaced or cancelled lessons are marked as such."""
+        return bool(self.lesson_changes & {LessonStatus.REPLACED, LessonStatus.CANCELLED})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChildDiary:
-    """The sections of one child's diary for a period."""
+    """The sections of one child's diary for a period; ``backend`` None: not installed."""
 
     link: ChildLink
     period: Period
     sections: dict[Section, SectionView]
+    backend: Backend | None = None
 
     def records(self, section: Section) -> list[t.Any]:
         """Return a section's records (empty when it has none or is not provided)."""
@@ -124,6 +141,15 @@ class DecodedRecords:
         """Return the snapshot's records, decoding them only the first time."""
         key = (snapshot.id, _aware(snapshot.fetched_at).isoformat())
         return self._decoded.get_or_make(key, lambda: codec.decode(section, snapshot.payload))
+
+
+def backend_of(pool: ConnectorPool, link: ChildLink) -> Backend | None:
+    """Describe a child's school system; None when its connector is not installed."""
+    try:
+        cls = pool.connector_class(link.instance.connector)
+    except UnknownConnector:
+        return None
+    return Backend(title=cls.title, lesson_changes=lesson_changes_of(cls))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -211,6 +237,7 @@ class DiaryService:
                 link=link,
                 period=period,
                 sections={s: views[(link.id, s)] for s in wanted(link)},
+                backend=backend_of(self._pool, link),
             )
             for link in links
         ]
@@ -347,6 +374,8 @@ class DiaryService:
                 credential = links[0].credential
                 assert credential is not None
                 credential.backend_session = seal_session(self._vault, access.session)
+                if access.students is not None:
+                    describe_all(links, access.students)
 
 
 class Revalidator:

@@ -106,16 +106,44 @@ def grades_csv(grades: Iterable[Grade]) -> str:
     return CSV_BOM + buffer.getvalue()
 
 
-def grades_disposition(link: ChildLink, period: Period) -> str:
-    """Name the CSV download after the child and period, keeping Cyrillic (RFC 6266).
+# Russian letters in Latin ones, as ICAO Doc 9303 (and Russian passports) write them, «ь»
+# as nothing; only for the ASCII fallback file name of browsers that ignore ``filename*``.
+_LATIN = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch ie y  e iu ia".split(" "),
+        strict=True,
+    )
+)
 
-    Browsers use ``filename*`` («Оценки_Маша_2026-11-01_2026-11-29.csv»); the plain
-    ``filename`` is an ASCII fallback for the few that do not.
+
+def _latin(text: str) -> str:
+    """Spell Russian text in Latin letters; a capital letter stays a capital («Щ»: «Shch»)."""
+    spelled = []
+    for char in text:
+        latin = _LATIN.get(char.lower(), char)
+        spelled.append(latin.capitalize() if char.isupper() else latin)
+    return "".join(spelled)
+
+
+def _file_part(text: str) -> str:
+    """Keep letters, digits, dots and hyphens; any run of anything else becomes one «_»."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("_")
+
+
+def grades_disposition(link: ChildLink, period: Period) -> str:
+    """Name the CSV download after the child's account and real names and the period.
+
+    Browsers use ``filename*`` (RFC 6266 with RFC 5987 encoding), e.g.
+    «Оценки_Child1_Смирнов_Максим_2026-11-01_2026-11-29.csv»; the plain ``filename`` is its
+    ASCII spelling («grades_Child1_Smirnov_Maksim_…») for the few that ignore it.
     """
     dates = f"{period.start.isoformat()}_{period.end.isoformat()}"
-    name = re.sub(r"[^\w.-]+", "_", link.display_name).strip("_") or "child"
-    wanted = quote(f"Оценки_{name}_{dates}.csv", safe="")
-    return f"attachment; filename=\"grades_{dates}.csv\"; filename*=UTF-8''{wanted}"
+    names = [link.display_name] + ([link.real_name] if link.label != link.display_name else [])
+    child = _file_part(" ".join(names)) or "child"
+    fallback = re.sub(r"[^A-Za-z0-9.-]+", "_", _latin(child)).strip("_") or "child"
+    wanted = quote(f"Оценки_{child}_{dates}.csv", safe="")
+    return f"attachment; filename=\"grades_{fallback}_{dates}.csv\"; filename*=UTF-8''{wanted}"
 
 
 # --- Feed tokens --------------------------------------------------------------------------
@@ -220,11 +248,12 @@ def _uid(section: Section, record_id: str, link: ChildLink) -> str:
     return f"{section.value}-{record_id}-{link.id}@{UID_DOMAIN}"
 
 
-def _event(uid: str, summary: str, now: dt.datetime, **props: t.Any) -> VEvent:
+def _event(uid: str, summary: str, link: ChildLink, now: dt.datetime, **props: t.Any) -> VEvent:
+    """Build an event whose title names the child: siblings' calendars merge in one view."""
     event = VEvent()
     event.add("uid", uid)
     event.add("dtstamp", now.astimezone(dt.UTC))
-    event.add("summary", summary)
+    event.add("summary", f"{summary} · {link.label}")
     for name, value in props.items():
         if value is not None and value != "":
             event.add(name.replace("_", "-"), value)
@@ -244,6 +273,7 @@ def lesson_event(lesson: Lesson, link: ChildLink, zone: ZoneInfo, now: dt.dateti
     return _event(
         _uid(Section.SCHEDULE, lesson.id, link),
         LESSON_PREFIX.get(lesson.status, "") + lesson.subject,
+        link,
         now,
         dtstart=start,
         dtend=end,
@@ -263,6 +293,7 @@ def homework_event(homework: Homework, link: ChildLink, now: dt.datetime) -> VEv
     return _event(
         _uid(Section.HOMEWORK, homework.id, link),
         f"ДЗ: {homework.subject}",
+        link,
         now,
         dtstart=homework.due_on,
         dtend=homework.due_on + dt.timedelta(days=1),
@@ -278,6 +309,7 @@ def school_event(event: Event, link: ChildLink, zone: ZoneInfo, now: dt.datetime
     return _event(
         _uid(Section.EVENTS, event.id, link),
         event.title,
+        link,
         now,
         dtstart=start,
         dtend=start + MEETING,
@@ -312,7 +344,7 @@ def build_calendar(diary: ChildDiary, *, now: dt.datetime) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Дневник: {link.display_name}")
+    calendar.add("x-wr-calname", f"Дневник: {link.label}")
     calendar.add("x-wr-timezone", zone.key)
     # Hints for subscribers; the data behind the feed changes at most every few minutes.
     calendar.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})

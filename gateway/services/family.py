@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from connectors.schema import Attendance
+from connectors.schema import AttendanceKind
 from connectors.schema import Event
 from connectors.schema import Grade
 from connectors.schema import Homework
@@ -42,6 +43,7 @@ class ChildToday:
     homework_due: list[Homework]
     new_marks: list[Grade]
     absences: list[Attendance]
+    late: list[Attendance]
     messages: list[Message]
     problems: list[SectionView]
 
@@ -76,6 +78,7 @@ def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
     changed = [x for x in lessons if x.status is not LessonStatus.PLANNED]
     homework = [h for h in diary.records(Section.HOMEWORK) if today <= h.due_on <= week_ahead]
     recent = [g for g in diary.records(Section.GRADES) if g.date >= today - dt.timedelta(days=7)]
+    attendance = sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True)
     return ChildToday(
         diary=diary,
         day=day,
@@ -83,7 +86,9 @@ def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
         changes=[x for x in changed if today <= x.date <= week_ahead],
         homework_due=sorted(homework, key=lambda h: (h.due_on, h.subject)),
         new_marks=sorted(recent, key=lambda g: g.date, reverse=True),
-        absences=sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True),
+        # A late arrival was at school: it is listed on its own, never among the absences.
+        absences=[a for a in attendance if a.kind is not AttendanceKind.LATE],
+        late=[a for a in attendance if a.kind is AttendanceKind.LATE],
         messages=[
             m
             for m in diary.records(Section.MESSAGES)
@@ -107,27 +112,30 @@ def shared_events(diaries: Sequence[ChildDiary], now: dt.datetime) -> list[Share
                 continue
             key = (event.title, event.starts_at.isoformat(), event.place)
             entry = merged.setdefault(key, SharedEvent(event=event))
-            if diary.link.display_name not in entry.children:
-                entry.children.append(diary.link.display_name)
+            if diary.link.label not in entry.children:
+                entry.children.append(diary.link.label)
     return sorted(merged.values(), key=lambda e: e.event.starts_at.isoformat())
 
 
 def card_key(diary: ChildDiary, grant: Grant | None, *, today: dt.date, locale: str) -> Hashable:
     """Name everything a child's card is drawn from, so a rendered card can be reused.
 
-    A card shows the child's names, class, region and link status, who shared it and until
-    when, and records picked by ``today`` from sections named here by state and fetch time
-    (a section's records change only with a new fetch).
+    A card shows the child's names, school, class, region and link status, what the school
+    system is called and whether it reports timetable changes, who shared it and until
+    when, and records picked by ``today`` from sections named here by state and fetch
+    time (a section's records change only with a new fetch).
     """
     link = diary.link
     return (
         link.id,
         link.display_name,
         link.full_name,
+        link.school,
         link.class_name,
         link.status,
         link.instance.key,
         link.instance.region_name,
+        diary.backend,
         (grant.id, grant.owner.full_name, grant.ends_on) if grant else None,
         diary.period,
         today,

@@ -8,6 +8,7 @@ session is renewed once, not once per section.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import typing as t
 from collections.abc import Callable
@@ -23,11 +24,15 @@ from connectors.base import Connector
 from connectors.base import Credentials
 from connectors.base import RefreshesSession
 from connectors.errors import BackendUnavailable
+from connectors.errors import ConnectorError
 from connectors.errors import InvalidCredentials
 from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.schema import Period
 from connectors.schema import Section
+from connectors.schema import Student
+
+log = logging.getLogger(__name__)
 
 
 class RelinkRequired(Exception):
@@ -51,6 +56,8 @@ class Access:
         self.session = session
         self.renewed = False
         self.refused = False
+        # What the backend says of the login's children at each fresh sign-in (None: unread).
+        self.students: list[Student] | None = None
         self._now = now
         self._lock = threading.Lock()
 
@@ -82,6 +89,16 @@ class Access:
         if fresh is None:
             fresh = self._login(previous)
         self.session, self.renewed = fresh, True
+        self.students = self._students(fresh)
+
+    def _students(self, session: BackendSession) -> list[Student] | None:
+        """Read the children again: a new school year brings a new class, a move a new school."""
+        try:
+            return self.connector.students(session)
+        except ConnectorError as err:
+            # The names are a nicety beside the diary the parent asked for; they wait.
+            log.warning("children's details not refreshed: %s", type(err).__name__)
+            return None
 
     def _login(self, previous: BackendSession | None) -> BackendSession:
         if self._credentials is None:  # granted on the backend's own page

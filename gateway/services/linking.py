@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,9 @@ from gateway.services.backend import seal_session
 from gateway.services.vault import Vault
 from gateway.services.vault import VaultError
 
+# The columns of ChildLink: a backend's longer text must not fail the write.
+FULL_NAME, SCHOOL, CLASS_NAME = 255, 255, 32
+
 
 class NoStudents(Exception):
     """The school accepted the login but it shows no students."""
@@ -49,6 +53,21 @@ def _printable(text: str | None) -> str | None:
     if text is None:
         return None
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+
+
+def describe(link: ChildLink, student: Student) -> None:
+    """Keep what the backend says of a child; a detail it stops giving keeps its old value."""
+    link.full_name = (_printable(student.full_name) or link.full_name or "")[:FULL_NAME]
+    link.school = (_printable(student.school) or link.school or "")[:SCHOOL] or None
+    link.class_name = (_printable(student.class_name) or link.class_name or "")[:CLASS_NAME] or None
+
+
+def describe_all(links: Iterable[ChildLink], students: Iterable[Student]) -> None:
+    """Refresh each link from the student the backend lists under the same id."""
+    by_id = {student.id: student for student in students}
+    for link in links:
+        if link.external_id in by_id:
+            describe(link, by_id[link.external_id])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,20 +163,14 @@ class Linker:
                     position=position,
                 )
                 self.session.add(link)
-            self._refresh(link, student, credential)
+            describe(link, student)
+            link.credential_id = credential.id
+            link.status = LinkStatus.ACTIVE
             linked.append(link)
         self.session.flush()
         self._forget_unused_credentials()
         new = [link for link in linked if link.external_id in {s.id for s in fresh}]
         return Linked(children=linked, new=new)
-
-    @staticmethod
-    def _refresh(link: ChildLink, student: Student, credential: SchoolCredential) -> None:
-        link.full_name = _printable(student.full_name) or ""
-        link.school = _printable(student.school)
-        link.class_name = _printable(student.class_name)
-        link.credential_id = credential.id
-        link.status = LinkStatus.ACTIVE
 
     def _existing_links(self) -> dict[str, ChildLink]:
         links = self.session.scalars(

@@ -16,6 +16,7 @@ from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.errors import StudentNotFound
 from connectors.schema import Grade
+from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Scale
 from connectors.schema import Section
@@ -72,6 +73,9 @@ class FakeConnector:
     title: t.ClassVar[str] = "Тестовая система"
     sections: t.ClassVar[frozenset[Section]] = frozenset({Section.GRADES, *EXTRA_SECTIONS})
     requires_school: t.ClassVar[bool] = False
+    lesson_changes: t.ClassVar[frozenset[LessonStatus]] = frozenset(LessonStatus) - {
+        LessonStatus.PLANNED
+    }
     school: t.ClassVar[FakeSchool] = FakeSchool()
 
     @classmethod

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 import typing as t
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,12 +23,16 @@ from connectors.schema import Homework
 from connectors.schema import Lesson
 from connectors.schema import LessonStatus
 from connectors.schema import Section
+from connectors.schema import Student
 from gateway.extensions import db
 from gateway.models import CalendarFeed
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
+from tests.gateway.demo_children import IRINA
+from tests.gateway.demo_children import SYSTEMS
+from tests.gateway.demo_children import link_child
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 from tests.support.idp import sign_in
@@ -35,6 +40,8 @@ from tests.support.idp import sign_in
 TODAY = dt.date.today()
 SAMARA = "Europe/Samara"
 FEED_URL = re.compile(r'value="(https?://[^"]+/calendar/[^"]+\.ics)"')
+REAL_NAMES = {"mesh": "Смирнов Артём", "dnevnik_ru": "Смирнова Полина"}
+REAL_NAMES["netschool"] = "Смирнов Максим"
 LONG_TASK = "Прочитать рассказ «Кавказский пленник» и ответить письменно на вопросы 1–7. " * 3
 
 
@@ -147,9 +154,12 @@ def test_the_csv_opens_in_russian_excel_with_every_column(
     assert reply.headers["Content-Type"] == "text/csv; charset=utf-8"
     disposition = reply.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    assert "filename*=UTF-8''%D0%9E%D1%86%D0%B5%D0%BD%D0%BA%D0%B8_Child1_" in disposition
-    assert f"_{start.isoformat()}_{end.isoformat()}.csv" in disposition
-    assert f'filename="grades_{start.isoformat()}_{end.isoformat()}.csv"' in disposition
+    dates = f"{start.isoformat()}_{end.isoformat()}"
+    [fallback, wanted] = re.findall(r'filename="([^"]+)"|filename\*=(\S+)', disposition)
+    assert fallback == (f"grades_Child1_Ivanova_Anna_{dates}.csv", "")
+    charset, _, encoded = wanted[1].partition("''")
+    assert charset == "UTF-8" and unquote(encoded) == f"Оценки_Child1_Иванова_Анна_{dates}.csv"
+    assert re.fullmatch(r"[A-Za-z0-9%._~-]+", encoded)  # RFC 5987 attr-chars only
     rows = _csv_rows(reply.data)
     assert rows[0] == [
         "Дата",
@@ -233,7 +243,7 @@ def test_the_feed_is_a_valid_rfc5545_calendar_of_the_coming_weeks(
     calendar = Calendar.from_ical(raw)
     assert str(calendar["VERSION"]) == "2.0" and str(calendar["PRODID"])
     assert str(calendar["CALSCALE"]) == "GREGORIAN" and str(calendar["METHOD"]) == "PUBLISH"
-    assert str(calendar["X-WR-CALNAME"]) == "Дневник: Child1"
+    assert str(calendar["X-WR-CALNAME"]) == "Дневник: Child1 — Иванова Анна"
     assert str(calendar["X-WR-TIMEZONE"]) == SAMARA
     [zone] = calendar.walk("VTIMEZONE")
     assert str(zone["TZID"]) == SAMARA
@@ -249,7 +259,10 @@ def test_the_feed_is_a_valid_rfc5545_calendar_of_the_coming_weeks(
 
 
 def _check_events(events: list[t.Any]) -> None:
-    by_summary = {str(e["SUMMARY"]): e for e in events}
+    # Every title names the child, as every page does: siblings' calendars merge in one view.
+    child = " · Child1 — Иванова Анна"
+    assert all(str(e["SUMMARY"]).endswith(child) for e in events)
+    by_summary = {str(e["SUMMARY"]).removesuffix(child): e for e in events}
     maths = by_summary["Математика"]
     assert maths["DTSTART"].params["TZID"] == SAMARA
     start = maths["DTSTART"].dt
@@ -271,13 +284,16 @@ def _check_events(events: list[t.Any]) -> None:
     assert str(meeting["LOCATION"]) == "Актовый зал"
 
 
-def test_the_feed_carries_no_names_beyond_the_display_name(
+def test_the_feed_names_the_child_but_no_teacher_and_no_patronymic(
     parent: FlaskClient, fake_app: Flask, school: FakeSchool
 ) -> None:
+    school.accounts["parent"][1][0] = Student(id="s1", full_name="Иванова Анна Сергеевна")
     _school_week(school)
     _link_both(parent)
-    body = fake_app.test_client().get(_issue_feed(parent, _child_id(fake_app))).text
-    assert "Иванова" not in body and "Петрова" not in body
+    raw = fake_app.test_client().get(_issue_feed(parent, _child_id(fake_app))).data
+    body = raw.replace(b"\r\n ", b"").decode()  # unfolded (RFC 5545 §3.1)
+    assert "Иванова Анна" in body
+    assert "Сергеевна" not in body and "Петрова" not in body
 
 
 def test_the_feed_uids_are_stable_between_polls(
@@ -396,3 +412,35 @@ def test_a_real_childs_feed_parses(stack_app: Flask) -> None:
     lessons = [e for e in calendar.walk("VEVENT") if str(e["UID"]).startswith("schedule-")]
     assert lessons, "the demo school week has lessons"
     assert all(e["DTSTART"].params["TZID"] == zone for e in lessons)
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_a_real_childs_feed_covers_the_three_weeks_the_page_promises(
+    make_stack_app: t.Callable[..., Flask], system: str
+) -> None:
+    app = make_stack_app(WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    sign_in(client, *IRINA)
+    child = link_child(app, client, system)
+    page = client.get(f"/child/{child}/calendar").text
+    assert "за прошедшую неделю и на три недели вперёд" in page
+    assert "любой, у кого он есть, видит расписание" in page and "смените его" in page
+    calendar = Calendar.from_ical(app.test_client().get(_issue_feed(client, child)).data)
+    assert str(calendar["X-WR-CALNAME"]) == f"Дневник: Child1 — {REAL_NAMES[system]}"
+    days = {
+        kind: sorted(
+            _day(e["DTSTART"].dt) for e in calendar.walk("VEVENT") if e["UID"].startswith(kind)
+        )
+        for kind in ("schedule-", "homework-")
+    }
+    for kind, found in days.items():
+        assert found[0] >= TODAY - dt.timedelta(days=7) and found[-1] <= TODAY + dt.timedelta(
+            days=21
+        )
+        for week in range(3):
+            start = TODAY + dt.timedelta(days=7 * week + 1)
+            assert any(start <= d < start + dt.timedelta(days=7) for d in found), (kind, week + 1)
+
+
+def _day(moment: dt.date | dt.datetime) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment

@@ -105,7 +105,7 @@ def test_the_family_page_shows_each_childs_day_and_week(
     assert "прогул" in petr and "Физика" in petr
     assert "Сообщения учителя, ждущие ответа: 1" in petr
     assert page.count("Родительское собрание") == 1  # shared by both, shown once
-    assert "Child1, Child2" in page
+    assert "Child1 — Иванова Анна, Child2 — Иванов Пётр" in page
 
 
 def test_a_family_without_children_sees_what_to_do_next(parent: FlaskClient) -> None:

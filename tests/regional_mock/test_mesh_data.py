@@ -176,6 +176,27 @@ def test_the_day_timetable_has_breaks_and_the_short_one_lists_lessons(
     assert [len(d["lessons"]) for d in short["payload"]][0] == len(lessons)
 
 
+def test_the_day_timetable_flags_the_replaced_and_the_cancelled_lesson(
+    client: FlaskClient, headers: dict, world: World, artem: t.Any
+) -> None:
+    sid, ids = MeshIds(world).student_profile_id(artem), MeshIds(world)
+    changed = [x for x in world.lessons_of(artem.id, TODAY, WEEK_AHEAD) if x.status != "planned"]
+    assert sorted(x.status for x in changed) == ["cancelled", "replaced"]
+    for lesson in changed:
+        day = _get(
+            client, "/api/family/mobile/v1/schedule", headers, student_id=sid, date=lesson.date
+        )
+        [shown] = [
+            a["lesson"]
+            for a in day["activities"]
+            if a["type"] == "LESSON"
+            and a["lesson"]["schedule_item_id"] == ids.schedule_item_id(lesson.id)
+        ]
+        flags = (shown["replaced"], shown["is_cancelled"])
+        assert flags == (lesson.status == "replaced", lesson.status == "cancelled")
+        assert shown["subject_name"] == lesson.subject
+
+
 def test_notifications_averages_and_rating(
     client: FlaskClient, headers: dict, world: World, artem: t.Any
 ) -> None:

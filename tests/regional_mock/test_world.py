@@ -126,6 +126,20 @@ def test_every_child_has_the_month_demo_md_requires(today: dt.date, name: str) -
     assert any(m.needs_acknowledgement for m in world.messages_of(student.id))
 
 
+@pytest.mark.parametrize("today", DATES, ids=str)
+@pytest.mark.parametrize("name", [child[0] for child in CHILDREN])
+def test_every_child_has_three_school_weeks_ahead(today: dt.date, name: str) -> None:
+    # The calendar feed promises the next three weeks: each must have lessons and homework.
+    world = build_world(today=today)
+    student = world.student_by_name(name)
+    assert world.last_day >= today + dt.timedelta(days=21)
+    for week in range(3):
+        start = today + dt.timedelta(days=7 * week + 1)
+        end = start + dt.timedelta(days=6)
+        assert world.lessons_of(student.id, start, end), f"lessons in week {week + 1}"
+        assert world.homework_of(student.id, start, end), f"homework in week {week + 1}"
+
+
 def test_netschool_marks_are_five_point_with_weights_by_work_type(world: World) -> None:
     lyceum = {s.id for s in world.students if world.school_of(s.id).system == "netschool"}
     marks = [m for m in world.marks if m.student_id in lyceum]

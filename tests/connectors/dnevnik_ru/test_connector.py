@@ -193,7 +193,7 @@ def test_students_read_context_schools_and_groups(
     mocked.get(f"{V2}/persons/{PERSON}/edu-groups", json=load("edu_groups"))
     mocked.get(f"{V2}/persons/1000011234588/edu-groups", json=[])
     found = connector.students(session())
-    assert [(s.id, s.class_name) for s in found] == [(PERSON, "7-Б"), ("1000011234588", None)]
+    assert [(s.id, s.class_name) for s in found] == [(PERSON, "7 «Б»"), ("1000011234588", None)]
 
 
 def test_grades_use_marks_work_types_class_lessons_and_fetch_a_missing_lesson(

@@ -129,7 +129,7 @@ def test_password_login_lists_polina_in_two_requests(live: Live) -> None:
     assert backend_session.expires_at is not None
     (student,) = live.connector.students(backend_session)
     assert (student.full_name, student.school) == (POLINA, "МОУ СОШ № 12 г. Твери")
-    assert student.class_name == "2-А"
+    assert student.class_name == "2 «А»"
 
 
 def test_the_partner_flow_links_through_the_emulators_sign_in_page(live: Live) -> None:

@@ -97,7 +97,7 @@ def test_context_children_become_students_with_school_and_class_names() -> None:
     groups = {"1000011234577": load("edu_groups")}
     found = normalize.students(load("context"), load("person_schools"), groups)
     assert [(s.id, s.full_name, s.school, s.class_name) for s in found] == [
-        ("1000011234577", "Петров Максим Андреевич", "МОУ СОШ № 7", "7-Б"),
+        ("1000011234577", "Петров Максим Андреевич", "МОУ СОШ № 7", "7 «Б»"),
         ("1000011234588", "Петрова А.", "МОУ СОШ № 7", None),
     ]
 

@@ -134,7 +134,8 @@ def test_a_second_login_with_the_previous_session_asks_no_sms(live: Live) -> Non
 def test_students_are_artem(live: Live) -> None:
     """Irina's MESH login shows Артём, 7-Б."""
     students = live.connector.students(live.sign_in())
-    assert [(s.id, s.full_name, s.class_name) for s in students] == [(live.artem, ARTEM, "7-Б")]
+    assert [(s.id, s.full_name, s.class_name) for s in students] == [(live.artem, ARTEM, "7 «Б»")]
+    assert students[0].school == "ГБОУ Школа № 1535"
 
 
 def test_grades_equal_the_worlds_marks(live: Live) -> None:

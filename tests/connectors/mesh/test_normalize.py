@@ -26,7 +26,7 @@ def test_students_come_from_the_family_profile_children() -> None:
     misha = found[0]
     assert misha.full_name == "Соколов Миша Петрович"
     assert misha.school == "ГБОУ Школа № 0000"
-    assert misha.class_name == "6-Б"
+    assert misha.class_name == "6 «Б»"  # «6-Б» on the wire
     assert misha.birth_date == dt.date(2013, 5, 20)
 
 
@@ -188,7 +188,17 @@ def test_attendance_classifies_absences_with_the_parents_notices() -> None:
         (12, AttendanceKind.ILL, None, None),
     ]
     assert found[3].note == "семейные обстоятельства"
-    assert found[4].note == "болезнь"
+    # «болезнь» is only the name of reason 6 (§2.5): the page already says «болезнь»; a day
+    # the journal does not show keeps the notice's summary.
+    assert found[4].note == "Отсутствовал(а) весь день"
+
+
+def test_an_illness_notice_that_says_more_than_its_reason_keeps_its_text() -> None:
+    """§2.5: the description is the parent's text; only the reason's bare name is dropped."""
+    notices = fixture("attendance_notices")
+    notices["attendance"][0]["description"] = "Болезнь: ОРВИ, справка будет в пятницу"
+    found = normalize.attendance(fixture("calendar_absences"), notices, OCTOBER)
+    assert [a.note for a in found if a.date.day == 2] == ["Болезнь: ОРВИ, справка будет в пятницу"]
 
 
 def test_attendance_notices_outside_the_period_are_left_out() -> None:

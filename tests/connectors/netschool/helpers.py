@@ -62,7 +62,9 @@ def with_session(*extra: t.Any) -> list[t.Any]:
     return [headers, *extra]
 
 
-def session(*, mobile_token: str | None = "mobile-token", year_id: int = 417) -> BackendSession:
+def session(
+    *, mobile_token: str | None = "mobile-token", year_id: int = 417, school_name: str | None = None
+) -> BackendSession:
     """Return a session as :meth:`NetSchoolConnector.login` issues it."""
     types = {str(item["id"]): item["name"] for item in load("assignment_types")}
     data = {
@@ -72,5 +74,6 @@ def session(*, mobile_token: str | None = "mobile-token", year_id: int = 417) ->
         "year_id": year_id,
         "work_types": types,
         "mobile_token": mobile_token,
+        "school_name": school_name,
     }
     return BackendSession(connector="netschool", data=data, expires_at=NOW + dt.timedelta(hours=1))

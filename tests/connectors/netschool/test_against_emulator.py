@@ -113,6 +113,7 @@ def test_students_of_a_one_child_parent(
     students = netschool.students(signed_in)
 
     assert [(s.id, s.full_name) for s in students] == [(maksim_id(world), "Смирнов Максим")]
+    assert (students[0].school, students[0].class_name) == ("МБОУ Лицей № 3 г. Самары", "10 «А»")
 
 
 def test_grades_equal_what_the_world_holds(
@@ -145,6 +146,7 @@ def test_sibling_login_sees_two_students(netschool: NetSchoolConnector) -> None:
     students = netschool.students(netschool.login(SIBLINGS))
 
     assert [s.full_name for s in students] == ["Кузнецова Дарья", "Кузнецов Егор"]
+    assert [s.class_name for s in students] == ["5 «В»", "1 «Б»"]
 
 
 def test_attendance_kinds_equal_the_worlds_absences(

@@ -187,6 +187,7 @@ def test_login_with_a_configured_school_makes_five_requests(
     assert (issued.data["school_id"], issued.data["year_id"]) == (1042, 417)
     assert issued.data["work_types"]["26"] == "Чтение наизусть"
     assert issued.data["mobile_token"] is None
+    assert issued.data["school_name"] == "МАОУ «СОШ № 17 г. Озёрска»"  # currentOrganization
     assert PASSWORD not in issued.to_json()
 
 
@@ -234,13 +235,17 @@ def test_wrong_password_is_invalid_credentials(rsps: responses.RequestsMock) -> 
 def test_students_come_from_diary_init_of_a_restored_session(
     rsps: responses.RequestsMock,
 ) -> None:
-    """A session that went through JSON still carries ``at`` and the cookie."""
+    """A session that went through JSON still carries ``at``, the cookie and the school."""
     rsps.get(f"{API}/student/diary/init", json=load("diary_init"), match=with_session())
-    restored = BackendSession.from_json(session().to_json())
+    add_diary(rsps, "diary_week", WEEK)  # Илья's class is null in diary/init (note §2.1)
+    restored = BackendSession.from_json(session(school_name="МАОУ «СОШ № 17»").to_json())
 
     students = connector().students(restored)
 
-    assert [s.id for s in students] == ["583101", "583102"]
+    assert [(s.id, s.full_name, s.school, s.class_name) for s in students] == [
+        ("583101", "Петров Илья", "МАОУ «СОШ № 17»", "8 «В»"),
+        ("583102", "Петрова Вера", "МАОУ «СОШ № 17»", "3 «А»"),
+    ]
 
 
 def test_a_foreign_or_broken_session_is_expired() -> None:
@@ -365,6 +370,8 @@ def test_the_injected_session_keeps_no_parents_cookie(rsps: responses.RequestsMo
         headers={"Set-Cookie": "NSSESSIONID=another; path=/"},
         match=with_session(),
     )
+    # This parent's next call carries the renewed cookie; the shared session keeps none.
+    rsps.get(f"{API}/student/diary", json=load("diary_week"))
 
     live.students(session())
 

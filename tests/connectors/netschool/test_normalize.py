@@ -37,10 +37,29 @@ def test_students_take_ids_from_student_id_never_from_the_current_index() -> Non
 
 
 def test_students_keep_a_null_class_name_as_none() -> None:
-    """A null ``className`` (the usual case) is no class, a given one is kept."""
+    """A null ``className`` (the usual case) is no class, a given one reads «3 «А»»."""
     students = normalize.students(load("diary_init"))
 
-    assert [s.class_name for s in students] == [None, "3А"]
+    assert [s.class_name for s in students] == [None, "3 «А»"]
+
+
+def test_students_are_at_the_school_the_sign_in_chose() -> None:
+    """§3.3: ``accountInfo.currentOrganization`` names the school; nickName has no patronymic."""
+    school = normalize.school_name(load("login_ok"))
+    students = normalize.students(load("diary_init"), school)
+
+    assert school == "МАОУ «СОШ № 17 г. Озёрска»"
+    assert [(s.full_name, s.school) for s in students] == [
+        ("Петров Илья", school),
+        ("Петрова Вера", school),
+    ]
+
+
+def test_the_diary_of_a_week_names_the_class() -> None:
+    """§2.4: the week's top-level ``className``; ``diary/init`` opens on ``weekStart``."""
+    assert normalize.class_of(load("diary_week")) == "8 «В»"
+    assert normalize.init_week(load("diary_init"), dt.date(2030, 1, 1)) == WEEK
+    assert normalize.init_week({}, dt.date(2025, 10, 16)) == WEEK
 
 
 def test_work_types_map_ids_to_names() -> None:
