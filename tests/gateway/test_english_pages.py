@@ -135,6 +135,11 @@ def test_the_consent_of_an_invited_person_is_english(
     _assert_english({"/consent": page}, _data_words(fake_app))
 
 
+def _review(app: Flask) -> str:
+    with app.app_context():
+        return f"/operator/applications/{db.session.scalar(select(AccessApplication.id))}"
+
+
 def test_the_operators_and_the_applicants_pages_are_english(operator_app: Flask) -> None:
     pavel = signed_in(
         operator_app, make_person(operator_app, "pavel", PAVEL, birthdate="1984-02-17")
@@ -145,7 +150,7 @@ def test_the_operators_and_the_applicants_pages_are_english(operator_app: Flask)
     assert pavel.post("/children/applications/new", data=FORM).status_code == 303
     pages = {
         path: maria.get(path).text
-        for path in ["/operator/", "/operator/applications", "/operator/applications/1"]
+        for path in ["/operator/", "/operator/applications", _review(operator_app)]
     }
     pages["/children/applications/"] = pavel.get("/children/applications/").text
     _assert_english(pages, _data_words(operator_app))

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gateway.extensions import db
+from gateway.models import AccessApplication
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from tests.gateway.conftest import make_operator
@@ -34,9 +35,12 @@ def maria(operator_app: Flask) -> FlaskClient:
     return signed_in(operator_app, make_operator(operator_app, "63"))
 
 
-def _apply(pavel: FlaskClient, relation: str = "father") -> None:
+def _apply(app: Flask, pavel: FlaskClient, relation: str = "father") -> str:
+    """Apply; return the operator's page of the application."""
     data = {**FORM, "relation": relation}
     assert pavel.post("/children/applications/new", data=data).status_code == 303
+    with app.app_context():
+        return f"/operator/applications/{db.session.scalar(select(AccessApplication.id))}"
 
 
 def _status(page: str) -> str:
@@ -54,16 +58,19 @@ def _status(page: str) -> str:
     ],
 )
 def test_the_operator_reads_the_applicants_relation_as_a_word(
-    pavel: FlaskClient, maria: FlaskClient, relation: str, russian: str, english: str
+    operator_app: Flask,
+    pavel: FlaskClient,
+    maria: FlaskClient,
+    relation: str,
+    russian: str,
+    english: str,
 ) -> None:
-    _apply(pavel, relation)
-    page = maria.get("/operator/applications/1").text
+    review = _apply(operator_app, pavel, relation)
+    page = maria.get(review).text
     assert re.search(rf"<dt>Кем приходится ребёнку</dt><dd>{russian}", page)
     assert f"({relation})" not in page and f">{relation}<" not in page
     maria.get("/lang/en")
-    assert re.search(
-        rf"<dt>Relation to the child</dt><dd>{english}", maria.get("/operator/applications/1").text
-    )
+    assert re.search(rf"<dt>Relation to the child</dt><dd>{english}", maria.get(review).text)
 
 
 def test_the_operator_console_names_the_regions_it_covers(
@@ -79,12 +86,12 @@ def test_the_operator_console_names_the_regions_it_covers(
 
 
 def test_each_application_status_has_one_wording_on_every_page(
-    pavel: FlaskClient, maria: FlaskClient
+    operator_app: Flask, pavel: FlaskClient, maria: FlaskClient
 ) -> None:
-    _apply(pavel)
+    path = _apply(operator_app, pavel)
     waiting = [pavel.get("/children/applications/").text, maria.get("/operator/applications").text]
     assert all("ждёт рассмотрения" in page for page in waiting), [_status(p) for p in waiting]
-    review = maria.get("/operator/applications/1").text  # opening it starts the review
+    review = maria.get(path).text  # opening it starts the review
     reviewing = [review, pavel.get("/children/applications/").text]
     reviewing.append(maria.get("/operator/applications").text)
     assert all("на рассмотрении" in page for page in reviewing), [_status(p) for p in reviewing]
