@@ -77,6 +77,9 @@ class Connector(t.Protocol):
 
     name: t.ClassVar[str]
     title: t.ClassVar[str]
+    # The product's short name as parents know it, by interface language ("ru" at least):
+    # {"ru": "МЭШ", "en": "MESH"}. Pages say «Система «МЭШ» …», never the region's name.
+    display_names: t.ClassVar[Mapping[str, str]]
     sections: t.ClassVar[frozenset[Section]]
     requires_school: t.ClassVar[bool]
 

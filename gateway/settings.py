@@ -47,6 +47,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
 }
 
 
+def _region_names(path: Path) -> dict[str, str]:
+    with path.open("rb") as fh:
+        return dict(tomllib.load(fh)["regions"])
+
+
 def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
     """Read config/gateway.toml into Flask config keys."""
     with (CONFIG_DIR / "gateway.toml").open("rb") as fh:
@@ -62,6 +67,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "CONSENT_VERSION": gateway["consent_version"],
         "CONNECTORS_FILE": str(CONFIG_DIR / gateway["connectors_file"]),
         "ROLES_FILE": str(CONFIG_DIR / gateway["roles_file"]),
+        "REGION_NAMES": _region_names(CONFIG_DIR / gateway["regions_file"]),
         "APPLICATION_RETENTION_DAYS": int(applications["retention_days"]),
         "LIMIT_APPLICATIONS": applications["limit"],
         "BACKEND_TIMEOUT": float(gateway["backend_timeout"]),

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from connectors.registry import installed_connectors
 from connectors.schema import Period
 from connectors.schema import Section
+from gateway import templating
 from gateway.cache import Cache
 from gateway.cache import cache_for
 from gateway.extensions import babel
@@ -193,6 +194,7 @@ def bind_extensions(app: Flask) -> None:
     )
     app.after_request(_security_headers)
     app.jinja_env.filters["section_title"] = section_title
+    templating.register(app, pool=app.extensions["diary_gateway"].pool)
     app.jinja_env.globals.update(
         get_locale=get_locale,
         format_date=format_day,

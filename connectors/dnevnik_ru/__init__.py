@@ -96,6 +96,7 @@ class DnevnikRuConnector:
 
     name: t.ClassVar[str] = "dnevnik_ru"
     title: t.ClassVar[str] = "Дневник.ру"
+    display_names: t.ClassVar[Mapping[str, str]] = {"ru": "Дневник.ру", "en": "Dnevnik.ru"}
     sections: t.ClassVar[frozenset[Section]] = frozenset(
         {Section.GRADES, Section.HOMEWORK, Section.SCHEDULE, Section.ATTENDANCE}
     )

@@ -107,6 +107,7 @@ class MeshConnector:
 
     name: t.ClassVar[str] = NAME
     title: t.ClassVar[str] = "Московская электронная школа (МЭШ)"
+    display_names: t.ClassVar[Mapping[str, str]] = {"ru": "МЭШ", "en": "MESH"}
     sections: t.ClassVar[frozenset[Section]] = frozenset(
         {
             Section.GRADES,

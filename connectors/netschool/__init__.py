@@ -156,6 +156,7 @@ class NetSchoolConnector(OperatorApi):
 
     name: t.ClassVar[str] = "netschool"
     title: t.ClassVar[str] = "Сетевой город. Образование"
+    display_names: t.ClassVar[Mapping[str, str]] = {"ru": "Сетевой город", "en": "NetSchool"}
     sections: t.ClassVar[frozenset[Section]] = frozenset(
         {Section.GRADES, Section.HOMEWORK, Section.SCHEDULE, Section.ATTENDANCE}
     )

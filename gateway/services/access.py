@@ -25,6 +25,20 @@ class ChildNotFound(LookupError):
     """No such child, or not one this person may see (the two look the same on purpose)."""
 
 
+class AccessClosed(Exception):
+    """The person's grant to this child was revoked, has expired, or has not opened yet.
+
+    Not a :class:`ChildNotFound`: only someone who held the grant gets it, and their pages
+    say what happened to their access rather than that the child does not exist.
+    """
+
+    def __init__(self, grant: Grant, status: trust.Status) -> None:
+        """Carry the grant and where it stands."""
+        super().__init__(grant.id, status.value)
+        self.grant = grant
+        self.status = status
+
+
 @dataclass(frozen=True, slots=True)
 class ChildAccess:
     """A child this person may see, and how: as the parent, or through a grant."""
@@ -47,6 +61,7 @@ def require_child(session: Session, user: User, child_id: int, *, now: dt.dateti
     """Return how ``user`` may see the child, as its parent or through an active grant.
 
     :raise ChildNotFound: when the child does not exist or is not visible to them.
+    :raise AccessClosed: when their grant to it was revoked, expired or is not open yet.
     """
     link = session.get(ChildLink, child_id)
     if link is None:
@@ -55,6 +70,9 @@ def require_child(session: Session, user: User, child_id: int, *, now: dt.dateti
         return ChildAccess(link)
     granted = trust.active_scopes(session, user, now).get(child_id)
     if granted is None:
+        closed = trust.closed_grant(session, user, child_id, now=now)
+        if closed is not None:
+            raise AccessClosed(closed, trust.status_of(closed, now))
         raise ChildNotFound(child_id)
     return ChildAccess(link, granted[0], granted[1])
 

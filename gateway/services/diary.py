@@ -86,9 +86,8 @@ class SectionView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Backend:
-    """What a child's school system is called and which timetable changes it reports."""
+    """Which timetable changes a child's school system reports."""
 
-    title: str
     lesson_changes: frozenset[LessonStatus]
 
     @property
@@ -149,7 +148,7 @@ def backend_of(pool: ConnectorPool, link: ChildLink) -> Backend | None:
         cls = pool.connector_class(link.instance.connector)
     except UnknownConnector:
         return None
-    return Backend(title=cls.title, lesson_changes=lesson_changes_of(cls))
+    return Backend(lesson_changes=lesson_changes_of(cls))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -22,9 +22,20 @@ from gateway.models import Grant
 from gateway.models import GrantScope
 from gateway.models import User
 from gateway.services import audit
+from gateway.services import names
 from gateway.services import outbox
 
 INVITATION_DAYS = 7
+# What a parent may share, in the order the invitation offers it and every page lists it.
+SHAREABLE = (
+    Section.SCHEDULE,
+    Section.HOMEWORK,
+    Section.GRADES,
+    Section.ATTENDANCE,
+    Section.EVENTS,
+    Section.MESSAGES,
+    Section.RATING,
+)
 
 
 class Status(enum.StrEnum):
@@ -36,6 +47,9 @@ class Status(enum.StrEnum):
     DECLINED = "declined"
     REVOKED = "revoked"
     EXPIRED = "expired"
+
+
+OPEN_STATES = frozenset({Status.PENDING, Status.ACCEPTED, Status.ACTIVE})
 
 
 class TrustError(ValueError):
@@ -107,11 +121,8 @@ def invite(
         raise TrustError("name")
     if (invitation.phone and phone is None) or not (phone or email):
         raise TrustError("contact")
-    scopes = {
-        link_id: sorted(s.value for s in sections)
-        for link_id, sections in invitation.scopes.items()
-        if sections
-    }
+    chosen = {k: [s.value for s in SHAREABLE if s in v] for k, v in invitation.scopes.items()}
+    scopes = {link_id: sections for link_id, sections in chosen.items() if sections}
     if not scopes:
         raise TrustError("scope")
     own = set(session.scalars(select(ChildLink.id).where(ChildLink.user_id == owner.id)))
@@ -217,10 +228,24 @@ def accept(
     if reason is not None:
         grant.last_refusal = reason
         _record(session, grant, "refused", person.id, now, detail=reason)
+        _tell_owner_of_refusal(session, grant, now=now)
         raise TrustError(reason)
     grant.grantee_id, grant.accepted_at = person.id, now
     grant.active_from, grant.token_hash = now + delay, None
     _record(session, grant, "accepted", person.id, now)
+
+
+def _tell_owner_of_refusal(session: Session, grant: Grant, *, now: dt.datetime) -> None:
+    """Tell the parent by SMS that someone else tried to use their invitation."""
+    if grant.owner.phone:
+        outbox.queue(
+            session,
+            channel="sms",
+            recipient=grant.owner.phone,
+            now=now,
+            subject="Приглашение не принято",
+            body=f"Приглашение для {grant.invitee_name} не принято: данные не совпали.",
+        )
 
 
 def decline(session: Session, grant: Grant, person: User, *, now: dt.datetime) -> None:
@@ -253,6 +278,13 @@ def remove_person(session: Session, owner: User, grantee_id: int, *, now: dt.dat
         session.delete(grant)
     audit.record(session, owner_id=owner.id, kind="removed", actor_id=owner.id, now=now)
     return len(grants)
+
+
+def held_by(session: Session, owner: User, grantee_id: int) -> Grant | None:
+    """Return one grant the owner gave this person, to name them; None when there is none."""
+    return session.scalars(
+        select(Grant).where(Grant.owner_id == owner.id, Grant.grantee_id == grantee_id)
+    ).first()
 
 
 def given_by(session: Session, owner: User) -> list[Grant]:
@@ -295,3 +327,67 @@ def active_scopes(
                 sections |= previous[0]
             found[scope.link_id] = (sections, grant)
     return found
+
+
+def closed_grant(session: Session, person: User, link_id: int, *, now: dt.datetime) -> Grant | None:
+    """Return the person's latest grant to this child that is revoked, expired or not open yet.
+
+    Lets their pages say why the diary is closed to them instead of pretending it never was.
+    """
+    grants = session.scalars(
+        select(Grant)
+        .join(GrantScope)
+        .where(Grant.grantee_id == person.id, GrantScope.link_id == link_id)
+        .order_by(Grant.accepted_at.desc(), Grant.id.desc())
+    )
+    closed = (Status.REVOKED, Status.EXPIRED, Status.ACCEPTED)
+    return next((g for g in grants if status_of(g, now) in closed), None)
+
+
+def inviters(session: Session, person: User, *, now: dt.datetime) -> list[str]:
+    """Name the parents whose open invitations or grants are addressed to this person."""
+    found = addressed_to(session, person)
+    return sorted({g.owner.full_name for g in found if status_of(g, now) in OPEN_STATES})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedChild:
+    """A child an invitation shares, as far as the link's holder may know before sign-in."""
+
+    account: str
+    first_name: str
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Preview:
+    """What an invitation offers: who invites, which children and sections, until when."""
+
+    owner_name: str
+    invitee_name: str
+    children: tuple[SharedChild, ...]
+    ends_on: dt.date | None
+    expires_at: dt.datetime
+
+
+def preview(grant: Grant) -> Preview:
+    """Describe an invitation to whoever holds its link, before they sign in.
+
+    The link is a bearer secret sent to the invitee, so this names the parent, each child's
+    account and first name and the shared sections, and nothing from the diaries.
+    """
+    children = tuple(
+        SharedChild(
+            account=scope.link.display_name,
+            first_name=found.given if (found := names.parts(scope.link.full_name)) else "",
+            sections=tuple(sorted((Section(s) for s in scope.sections), key=SHAREABLE.index)),
+        )
+        for scope in sorted(grant.scopes, key=lambda scope: scope.link.position)
+    )
+    return Preview(
+        owner_name=grant.owner.full_name,
+        invitee_name=grant.invitee_name,
+        children=children,
+        ends_on=grant.ends_on,
+        expires_at=_aware(grant.invitation_expires_at),
+    )

@@ -13,7 +13,9 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 
@@ -23,26 +25,18 @@ from gateway.extensions import limiter
 from gateway.models import Grant
 from gateway.services import access
 from gateway.services import audit
-from gateway.services import outbox
 from gateway.services import trust
 from gateway.trusted.forms import ActionForm
 from gateway.trusted.forms import InviteForm
 from gateway.wiring import services
 
 bp = Blueprint("trusted", __name__, url_prefix="/trusted")
-SHAREABLE = [
-    Section.SCHEDULE,
-    Section.HOMEWORK,
-    Section.GRADES,
-    Section.ATTENDANCE,
-    Section.EVENTS,
-    Section.MESSAGES,
-    Section.RATING,
-]
 REFUSALS = {
-    "name": "ФИО в вашей учётной записи не совпадает с ФИО в приглашении.",
-    "contact": "Телефон и почта в вашей учётной записи не совпадают с указанными в приглашении.",
-    "state": "Приглашение уже использовано, отклонено, отозвано или истекло.",
+    "name": _l("ФИО в вашей учётной записи не совпадает с ФИО в приглашении."),
+    "contact": _l(
+        "Телефон и почта в вашей учётной записи не совпадают с указанными в приглашении."
+    ),
+    "state": _l("Приглашение уже использовано, отклонено, отозвано или истекло."),
 }
 
 
@@ -62,7 +56,6 @@ def index() -> ResponseReturnValue:
         received=received,
         status_of=trust.status_of,
         now=_now(),
-        form=ActionForm(),
     )
 
 
@@ -84,20 +77,41 @@ def invite() -> ResponseReturnValue:
         )
         accept_url = current_app.config["PUBLIC_URL"] + "/trusted/accept/{token}"
         try:
-            trust.invite(db.session, current_user, invitation, now=_now(), accept_url=accept_url)
+            grant, _token = trust.invite(
+                db.session, current_user, invitation, now=_now(), accept_url=accept_url
+            )
         except trust.TrustError as err:
             db.session.rollback()
             flash(_invite_problem(str(err)), "error")
         else:
             db.session.commit()
-            flash(_("Приглашение отправлено по СМС и почте. Ссылка действует 7 дней."), "success")
+            flash(_sent(grant), "success")
             return redirect(url_for("trusted.index"), 303)
-    return render_template("trusted/invite.html", form=form, children=children, sections=SHAREABLE)
+    return render_template(
+        "trusted/invite.html", form=form, children=children, sections=trust.SHAREABLE
+    )
 
 
 def _chosen(child_id: int) -> set[Section]:
     names = set(request.form.getlist(f"scope-{child_id}"))
-    return {s for s in SHAREABLE if s.value in names}
+    return {s for s in trust.SHAREABLE if s.value in names}
+
+
+def _sent(grant: Grant) -> str:
+    """Say exactly where the link went: by SMS, to the mailbox, or both."""
+    phone, email = grant.invitee_phone, grant.invitee_email
+    if phone and email:
+        return _(
+            "Приглашение отправлено по СМС на %(phone)s и на почту %(email)s. "
+            "Ссылка действует 7 дней.",
+            phone=phone,
+            email=email,
+        )
+    if phone:
+        return _(
+            "Приглашение отправлено по СМС на %(phone)s. Ссылка действует 7 дней.", phone=phone
+        )
+    return _("Приглашение отправлено на почту %(email)s. Ссылка действует 7 дней.", email=email)
 
 
 def _invite_problem(code: str) -> str:
@@ -120,36 +134,44 @@ def accept(token: str) -> ResponseReturnValue:
     if not current_user.is_authenticated:  # first sign in (or register) as the invitee
         config = current_app.config
         register = config["OIDC_REGISTRATION_URL"].format(issuer=config["OIDC_ISSUER"])
-        return render_template("trusted/sign_in_first.html", grant=grant, register=register)
+        return render_template(
+            "trusted/sign_in_first.html", invitation=trust.preview(grant), register=register
+        )
     if form.validate_on_submit():
-        decision = request.form.get("decision")
-        delay = dt.timedelta(seconds=current_app.config["TRUST_ACCESS_DELAY_SECONDS"])
         try:
-            if decision == "accept":
-                trust.accept(db.session, grant, current_user, now=_now(), delay=delay)
-            else:
-                trust.decline(db.session, grant, current_user, now=_now())
+            _decide(grant, request.form.get("decision"))
         except trust.TrustError as err:
-            _tell_owner_of_refusal(grant, str(err))
-            db.session.commit()
-            flash(_(REFUSALS.get(str(err), REFUSALS["state"])), "error")
+            db.session.commit()  # the refusal is audited and the parent told
+            flash(str(REFUSALS.get(str(err), REFUSALS["state"])), "error")
             return redirect(url_for("trusted.index"), 303)
         db.session.commit()
-        return redirect(url_for("trusted.index"), 303)
-    return render_template("trusted/accept.html", grant=grant, form=form, now=_now())
+        return _after_decision(grant)
+    return render_template(
+        "trusted/accept.html", grant=grant, invitation=trust.preview(grant), form=form
+    )
 
 
-def _tell_owner_of_refusal(grant: Grant, reason: str) -> None:
-    owner = grant.owner
-    if reason in ("name", "contact") and owner.phone:
-        outbox.queue(
-            db.session,
-            channel="sms",
-            recipient=owner.phone,
-            now=_now(),
-            subject="Приглашение не принято",
-            body=f"Приглашение для {grant.invitee_name} не принято: данные не совпали.",
-        )
+def _decide(grant: Grant, decision: str | None) -> None:
+    if decision == "accept":
+        delay = dt.timedelta(seconds=current_app.config["TRUST_ACCESS_DELAY_SECONDS"])
+        trust.accept(db.session, grant, current_user, now=_now(), delay=delay)
+    else:
+        trust.decline(db.session, grant, current_user, now=_now())
+
+
+def _after_decision(grant: Grant) -> ResponseReturnValue:
+    """Open the shared diary at once, or say when it opens (or that it was declined)."""
+    state = trust.status_of(grant, _now())
+    if state is trust.Status.ACTIVE:
+        first = min(grant.scopes, key=lambda scope: scope.link.position)
+        flash(_("Приглашение принято. Доступ открыт."), "success")
+        return redirect(url_for("diary.child", child_id=first.link_id), 303)
+    if state is trust.Status.ACCEPTED and grant.active_from is not None:
+        when = format_datetime(grant.active_from, "d MMMM HH:mm")
+        flash(_("Приглашение принято. Доступ откроется %(time)s.", time=when), "success")
+    else:
+        flash(_("Приглашение отклонено."), "success")
+    return redirect(url_for("trusted.index"), 303)
 
 
 def _own_grant(grant_id: int) -> Grant:
@@ -159,12 +181,15 @@ def _own_grant(grant_id: int) -> Grant:
     return grant
 
 
-@bp.post("/<int:grant_id>/revoke")
+@bp.route("/<int:grant_id>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke(grant_id: int) -> ResponseReturnValue:
-    """Close a grant at once."""
+    """Ask whether to close a grant, then close it at once."""
     grant = _own_grant(grant_id)
-    if not ActionForm().validate_on_submit():
+    form = ActionForm()
+    if request.method == "GET":
+        return render_template("trusted/confirm.html", grant=grant, action="revoke", form=form)
+    if not form.validate_on_submit():
         abort(400)
     trust.revoke(db.session, grant, now=_now())
     db.session.commit()
@@ -172,17 +197,41 @@ def revoke(grant_id: int) -> ResponseReturnValue:
     return redirect(url_for("trusted.index"), 303)
 
 
-@bp.post("/person/<int:person_id>/remove")
+@bp.route("/person/<int:person_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove(person_id: int) -> ResponseReturnValue:
-    """Revoke and forget everything given to one trusted person."""
-    if not ActionForm().validate_on_submit():
+    """Ask whether to remove a trusted person, then revoke and forget all they were given."""
+    form = ActionForm()
+    if request.method == "GET":
+        grant = trust.held_by(db.session, current_user, person_id)
+        if grant is None:
+            abort(404)
+        return render_template("trusted/confirm.html", grant=grant, action="remove", form=form)
+    if not form.validate_on_submit():
         abort(400)
     if not trust.remove_person(db.session, current_user, person_id, now=_now()):
         abort(404)
     db.session.commit()
     flash(_("Доверенное лицо удалено."), "success")
     return redirect(url_for("trusted.index"), 303)
+
+
+@bp.app_errorhandler(access.AccessClosed)
+def access_closed(err: access.AccessClosed) -> ResponseReturnValue:
+    """Tell a trusted person that their access was revoked, has ended, or opens later."""
+    status = 403 if err.status is trust.Status.ACCEPTED else 410
+    return render_template("trusted/closed.html", grant=err.grant, state=err.status), status
+
+
+@bp.app_template_global()
+def inviters_of_newcomer() -> list[str]:
+    """Name who invited the signed-in person, when they have no children of their own.
+
+    The consent page then speaks of access a parent opened, not of linking children.
+    """
+    if not current_user.is_authenticated or access.children_of(db.session, current_user):
+        return []
+    return trust.inviters(db.session, current_user, now=_now())
 
 
 @bp.get("/audit")

@@ -71,6 +71,7 @@ class FakeConnector:
 
     name: t.ClassVar[str] = "fake"
     title: t.ClassVar[str] = "Тестовая система"
+    display_names: t.ClassVar[Mapping[str, str]] = {"ru": "Тест-дневник", "en": "Test Diary"}
     sections: t.ClassVar[frozenset[Section]] = frozenset({Section.GRADES, *EXTRA_SECTIONS})
     requires_school: t.ClassVar[bool] = False
     lesson_changes: t.ClassVar[frozenset[LessonStatus]] = frozenset(LessonStatus) - {

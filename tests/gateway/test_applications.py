@@ -106,7 +106,7 @@ def test_a_parent_applies_and_sees_the_status_and_due_date(
     assert b"703512" not in stored.documents  # sealed by the vault
     assert stored.due_on == applications.working_days_after(stored.submitted_at.date())
     page = pavel.get("/children/applications/").text
-    assert "подана" in page and "срок рассмотрения" in page
+    assert "ждёт рассмотрения" in page and "срок рассмотрения" in page
     assert "703512" not in page
 
 

@@ -15,8 +15,8 @@ from tests.support.idp import sign_in
 
 TODAY = dt.date.today()
 WEEK = f"start={TODAY}&end={TODAY + dt.timedelta(days=7)}"
-TITLES = {"mesh": "Московская электронная школа (МЭШ)", "dnevnik_ru": "Дневник.ру"}
-TITLES["netschool"] = "Сетевой город. Образование"
+# The systems' short names, as each connector declares them (display_names).
+TITLES = {"mesh": "МЭШ", "dnevnik_ru": "Дневник.ру", "netschool": "Сетевой город"}
 UNREPORTED = "не сообщает о заменах и отменах уроков"
 
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 from sqlalchemy import select
 
 from gateway.extensions import db
@@ -15,6 +16,7 @@ from gateway.models import AuditEvent
 from gateway.models import ChildLink
 from gateway.models import Grant
 from gateway.models import OutboxMessage
+from gateway.models import PersonalDataConsent
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
@@ -116,12 +118,17 @@ def test_revoking_closes_access_at_once_and_tells_the_trusted_person(
     with fake_app.app_context():
         grant_id = db.session.scalar(select(Grant.id))
     parent.post(f"/trusted/{grant_id}/revoke")
-    assert granny.get(f"/child/{anna}?section=grades").status_code == 404
+    closed = granny.get(f"/child/{anna}?section=grades")
+    assert closed.status_code == 410 and "Доступ отозван" in closed.text
+    assert "оценка Анны" not in closed.text
     assert "Child1" not in granny.get("/").text
+    assert "Доступ отозван" in granny.get("/trusted/").text
     with fake_app.app_context():
         told = db.session.scalars(select(OutboxMessage.subject)).all()
     assert "Доступ закрыт" in told
     assert "отозвано" in parent.get("/trusted/").text
+    stranger = signed_in(fake_app, make_parent(fake_app, "z", "Петрова Галина"))
+    assert stranger.get(f"/child/{anna}").status_code == 404  # only the grantee is told
 
 
 def test_access_opens_after_the_configured_delay_and_both_see_when(
@@ -131,8 +138,12 @@ def test_access_opens_after_the_configured_delay_and_both_see_when(
     anna, _ = linked
     with fake_app.app_context():
         token = _invite(parent, anna, "schedule")
-    granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
-    assert granny.get(f"/child/{anna}").status_code == 404
+    accepted = granny.post(
+        f"/trusted/accept/{token}", data={"decision": "accept"}, follow_redirects=True
+    )
+    assert "Приглашение принято. Доступ откроется" in accepted.text
+    not_yet = granny.get(f"/child/{anna}")
+    assert not_yet.status_code == 403 and "Доступ откроется" in not_yet.text
     assert "Доступ откроется" in granny.get("/trusted/").text
     assert "Доступ откроется" in parent.get("/trusted/").text
     with fake_app.app_context():
@@ -157,7 +168,11 @@ def test_an_expired_invitation_or_grant_gives_nothing(
         grant.ends_on = dt.date.today() - dt.timedelta(days=1) if what == "end_date" else None
         db.session.commit()
     granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
-    assert granny.get(f"/child/{anna}").status_code == 404
+    closed = granny.get(f"/child/{anna}")
+    if what == "end_date":
+        assert closed.status_code == 410 and "Срок доступа истёк" in closed.text
+    else:
+        assert closed.status_code == 404  # never accepted: nothing was ever shared
     assert "истекло" in parent.get("/trusted/").text
 
 
@@ -233,3 +248,130 @@ def test_removing_a_trusted_person_closes_and_forgets_their_access(
     with fake_app.app_context():
         assert db.session.scalars(select(Grant)).all() == []
     assert "удалено" in parent.get("/trusted/audit").text
+
+
+@pytest.mark.parametrize(
+    ("fields", "said", "unsaid", "channels"),
+    [
+        ({}, "по СМС на +79000000003.", "почт", {"sms"}),
+        (
+            {"phone": "", "email": "Gran@Example.org"},
+            "на почту gran@example.org.",
+            "СМС",
+            {"email"},
+        ),
+        (
+            {"email": "gran@example.org"},
+            "по СМС на +79000000003 и на почту gran@example.org.",
+            None,
+            {"sms", "email"},
+        ),
+    ],
+)
+def test_the_invitation_flash_names_exactly_the_channels_used(
+    parent: FlaskClient,
+    fake_app: Flask,
+    linked: tuple[int, int],
+    fields: dict[str, str],
+    said: str,
+    unsaid: str | None,
+    channels: set[str],
+) -> None:
+    anna, _ = linked
+    data = {"name": GRANNY, "phone": "8 (900) 000-00-03", f"scope-{anna}": "schedule", **fields}
+    reply = parent.post("/trusted/invite", data=data, follow_redirects=True)
+    [flash] = re.findall(r'class="flash flash-success"[^>]*>(Приглашение[^<]*)<', reply.text)
+    assert said in flash and "Ссылка действует 7 дней" in flash
+    assert unsaid is None or unsaid not in flash
+    with fake_app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.channel))) == channels
+
+
+def test_the_link_shows_who_invites_to_which_child_and_sections_before_sign_in(
+    parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    ends = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    with fake_app.app_context():
+        token = _invite(parent, anna, "homework", "schedule", ends_on=ends)
+    page = fake_app.test_client().get(f"/trusted/accept/{token}").text
+    assert "Иванова Мария открывает вам дневник" in page
+    assert "Анна (Child1): Расписание, Домашние задания" in page
+    assert "Доступ до " in page and "Принять приглашение можно до " in page
+    # The link is a bearer secret: a child's first name and the sections, no diary data.
+    assert "Иванова Анна" not in page and "оценка Анны" not in page and "Child2" not in page
+
+
+def test_accepting_lands_on_the_shared_diary(
+    parent: FlaskClient, granny: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    _, petr = linked
+    with fake_app.app_context():
+        token = _invite(parent, petr, "homework")
+    reply = granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
+    assert reply.status_code == 303 and reply.headers["Location"] == f"/child/{petr}"
+    landed = granny.get(reply.headers["Location"])
+    assert landed.status_code == 200 and "Приглашение принято. Доступ открыт." in landed.text
+
+
+def _unconsented(app: Flask, subject: str, name: str, phone: str) -> FlaskClient:
+    person = make_parent(app, subject, name, phone=phone)
+    with app.app_context():
+        db.session.execute(delete(PersonalDataConsent).where(PersonalDataConsent.user_id == person))
+        db.session.commit()
+    return signed_in(app, person)
+
+
+def test_the_consent_of_an_invited_person_speaks_of_the_parents_access(
+    parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        _invite(parent, anna, "schedule")
+    invited = _unconsented(fake_app, "granny", GRANNY, GRANNY_PHONE).get("/consent").text
+    assert "Иванова Мария открывает вам доступ к разделам дневника своего ребёнка" in invited
+    assert "логины и пароли от школьных систем" not in invited
+    newcomer = _unconsented(fake_app, "new", "Петров Пётр", "+79000000777").get("/consent").text
+    assert "Чтобы показывать дневники ваших детей" in newcomer
+    assert "открывает вам доступ" not in newcomer
+
+
+def test_revoking_asks_for_confirmation_first(
+    parent: FlaskClient, granny: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule")
+    granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
+    with fake_app.app_context():
+        grant_id = db.session.scalar(select(Grant.id))
+    listing = parent.get("/trusted/").text
+    assert f'href="/trusted/{grant_id}/revoke"' in listing
+    assert f'action="/trusted/{grant_id}/revoke"' not in listing  # no one-click revoke
+    question = parent.get(f"/trusted/{grant_id}/revoke")
+    assert question.status_code == 200 and "Закрыть доступ?" in question.text
+    assert f"{GRANNY} сразу перестанет видеть" in question.text
+    assert f'action="/trusted/{grant_id}/revoke"' in question.text and "Отмена" in question.text
+    assert granny.get(f"/child/{anna}").status_code == 200  # asking changed nothing
+    assert parent.post(f"/trusted/{grant_id}/revoke").status_code == 303
+    assert granny.get(f"/child/{anna}").status_code == 410
+
+
+def test_removing_asks_for_confirmation_first(
+    parent: FlaskClient, granny: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule")
+    granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
+    with fake_app.app_context():
+        grantee = db.session.scalar(select(Grant.grantee_id))
+    assert f'href="/trusted/person/{grantee}/remove"' in parent.get("/trusted/").text
+    question = parent.get(f"/trusted/person/{grantee}/remove")
+    assert question.status_code == 200 and "Удалить доверенное лицо?" in question.text
+    assert f'action="/trusted/person/{grantee}/remove"' in question.text
+    with fake_app.app_context():
+        assert db.session.scalars(select(Grant)).all() != []
+    assert parent.get("/trusted/person/999/remove").status_code == 404
+    stranger = signed_in(fake_app, make_parent(fake_app, "z", "Петрова Галина"))
+    assert stranger.get(f"/trusted/person/{grantee}/remove").status_code == 404
