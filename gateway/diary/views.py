@@ -121,7 +121,11 @@ def child(child_id: int) -> ResponseReturnValue:
     view = diary.sections[section]
     report = grades_report(view.records, period) if section is Section.GRADES else None
     charts = (
-        [c for s in report.subjects if (c := progress_chart(s.subject, s.grades, period))]
+        [
+            c
+            for s in report.subjects
+            if (c := progress_chart(s.subject, s.grades, period, average=s.average))
+        ]
         if report
         else []
     )
