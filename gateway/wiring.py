@@ -39,10 +39,10 @@ from gateway.models import ChildLink
 from gateway.models import User
 from gateway.services import sessions
 from gateway.services.diary import DiaryService
-from gateway.services.diary import Revalidator
 from gateway.services.diary import Runtime
 from gateway.services.fetching import Limits
 from gateway.services.instances import ConnectorPool
+from gateway.services.revalidation import Revalidator
 from gateway.services.vault import Vault
 
 LOCALES = ("ru", "en")

@@ -15,22 +15,21 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_login import login_required
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from connectors.schema import Period
 from connectors.schema import Section
+from gateway.diary.pages import child_context
 from gateway.extensions import db
 from gateway.models import Grant
 from gateway.services import access
 from gateway.services import audit
-from gateway.services.chart import progress_chart
+from gateway.services import periods
 from gateway.services.diary import ChildDiary
-from gateway.services.diary import family_window
-from gateway.services.diary import last_school_month
 from gateway.services.family import FAMILY_SECTIONS
 from gateway.services.family import card_key
 from gateway.services.family import child_today
 from gateway.services.family import shared_events
-from gateway.services.grades import grades_report
 from gateway.wiring import diary_service
 from gateway.wiring import services
 
@@ -52,15 +51,11 @@ def local_now() -> dt.datetime:
 
 
 def requested_period(today: dt.date) -> Period:
-    """Read the period picker: ``?start=&end=`` (ISO dates), else the last school month."""
-    try:
-        start = dt.date.fromisoformat(request.args["start"])
-        end = dt.date.fromisoformat(request.args["end"])
-        if (end - start).days > 120:
-            raise ValueError("too long")
-        return Period(start=start, end=end)
-    except (KeyError, ValueError):
-        return last_school_month(today)
+    """Read the period picker of the marks (``?start=&end=``); the default when refused."""
+    args = request.args
+    return periods.pick(
+        args.get("start"), args.get("end"), section=Section.GRADES, today=today
+    ).period
 
 
 @bp.get("/")
@@ -71,9 +66,8 @@ def family() -> ResponseReturnValue:
     now = local_now()
     visible = access.visible_children(db.session, current_user, now=services().now())
     only = {a.link.id: a.sections for a in visible if a.sections is not None}
-    diaries = diary_service().read(
-        [a.link for a in visible], FAMILY_SECTIONS, family_window(now.date()), only=only
-    )
+    window = periods.default_periods(FAMILY_SECTIONS, now.date())
+    diaries = diary_service().read([a.link for a in visible], FAMILY_SECTIONS, window, only=only)
     for shared in (a for a in visible if not a.is_owner):
         _audit_view(shared, section="family")
     db.session.commit()
@@ -100,47 +94,37 @@ def _card(diary: ChildDiary, grant: Grant | None, today: dt.date) -> Markup:
     )
 
 
+def _seen(child_id: int) -> access.ChildAccess:
+    try:
+        return access.require_child(db.session, current_user, child_id, now=services().now())
+    except access.ChildNotFound:
+        abort(404)
+
+
+def _section(seen: access.ChildAccess, args: MultiDict[str, str]) -> Section:
+    """Return the asked section if the viewer may see it (404 otherwise), else the first."""
+    offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
+    chosen = args.get("section") or offered[0].value
+    if chosen not in {s.value for s in offered}:
+        abort(404)
+    return Section(chosen)
+
+
 @bp.get("/child/<int:child_id>")
 @login_required
 def child(child_id: int) -> ResponseReturnValue:
     """Show one section of a child's diary for the chosen period."""
-    try:
-        seen = access.require_child(db.session, current_user, child_id, now=services().now())
-    except access.ChildNotFound:
-        abort(404)
-    offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
-    chosen = request.args.get("section", offered[0].value)
-    if chosen not in {s.value for s in offered}:
-        abort(404)
-    section, now = Section(chosen), local_now()
-    period = requested_period(now.date())
-    [diary] = diary_service().read([seen.link], [section], period)
+    seen = _seen(child_id)
+    section, now = _section(seen, request.args), local_now()
+    args = request.args
+    choice = periods.pick(args.get("start"), args.get("end"), section=section, today=now.date())
+    [diary] = diary_service().read([seen.link], [section], choice.period)
     if not seen.is_owner:
         _audit_view(seen, section=section.value)
     db.session.commit()
-    view = diary.sections[section]
-    report = grades_report(view.records, period) if section is Section.GRADES else None
-    charts = (
-        [
-            c
-            for s in report.subjects
-            if (c := progress_chart(s.subject, s.grades, period, average=s.average))
-        ]
-        if report
-        else []
-    )
-    return render_template(
-        "diary/child.html",
-        child=seen.link,
-        access=seen,
-        section=section,
-        sections=offered,
-        view=view,
-        period=period,
-        report=report,
-        charts=charts,
-        today=now.date(),
-    )
+    offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
+    page = child_context(seen, offered, diary.sections[section], choice, now)
+    return render_template("diary/child.html", **page)
 
 
 def _audit_view(seen: access.ChildAccess, *, section: str) -> None:

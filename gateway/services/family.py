@@ -68,7 +68,7 @@ def _problems(diary: ChildDiary) -> list[SectionView]:
 
 
 def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
-    """Pick what a parent needs to see this morning from a child's family-window diary."""
+    """Pick what a parent needs to see this morning from a child's family-page diary."""
     lessons = sorted(diary.records(Section.SCHEDULE), key=lambda x: (x.date, x.number or 0))
     week_ahead = today + dt.timedelta(days=7)
     # Today's lessons, or the next school day's when today has none (evenings, weekends).
@@ -83,7 +83,15 @@ def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
         changes=[x for x in changed if today <= x.date <= week_ahead],
         homework_due=sorted(homework, key=lambda h: (h.due_on, h.subject)),
         new_marks=sorted(recent, key=lambda g: g.date, reverse=True),
-        absences=sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True),
+        absences=sorted(
+            (
+                a
+                for a in diary.records(Section.ATTENDANCE)
+                if a.date >= today - dt.timedelta(days=7)
+            ),
+            key=lambda a: a.date,
+            reverse=True,
+        ),
         messages=[
             m
             for m in diary.records(Section.MESSAGES)
