@@ -185,6 +185,7 @@ def bind_extensions(app: Flask) -> None:
             fresh_for=dt.timedelta(seconds=app.config["DIARY_FRESH_SECONDS"]),
             deadline=app.config["PAGE_DEADLINE_SECONDS"],
             revalidate_within=dt.timedelta(seconds=app.config["DIARY_REVALIDATE_SECONDS"]),
+            debounce=dt.timedelta(seconds=app.config["DIARY_REFRESH_DEBOUNCE_SECONDS"]),
             revalidate=Revalidator(
                 functools.partial(_refresh_in_background, app),
                 ThreadPoolExecutor(max_workers=2, thread_name_prefix="diary-revalidate"),

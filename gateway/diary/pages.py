@@ -1,18 +1,30 @@
-"""What the diary's templates are given: a child page's parts."""
+"""What the diary's templates are given: a child page's parts, a family card's markup."""
 
 from __future__ import annotations
 
 import datetime as dt
 import typing as t
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from connectors.schema import Section
+from gateway.models import ChildLink
 from gateway.services import periods
 from gateway.services.access import ChildAccess
 from gateway.services.chart import progress_chart
 from gateway.services.diary import SectionView
+from gateway.services.freshness import freshness
 from gateway.services.grades import grades_report
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """A child's card as the family page places it: the child, and the rendered card."""
+
+    link: ChildLink
+    markup: Markup
 
 
 def refusal_message(choice: periods.PeriodChoice) -> str | None:
@@ -66,6 +78,8 @@ def child_context(
         "refusal": refusal_message(choice),
         "kept": kept,
         "school_year": {"start": year.start.isoformat(), "end": year.end.isoformat()},
+        "refresh_target": {"page": "child", "section": section.value, **kept},
+        "fresh": freshness([view], now),
         "report": report,
         "charts": charts,
         "today": now.date(),

@@ -97,12 +97,23 @@ class Runtime:
     # Serve snapshots up to this old at once and refresh them behind the page (None: never).
     revalidate_within: dt.timedelta | None = None
     revalidate: Callable[[list[int], list[Section], Period], None] | None = None
+    # A parent's «Обновить сейчас» within this long of the last fetch only says so.
+    debounce: dt.timedelta = dt.timedelta(seconds=60)
 
 
 def _periods_of(period: Periods, sections: Sequence[Section]) -> dict[Section, Period]:
     if isinstance(period, Period):
         return {section: period for section in sections}
     return {section: period[section] for section in sections}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refreshed:
+    """What a parent's «Обновить сейчас» did."""
+
+    done: bool  # False: everything had been fetched moments ago, nothing was asked
+    as_of: dt.datetime  # when the data shown now was fetched (the oldest part)
+    failed: State | None = None  # UNAVAILABLE or RELINK when some section was not fetched
 
 
 class DiaryService:
@@ -124,6 +135,8 @@ class DiaryService:
         self._runtime = runtime
         self._now = now
         self._to_revalidate: set[tuple[int, Section]] = set()
+        self._instance_ids: list[int] = []
+        self._failures: dict[tuple[int, Section], dt.datetime] | None = None
 
     def read(
         self,
@@ -142,6 +155,8 @@ class DiaryService:
         """
         only = only or {}
         period_of = _periods_of(period, sections)
+        self._instance_ids = sorted({link.instance_id for link in links})
+        self._failures = None
 
         def wanted(link: ChildLink) -> list[Section]:
             allowed = only.get(link.id)
@@ -202,6 +217,33 @@ class DiaryService:
         limit = self._runtime.limits.of(link.instance_id, link.instance.concurrency_limit)
         return Job((link.id, section), access, limit, link.external_id, section, period)
 
+    def refresh_now(
+        self,
+        link: ChildLink,
+        sections: Sequence[Section],
+        period: Periods,
+        *,
+        only: frozenset[Section] | None = None,
+    ) -> Refreshed:
+        """Refetch a child's sections now, unless they were all fetched moments ago.
+
+        ``only`` narrows it to a trusted person's sections, as in :meth:`read`.
+        """
+        period_of = _periods_of(period, sections)
+        wanted = [s for s in sections if only is None or s in only]
+        snapshots = snapshots_for(self._session, [link], period_of)
+        fetched = [snapshots[(link.id, s)].fetched_at for s in wanted if (link.id, s) in snapshots]
+        oldest = min((aware(moment) for moment in fetched), default=None)
+        if len(fetched) == len(wanted) and oldest is not None:
+            if self._now() - oldest < self._runtime.debounce:
+                return Refreshed(done=False, as_of=oldest)
+        [diary] = self.read(
+            [link], sections, period_of, refresh=True, only={link.id: frozenset(wanted)}
+        )
+        states = {view.state for view in diary.sections.values()}
+        failed = next((s for s in (State.RELINK, State.UNAVAILABLE) if s in states), None)
+        return Refreshed(done=True, as_of=self._now(), failed=failed)
+
     def _fetch(
         self,
         links: Sequence[ChildLink],
@@ -261,14 +303,28 @@ class DiaryService:
             return self._fallback(section, snapshot, State.UNAVAILABLE)
         if snapshot is None or refresh:
             return None
-        age = self._now() - aware(snapshot.fetched_at)
+        fetched_at = aware(snapshot.fetched_at)
+        age = self._now() - fetched_at
         if age <= self._runtime.fresh_for:
             return self._from_snapshot(section, snapshot, State.FRESH)
         window = self._runtime.revalidate_within
         if window is not None and self._runtime.revalidate is not None and age <= window:
             self._to_revalidate.add((link.id, section))
-            return self._from_snapshot(section, snapshot, State.REVALIDATING)
+            # A refresh since this snapshot failed: the system is down, not "refreshing".
+            failed_at = self._failing(window).get((link.instance_id, section))
+            failed = failed_at is not None and failed_at >= fetched_at
+            return self._from_snapshot(
+                section, snapshot, State.UNAVAILABLE if failed else State.REVALIDATING
+            )
         return None
+
+    def _failing(self, window: dt.timedelta) -> dict[tuple[int, Section], dt.datetime]:
+        """Return the backends' failing sections, asked once per read and only if needed."""
+        if self._failures is None:
+            self._failures = health.failing(
+                self._session, self._instance_ids, since=self._now() - window
+            )
+        return self._failures
 
     def _offered(self, link: ChildLink) -> frozenset[Section] | None:
         try:

@@ -18,8 +18,8 @@ from connectors.schema import Message
 from connectors.schema import Section
 from gateway.models import Grant
 from gateway.services.diary import ChildDiary
-from gateway.services.diary import SectionView
-from gateway.services.diary import State
+from gateway.services.freshness import Freshness
+from gateway.services.freshness import freshness
 
 FAMILY_SECTIONS = (
     Section.SCHEDULE,
@@ -43,7 +43,7 @@ class ChildToday:
     new_marks: list[Grade]
     absences: list[Attendance]
     messages: list[Message]
-    problems: list[SectionView]
+    freshness: Freshness | None
 
     @property
     def link(self):  # type: ignore[no-untyped-def]
@@ -59,16 +59,12 @@ class SharedEvent:
     children: list[str] = field(default_factory=list)
 
 
-def _problems(diary: ChildDiary) -> list[SectionView]:
-    return [
-        view
-        for view in diary.sections.values()
-        if view.state in (State.STALE, State.UNAVAILABLE, State.RELINK)
-    ]
+def child_today(diary: ChildDiary, now: dt.datetime) -> ChildToday:
+    """Pick what a parent needs to see this morning from a child's family-page diary.
 
-
-def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
-    """Pick what a parent needs to see this morning from a child's family-page diary."""
+    ``now`` is the viewer's local time.
+    """
+    today = now.date()
     lessons = sorted(diary.records(Section.SCHEDULE), key=lambda x: (x.date, x.number or 0))
     week_ahead = today + dt.timedelta(days=7)
     # Today's lessons, or the next school day's when today has none (evenings, weekends).
@@ -97,7 +93,7 @@ def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
             for m in diary.records(Section.MESSAGES)
             if m.needs_acknowledgement and not m.acknowledged
         ],
-        problems=_problems(diary),
+        freshness=freshness(diary.sections.values(), now),
     )
 
 
