@@ -96,12 +96,7 @@ def _card(diary: ChildDiary, grant: Grant | None, now: dt.datetime) -> CardView:
     markup = services().cards.get_or_make(
         key,
         lambda: Markup(
-            render_template(
-                "diary/_family_card.html",
-                card=child_today(diary, now),
-                grant=grant,
-                today=now.date(),
-            )
+            render_template("diary/_family_card.html", card=child_today(diary, now), grant=grant)
         ),
     )
     return CardView(link=diary.link, markup=markup)
