@@ -231,10 +231,14 @@ class DiaryService:
         """
         period_of = _periods_of(period, sections)
         wanted = [s for s in sections if only is None or s in only]
+        # A section the backend does not provide never has a snapshot; it cannot be stale.
+        kept = [s for s in wanted if s in (self._offered(link) or frozenset())]
         snapshots = snapshots_for(self._session, [link], period_of)
-        fetched = [snapshots[(link.id, s)].fetched_at for s in wanted if (link.id, s) in snapshots]
-        oldest = min((aware(moment) for moment in fetched), default=None)
-        if len(fetched) == len(wanted) and oldest is not None:
+        fetched = [
+            aware(snapshots[(link.id, s)].fetched_at) for s in kept if (link.id, s) in snapshots
+        ]
+        oldest = min(fetched, default=None)
+        if oldest is not None and len(fetched) == len(kept):
             if self._now() - oldest < self._runtime.debounce:
                 return Refreshed(done=False, as_of=oldest)
         [diary] = self.read(

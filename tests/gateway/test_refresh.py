@@ -23,6 +23,7 @@ from tests.gateway.clock import pin_clock
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
+from tests.gateway.fakes import FakeConnector
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 
@@ -115,6 +116,22 @@ def test_a_refresh_right_after_a_fetch_asks_nothing_and_says_so(
     page = parent.get(_refresh(parent, anna).location).text
     assert "Данные только что обновлены, в 10:32" in _flash(page)
     assert dict(school.calls) == before
+
+
+def test_a_section_the_backend_lacks_does_not_defeat_the_debounce(
+    parent: FlaskClient,
+    fake_app: Flask,
+    school: FakeSchool,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(FakeConnector, "sections", FakeConnector.sections - {Section.MESSAGES})
+    anna, _ = _link(parent, fake_app)
+    parent.get("/")
+    clock.advance(seconds=20)
+    before = dict(school.calls)
+    page = parent.get(_refresh(parent, anna).location).text
+    assert "Данные только что обновлены" in _flash(page) and dict(school.calls) == before
 
 
 def test_refreshing_a_section_keeps_its_period_and_goes_back_to_it(
