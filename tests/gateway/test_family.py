@@ -314,7 +314,7 @@ def test_the_card_shows_the_next_school_day_with_lessons_and_homework(
     _link(parent)
     card = _card(parent.get("/").text, "Child1")
     assert _days_on_card(card) == headings
-    blocks = [b.split("</section>")[0] for b in card.split('<section class="school-day"')[1:]]
+    blocks = [b.split("</div>")[0] for b in card.split('<div class="school-day"')[1:]]
     assert len(blocks) == 2
     for day, block in zip(days, blocks, strict=True):
         assert f"Урок-2026-05-{day}" in block and f"Д/з-2026-05-{day}" in block
