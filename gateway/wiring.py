@@ -40,10 +40,10 @@ from gateway.models import ChildLink
 from gateway.models import User
 from gateway.services import sessions
 from gateway.services.diary import DiaryService
-from gateway.services.diary import Revalidator
 from gateway.services.diary import Runtime
 from gateway.services.fetching import Limits
 from gateway.services.instances import ConnectorPool
+from gateway.services.revalidation import Revalidator
 from gateway.services.vault import Vault
 
 LOCALES = ("ru", "en")
@@ -186,6 +186,7 @@ def bind_extensions(app: Flask) -> None:
             fresh_for=dt.timedelta(seconds=app.config["DIARY_FRESH_SECONDS"]),
             deadline=app.config["PAGE_DEADLINE_SECONDS"],
             revalidate_within=dt.timedelta(seconds=app.config["DIARY_REVALIDATE_SECONDS"]),
+            debounce=dt.timedelta(seconds=app.config["DIARY_REFRESH_DEBOUNCE_SECONDS"]),
             revalidate=Revalidator(
                 functools.partial(_refresh_in_background, app),
                 ThreadPoolExecutor(max_workers=2, thread_name_prefix="diary-revalidate"),

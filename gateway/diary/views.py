@@ -1,36 +1,47 @@
-"""The family page and each child's diary, section by section."""
+"""The family page and each child's diary, section by section, and «Обновить сейчас»."""
 
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_login import login_required
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from connectors.schema import Period
 from connectors.schema import Section
+from gateway.diary.pages import CardView
+from gateway.diary.pages import child_context
 from gateway.extensions import db
+from gateway.extensions import limiter
 from gateway.models import Grant
 from gateway.services import access
 from gateway.services import audit
-from gateway.services.chart import progress_chart
+from gateway.services import periods
 from gateway.services.diary import ChildDiary
-from gateway.services.diary import family_window
-from gateway.services.diary import last_school_month
+from gateway.services.diary import Periods
+from gateway.services.diary import Refreshed
+from gateway.services.diary import State
 from gateway.services.family import FAMILY_SECTIONS
 from gateway.services.family import card_key
 from gateway.services.family import child_today
 from gateway.services.family import shared_events
-from gateway.services.grades import grades_report
 from gateway.wiring import diary_service
 from gateway.wiring import services
 
@@ -52,15 +63,11 @@ def local_now() -> dt.datetime:
 
 
 def requested_period(today: dt.date) -> Period:
-    """Read the period picker: ``?start=&end=`` (ISO dates), else the last school month."""
-    try:
-        start = dt.date.fromisoformat(request.args["start"])
-        end = dt.date.fromisoformat(request.args["end"])
-        if (end - start).days > 120:
-            raise ValueError("too long")
-        return Period(start=start, end=end)
-    except (KeyError, ValueError):
-        return last_school_month(today)
+    """Read the period picker of the marks (``?start=&end=``); the default when refused."""
+    args = request.args
+    return periods.pick(
+        args.get("start"), args.get("end"), section=Section.GRADES, today=today
+    ).period
 
 
 @bp.get("/")
@@ -71,73 +78,124 @@ def family() -> ResponseReturnValue:
     now = local_now()
     visible = access.visible_children(db.session, current_user, now=services().now())
     only = {a.link.id: a.sections for a in visible if a.sections is not None}
-    diaries = diary_service().read(
-        [a.link for a in visible], FAMILY_SECTIONS, family_window(now.date()), only=only
-    )
+    window = periods.default_periods(FAMILY_SECTIONS, now.date())
+    diaries = diary_service().read([a.link for a in visible], FAMILY_SECTIONS, window, only=only)
     for shared in (a for a in visible if not a.is_owner):
         _audit_view(shared, section="family")
     db.session.commit()
     grants = {a.link.id: a.grant for a in visible}
-    cards = [_card(diary, grants[diary.link.id], now.date()) for diary in diaries]
+    cards = [_card(diary, grants[diary.link.id], now) for diary in diaries]
     return render_template(
         "diary/family.html", cards=cards, events=shared_events(diaries, now), now=now
     )
 
 
-def _card(diary: ChildDiary, grant: Grant | None, today: dt.date) -> Markup:
+def _card(diary: ChildDiary, grant: Grant | None, now: dt.datetime) -> CardView:
     """Render a child's card, or reuse it while nothing it shows has changed."""
-    key = card_key(diary, grant, today=today, locale=str(get_locale()))
-    return services().cards.get_or_make(
+    key = card_key(diary, grant, today=now.date(), locale=str(get_locale()))
+    markup = services().cards.get_or_make(
         key,
         lambda: Markup(
-            render_template(
-                "diary/_family_card.html",
-                card=child_today(diary, today),
-                grant=grant,
-                today=today,
-            )
+            render_template("diary/_family_card.html", card=child_today(diary, now), grant=grant)
         ),
     )
+    return CardView(link=diary.link, markup=markup)
+
+
+def _seen(child_id: int) -> access.ChildAccess:
+    try:
+        return access.require_child(db.session, current_user, child_id, now=services().now())
+    except access.ChildNotFound:
+        abort(404)
+
+
+def _section(seen: access.ChildAccess, args: MultiDict[str, str]) -> Section:
+    """Return the asked section if the viewer may see it (404 otherwise), else the first."""
+    offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
+    chosen = args.get("section") or offered[0].value
+    if chosen not in {s.value for s in offered}:
+        abort(404)
+    return Section(chosen)
 
 
 @bp.get("/child/<int:child_id>")
 @login_required
 def child(child_id: int) -> ResponseReturnValue:
     """Show one section of a child's diary for the chosen period."""
-    try:
-        seen = access.require_child(db.session, current_user, child_id, now=services().now())
-    except access.ChildNotFound:
-        abort(404)
-    offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
-    chosen = request.args.get("section", offered[0].value)
-    if chosen not in {s.value for s in offered}:
-        abort(404)
-    section, now = Section(chosen), local_now()
-    period = requested_period(now.date())
-    [diary] = diary_service().read([seen.link], [section], period)
+    seen = _seen(child_id)
+    section, now = _section(seen, request.args), local_now()
+    args = request.args
+    choice = periods.pick(args.get("start"), args.get("end"), section=section, today=now.date())
+    [diary] = diary_service().read([seen.link], [section], choice.period)
     if not seen.is_owner:
         _audit_view(seen, section=section.value)
     db.session.commit()
-    view = diary.sections[section]
-    report = grades_report(view.records, period) if section is Section.GRADES else None
-    charts = (
-        [c for s in report.subjects if (c := progress_chart(s.subject, s.grades, period))]
-        if report
-        else []
+    offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
+    page = child_context(seen, offered, diary.sections[section], choice, now, backend=diary.backend)
+    return render_template("diary/child.html", **page)
+
+
+def _refresh_limit() -> str:
+    return str(current_app.config["LIMIT_REFRESH"])
+
+
+def _per_person() -> str:
+    return f"refresh:{current_user.get_id()}"
+
+
+@bp.post("/child/<int:child_id>/refresh")
+@login_required
+def refresh(child_id: int) -> ResponseReturnValue:
+    """Refetch a child's family card or one section now, then go back to that page."""
+    seen = _seen(child_id)
+    sections, period, back = _refresh_target(seen, local_now().date())
+    try:
+        with limiter.limit(_refresh_limit, key_func=_per_person):
+            outcome = diary_service().refresh_now(seen.link, sections, period, only=seen.sections)
+    except RateLimitExceeded:
+        flash(
+            _(
+                "Обновлять так часто нельзя. Подождите немного:"
+                " на странице — последние полученные данные."
+            ),
+            "error",
+        )
+        return redirect(back, 303)
+    db.session.commit()
+    flash(*_refreshed_message(outcome))
+    return redirect(back, 303)
+
+
+def _refresh_target(seen: access.ChildAccess, today: dt.date) -> tuple[list[Section], Periods, str]:
+    """Return what the refresh form asks to refetch, and the page to go back to."""
+    form = request.form
+    if form.get("page") == "family":
+        window = periods.default_periods(FAMILY_SECTIONS, today)
+        back = url_for("diary.family", _anchor=f"child-{seen.link.id}")
+        return list(FAMILY_SECTIONS), window, back
+    section = _section(seen, form)
+    choice = periods.pick(form.get("start"), form.get("end"), section=section, today=today)
+    kept: dict[str, t.Any] = (
+        {"start": choice.start_text, "end": choice.end_text} if choice.chosen else {}
     )
-    return render_template(
-        "diary/child.html",
-        child=seen.link,
-        access=seen,
-        section=section,
-        sections=offered,
-        view=view,
-        backend=diary.backend,
-        period=period,
-        report=report,
-        charts=charts,
-        today=now.date(),
-    )
+    back = url_for("diary.child", child_id=seen.link.id, section=section.value, **kept)
+    return [section], choice.period, back
+
+
+def _refreshed_message(outcome: Refreshed) -> tuple[str, str]:
+    """Say what a refresh did, as a flash message and its category."""
+    time = format_datetime(outcome.as_of, "HH:mm")
+    if not outcome.done:
+        message = _(
+            "Данные только что обновлены, в %(time)s. Обновить снова можно чуть позже.",
+            time=time,
+        )
+        return message, "info"
+    if outcome.failed is State.RELINK:
+        return _("Не удалось обновить: школьная система не принимает сохранённый пароль."), "error"
+    if outcome.failed is State.UNAVAILABLE:
+        return _("Не удалось обновить: школьная система сейчас недоступна."), "error"
+    return _("Данные обновлены в %(time)s.", time=time), "success"
 
 
 def _audit_view(seen: access.ChildAccess, *, section: str) -> None:

@@ -10,15 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import threading
 import time
 import typing as t
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
-from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -32,7 +29,6 @@ from connectors.errors import ConnectorError
 from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
-from gateway.lru import Lru
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
@@ -47,20 +43,14 @@ from gateway.services.fetching import run_all
 from gateway.services.instances import ConnectorPool
 from gateway.services.instances import UnknownConnector
 from gateway.services.linking import describe_all
+from gateway.services.snapshots import DecodedRecords
+from gateway.services.snapshots import aware
+from gateway.services.snapshots import snapshots_for
 from gateway.services.vault import Vault
 
 log = logging.getLogger(__name__)
-SCHOOL_MONTH_DAYS = 30
-
-
-def last_school_month(today: dt.date) -> Period:
-    """Return the default period of a child's page: the thirty days up to today."""
-    return Period(start=today - dt.timedelta(days=SCHOOL_MONTH_DAYS - 1), end=today)
-
-
-def family_window(today: dt.date) -> Period:
-    """Return the family page's period: the last seven days and the next two weeks."""
-    return Period(start=today - dt.timedelta(days=7), end=today + dt.timedelta(days=14))
+# What a read asks for: one period for every section, or each section's own.
+Periods = Period | Mapping[Section, Period]
 
 
 class State(enum.StrEnum):
@@ -98,7 +88,10 @@ class Backend:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChildDiary:
-    """The sections of one child's diary for a period; ``backend`` None: not installed."""
+    """The sections of one child's diary for a period (the span of the sections' own).
+
+    ``backend`` is None when the child's connector is not installed.
+    """
 
     link: ChildLink
     period: Period
@@ -123,23 +116,8 @@ class Runtime:
     # Serve snapshots up to this old at once and refresh them behind the page (None: never).
     revalidate_within: dt.timedelta | None = None
     revalidate: Callable[[list[int], list[Section], Period], None] | None = None
-
-
-class DecodedRecords:
-    """Snapshots already turned back into records, by snapshot and fetch time.
-
-    Decoding is most of a warm page's work; records are frozen, so one decoded copy can
-    serve every request until the snapshot is replaced (its fetch time changes).
-    """
-
-    def __init__(self, capacity: int = 1024) -> None:
-        """Keep at most ``capacity`` decoded snapshots, least recently used out first."""
-        self._decoded: Lru[list[t.Any]] = Lru(capacity)
-
-    def of(self, section: Section, snapshot: SectionSnapshot) -> list[t.Any]:
-        """Return the snapshot's records, decoding them only the first time."""
-        key = (snapshot.id, _aware(snapshot.fetched_at).isoformat())
-        return self._decoded.get_or_make(key, lambda: codec.decode(section, snapshot.payload))
+    # A parent's «Обновить сейчас» within this long of the last fetch only says so.
+    debounce: dt.timedelta = dt.timedelta(seconds=60)
 
 
 def backend_of(pool: ConnectorPool, link: ChildLink) -> Backend | None:
@@ -151,8 +129,19 @@ def backend_of(pool: ConnectorPool, link: ChildLink) -> Backend | None:
     return Backend(lesson_changes=lesson_changes_of(cls))
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+def _periods_of(period: Periods, sections: Sequence[Section]) -> dict[Section, Period]:
+    if isinstance(period, Period):
+        return {section: period for section in sections}
+    return {section: period[section] for section in sections}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refreshed:
+    """What a parent's «Обновить сейчас» did."""
+
+    done: bool  # False: everything had been fetched moments ago, nothing was asked
+    as_of: dt.datetime  # when the data shown now was fetched (the oldest part)
+    failed: State | None = None  # UNAVAILABLE or RELINK when some section was not fetched
 
 
 class DiaryService:
@@ -174,44 +163,129 @@ class DiaryService:
         self._runtime = runtime
         self._now = now
         self._to_revalidate: set[tuple[int, Section]] = set()
+        self._instance_ids: list[int] = []
+        self._failures: dict[tuple[int, Section], dt.datetime] | None = None
 
     def read(
         self,
         links: Sequence[ChildLink],
         sections: Sequence[Section],
-        period: Period,
+        period: Periods,
         *,
         refresh: bool = False,
         only: Mapping[int, frozenset[Section]] | None = None,
     ) -> list[ChildDiary]:
         """Return each child's sections, fetching what is not fresh, all at once.
 
-        ``only`` narrows some children to the sections a trusted person was granted; the
-        other sections are neither fetched nor returned.
+        ``period`` is one period for every section, or each section's own. ``only``
+        narrows some children to the sections a trusted person was granted; the other
+        sections are neither fetched nor returned.
         """
         only = only or {}
+        period_of = _periods_of(period, sections)
+        self._instance_ids = sorted({link.instance_id for link in links})
+        self._failures = None
 
         def wanted(link: ChildLink) -> list[Section]:
             allowed = only.get(link.id)
             return [s for s in sections if allowed is None or s in allowed]
 
-        snapshots = self._snapshots(links, period)
+        snapshots = snapshots_for(self._session, links, period_of)
         views: dict[tuple[int, Section], SectionView] = {}
         accesses: dict[int, Access] = {}
-        jobs: list[Job] = []
-        for link in links:
-            offered = self._offered(link)
-            for section in wanted(link):
-                key = (link.id, section)
-                snapshot = snapshots.get(key)
-                ready = self._without_fetch(link, section, snapshot, offered, refresh=refresh)
-                if ready is not None:
-                    views[key] = ready
-                    continue
-                access = accesses.get(link.credential_id or 0) or self._access(link)
-                accesses[link.credential_id or 0] = access
-                limit = self._runtime.limits.of(link.instance_id, link.instance.concurrency_limit)
-                jobs.append(Job(key, access, limit, link.external_id, section, period))
+        jobs = [
+            self._job(link, section, period_of[section], accesses)
+            for link in links
+            for section in self._to_fetch(link, wanted(link), snapshots, views, refresh=refresh)
+        ]
+        self._fetch(links, jobs, views, snapshots, period_of)
+        self._keep_sessions(accesses)
+        self._session.flush()
+        self._start_revalidation(period_of)
+        span = Period(
+            start=min(p.start for p in period_of.values()),
+            end=max(p.end for p in period_of.values()),
+        )
+        return [
+            ChildDiary(
+                link=link,
+                period=span,
+                sections={s: views[(link.id, s)] for s in wanted(link)},
+                backend=backend_of(self._pool, link),
+            )
+            for link in links
+        ]
+
+    def _to_fetch(
+        self,
+        link: ChildLink,
+        sections: Sequence[Section],
+        snapshots: Mapping[tuple[int, Section], SectionSnapshot],
+        views: dict[tuple[int, Section], SectionView],
+        *,
+        refresh: bool,
+    ) -> list[Section]:
+        """Answer what needs no fetch into ``views``; return the sections left to fetch."""
+        offered = self._offered(link)
+        left = []
+        for section in sections:
+            key = (link.id, section)
+            ready = self._without_fetch(link, section, snapshots.get(key), offered, refresh=refresh)
+            if ready is None:
+                left.append(section)
+            else:
+                views[key] = ready
+        return left
+
+    def _job(
+        self, link: ChildLink, section: Section, period: Period, accesses: dict[int, Access]
+    ) -> Job:
+        """Plan one fetch; a stored credential's fetches share one backend access."""
+        access = accesses.get(link.credential_id or 0) or self._access(link)
+        accesses[link.credential_id or 0] = access
+        limit = self._runtime.limits.of(link.instance_id, link.instance.concurrency_limit)
+        return Job((link.id, section), access, limit, link.external_id, section, period)
+
+    def refresh_now(
+        self,
+        link: ChildLink,
+        sections: Sequence[Section],
+        period: Periods,
+        *,
+        only: frozenset[Section] | None = None,
+    ) -> Refreshed:
+        """Refetch a child's sections now, unless they were all fetched moments ago.
+
+        ``only`` narrows it to a trusted person's sections, as in :meth:`read`.
+        """
+        period_of = _periods_of(period, sections)
+        wanted = [s for s in sections if only is None or s in only]
+        # A section the backend does not provide never has a snapshot; it cannot be stale.
+        kept = [s for s in wanted if s in (self._offered(link) or frozenset())]
+        snapshots = snapshots_for(self._session, [link], period_of)
+        fetched = [
+            aware(snapshots[(link.id, s)].fetched_at) for s in kept if (link.id, s) in snapshots
+        ]
+        oldest = min(fetched, default=None)
+        if oldest is not None and len(fetched) == len(kept):
+            if self._now() - oldest < self._runtime.debounce:
+                return Refreshed(done=False, as_of=oldest)
+        [diary] = self.read(
+            [link], sections, period_of, refresh=True, only={link.id: frozenset(wanted)}
+        )
+        states = {view.state for view in diary.sections.values()}
+        failed = next((s for s in (State.RELINK, State.UNAVAILABLE) if s in states), None)
+        return Refreshed(done=True, as_of=self._now(), failed=failed)
+
+    def _fetch(
+        self,
+        links: Sequence[ChildLink],
+        jobs: list[Job],
+        views: dict[tuple[int, Section], SectionView],
+        snapshots: dict[tuple[int, Section], SectionSnapshot],
+        period_of: Mapping[Section, Period],
+    ) -> None:
+        """Run the fetches, record how the backends did, and settle each section."""
         started = time.monotonic()
         outcome = run_all(self._runtime.executor, jobs, deadline=self._runtime.deadline)
         instance_of = {link.id: link.instance_id for link in links}
@@ -219,27 +293,25 @@ class DiaryService:
             self._session, instance_of, outcome, seconds=time.monotonic() - started, now=self._now()
         )
         for job in jobs:
-            result = outcome[job.key]
             link_id, section = t.cast(tuple[int, Section], job.key)
-            views[job.key] = self._settle(link_id, section, period, result, snapshots.get(job.key))
-        self._keep_sessions(accesses)
-        self._session.flush()
-        if self._to_revalidate and self._runtime.revalidate is not None:
+            views[job.key] = self._settle(
+                link_id, section, period_of[section], outcome[job.key], snapshots.get(job.key)
+            )
+
+    def _start_revalidation(self, period_of: Mapping[Section, Period]) -> None:
+        """Refresh the slightly old sections behind the page, one refresh per period."""
+        if not self._to_revalidate or self._runtime.revalidate is None:
+            return
+        by_period: dict[Period, list[tuple[int, Section]]] = {}
+        for key in self._to_revalidate:
+            by_period.setdefault(period_of[key[1]], []).append(key)
+        for period, keys in by_period.items():
             self._runtime.revalidate(
-                sorted({link_id for link_id, _ in self._to_revalidate}),
-                sorted({section for _, section in self._to_revalidate}),
+                sorted({link_id for link_id, _ in keys}),
+                sorted({section for _, section in keys}),
                 period,
             )
-            self._to_revalidate.clear()
-        return [
-            ChildDiary(
-                link=link,
-                period=period,
-                sections={s: views[(link.id, s)] for s in wanted(link)},
-                backend=backend_of(self._pool, link),
-            )
-            for link in links
-        ]
+        self._to_revalidate.clear()
 
     def _without_fetch(
         self,
@@ -264,14 +336,28 @@ class DiaryService:
             return self._fallback(section, snapshot, State.UNAVAILABLE)
         if snapshot is None or refresh:
             return None
-        age = self._now() - _aware(snapshot.fetched_at)
+        fetched_at = aware(snapshot.fetched_at)
+        age = self._now() - fetched_at
         if age <= self._runtime.fresh_for:
             return self._from_snapshot(section, snapshot, State.FRESH)
         window = self._runtime.revalidate_within
         if window is not None and self._runtime.revalidate is not None and age <= window:
             self._to_revalidate.add((link.id, section))
-            return self._from_snapshot(section, snapshot, State.REVALIDATING)
+            # A refresh since this snapshot failed: the system is down, not "refreshing".
+            failed_at = self._failing(window).get((link.instance_id, section))
+            failed = failed_at is not None and failed_at >= fetched_at
+            return self._from_snapshot(
+                section, snapshot, State.UNAVAILABLE if failed else State.REVALIDATING
+            )
         return None
+
+    def _failing(self, window: dt.timedelta) -> dict[tuple[int, Section], dt.datetime]:
+        """Return the backends' failing sections, asked once per read and only if needed."""
+        if self._failures is None:
+            self._failures = health.failing(
+                self._session, self._instance_ids, since=self._now() - window
+            )
+        return self._failures
 
     def _offered(self, link: ChildLink) -> frozenset[Section] | None:
         try:
@@ -341,22 +427,8 @@ class DiaryService:
             section=section,
             state=state,
             records=self._runtime.decoded.of(section, snapshot),
-            as_of=_aware(snapshot.fetched_at),
+            as_of=aware(snapshot.fetched_at),
         )
-
-    def _snapshots(
-        self, links: Sequence[ChildLink], period: Period
-    ) -> dict[tuple[int, Section], SectionSnapshot]:
-        if not links:
-            return {}
-        rows = self._session.scalars(
-            select(SectionSnapshot).where(
-                SectionSnapshot.link_id.in_([link.id for link in links]),
-                SectionSnapshot.period_start == period.start,
-                SectionSnapshot.period_end == period.end,
-            )
-        )
-        return {(row.link_id, Section(row.section)): row for row in rows}
 
     def _keep_sessions(self, accesses: dict[int, Access]) -> None:
         """Store renewed backend sessions; mark links whose access the school refused."""
@@ -375,48 +447,3 @@ class DiaryService:
                 credential.backend_session = seal_session(self._vault, access.session)
                 if access.students is not None:
                     describe_all(links, access.students)
-
-
-class Revalidator:
-    """Refresh snapshots behind the page, once per set of children, sections and period.
-
-    ``refresh`` does the work in its own database session; it runs on a small pool of its
-    own, never on the fetch pool it waits on.
-    """
-
-    def __init__(
-        self,
-        refresh: Callable[[list[int], list[Section], Period], None],
-        executor: ThreadPoolExecutor,
-    ) -> None:
-        """Run ``refresh`` on ``executor``."""
-        self._refresh = refresh
-        self._executor = executor
-        self._running: set[tuple[tuple[int, ...], tuple[Section, ...], Period]] = set()
-        self._futures: list[Future[None]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, link_ids: list[int], sections: list[Section], period: Period) -> None:
-        """Start a refresh unless the same one is already running."""
-        key = (tuple(link_ids), tuple(sections), period)
-        with self._lock:
-            if key in self._running:
-                return
-            self._running.add(key)
-            self._futures = [f for f in self._futures if not f.done()]
-            self._futures.append(self._executor.submit(self._run, key))
-
-    def _run(self, key: tuple[tuple[int, ...], tuple[Section, ...], Period]) -> None:
-        try:
-            self._refresh(list(key[0]), list(key[1]), key[2])
-        except Exception:  # a background refresh must never take the worker down
-            log.exception("background refresh failed")
-        finally:
-            with self._lock:
-                self._running.discard(key)
-
-    def drain(self) -> None:
-        """Wait for the refreshes under way (tests, shutdown)."""
-        with self._lock:
-            futures = list(self._futures)
-        wait(futures)

@@ -1,8 +1,9 @@
-"""What matters today and this week, for every child, on one page."""
+"""What matters today, tomorrow and this week, for every child, on one page."""
 
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 from collections.abc import Hashable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from connectors.schema import Message
 from connectors.schema import Section
 from gateway.models import Grant
 from gateway.services.diary import ChildDiary
-from gateway.services.diary import SectionView
-from gateway.services.diary import State
+from gateway.services.freshness import Freshness
+from gateway.services.freshness import freshness
 
 FAMILY_SECTIONS = (
     Section.SCHEDULE,
@@ -30,22 +31,36 @@ FAMILY_SECTIONS = (
     Section.EVENTS,
     Section.MESSAGES,
 )
+# Today (or the next day with lessons when today has none) and the school day after it.
+DAYS_SHOWN = 2
+WEEK = dt.timedelta(days=7)
+Dated = t.TypeVar("Dated", Grade, Attendance)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SchoolDay:
+    """A day with lessons on a child's card: its lessons and the homework due on it."""
+
+    day: dt.date
+    when: str  # "today", "tomorrow" or "later" (then named by its weekday and date)
+    lessons: list[Lesson]
+    homework: list[Homework]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChildToday:
-    """One child's card on the family page."""
+    """One child's card on the family page: only the sections the viewer may see."""
 
     diary: ChildDiary
-    day: dt.date | None
-    today: list[Lesson]
-    changes: list[Lesson]
-    homework_due: list[Homework]
+    days: list[SchoolDay]
+    changes: list[Lesson]  # changed lessons of the coming week, beyond the days shown
+    homework_due: list[Homework]  # homework of the coming week, beyond the days shown
     new_marks: list[Grade]
     absences: list[Attendance]
     late: list[Attendance]
     messages: list[Message]
-    problems: list[SectionView]
+    freshness: Freshness | None
+    shows: frozenset[Section]
 
     @property
     def link(self):  # type: ignore[no-untyped-def]
@@ -61,31 +76,47 @@ class SharedEvent:
     children: list[str] = field(default_factory=list)
 
 
-def _problems(diary: ChildDiary) -> list[SectionView]:
+def _school_days(
+    lessons: list[Lesson], homework: list[Homework], today: dt.date
+) -> list[SchoolDay]:
+    """Return the first days with lessons from today on, with the homework due on each."""
+    dates = sorted({x.date for x in lessons if x.date >= today})[:DAYS_SHOWN]
+    when = {today: "today", today + dt.timedelta(days=1): "tomorrow"}
     return [
-        view
-        for view in diary.sections.values()
-        if view.state in (State.STALE, State.UNAVAILABLE, State.RELINK)
+        SchoolDay(
+            day=day,
+            when=when.get(day, "later"),
+            lessons=[x for x in lessons if x.date == day],
+            homework=sorted((h for h in homework if h.due_on == day), key=lambda h: h.subject),
+        )
+        for day in dates
     ]
 
 
-def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
-    """Pick what a parent needs to see this morning from a child's family-window diary."""
+def _newest_first(records: Sequence[Dated], since: dt.date) -> list[Dated]:
+    return sorted((r for r in records if r.date >= since), key=lambda r: r.date, reverse=True)
+
+
+def child_today(diary: ChildDiary, now: dt.datetime) -> ChildToday:
+    """Pick what a parent needs to see this morning from a child's family-page diary.
+
+    ``now`` is the viewer's local time.
+    """
+    today = now.date()
     lessons = sorted(diary.records(Section.SCHEDULE), key=lambda x: (x.date, x.number or 0))
-    week_ahead = today + dt.timedelta(days=7)
-    # Today's lessons, or the next school day's when today has none (evenings, weekends).
-    day = next((x.date for x in lessons if x.date >= today), None)
-    changed = [x for x in lessons if x.status is not LessonStatus.PLANNED]
-    homework = [h for h in diary.records(Section.HOMEWORK) if today <= h.due_on <= week_ahead]
-    recent = [g for g in diary.records(Section.GRADES) if g.date >= today - dt.timedelta(days=7)]
-    attendance = sorted(diary.records(Section.ATTENDANCE), key=lambda a: a.date, reverse=True)
+    homework = [h for h in diary.records(Section.HOMEWORK) if today <= h.due_on <= today + WEEK]
+    days = _school_days(lessons, homework, today)
+    shown = {d.day for d in days}
+    later = [x for x in lessons if x.date not in shown and x.date <= today + WEEK]
+    attendance = _newest_first(diary.records(Section.ATTENDANCE), today - WEEK)
     return ChildToday(
         diary=diary,
-        day=day,
-        today=[x for x in lessons if x.date == day],
-        changes=[x for x in changed if today <= x.date <= week_ahead],
-        homework_due=sorted(homework, key=lambda h: (h.due_on, h.subject)),
-        new_marks=sorted(recent, key=lambda g: g.date, reverse=True),
+        days=days,
+        changes=[x for x in later if x.date >= today and x.status is not LessonStatus.PLANNED],
+        homework_due=sorted(
+            (h for h in homework if h.due_on not in shown), key=lambda h: (h.due_on, h.subject)
+        ),
+        new_marks=_newest_first(diary.records(Section.GRADES), today - WEEK),
         # A late arrival was at school: it is listed on its own, never among the absences.
         absences=[a for a in attendance if a.kind is not AttendanceKind.LATE],
         late=[a for a in attendance if a.kind is AttendanceKind.LATE],
@@ -94,7 +125,8 @@ def child_today(diary: ChildDiary, today: dt.date) -> ChildToday:
             for m in diary.records(Section.MESSAGES)
             if m.needs_acknowledgement and not m.acknowledged
         ],
-        problems=_problems(diary),
+        freshness=freshness(diary.sections.values(), now),
+        shows=frozenset(diary.sections),
     )
 
 

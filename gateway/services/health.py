@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from gateway.models import BackendCall
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.services.fetching import RelinkRequired
+from gateway.services.snapshots import aware
 
 DEGRADED_AT = 0.5
 WINDOW = dt.timedelta(hours=1)
@@ -97,6 +99,29 @@ def record(
                 at=now,
             )
         )
+
+
+def failing(
+    session: Session, instance_ids: Sequence[int], *, since: dt.datetime
+) -> dict[tuple[int, Section], dt.datetime]:
+    """Return when each (instance, section) last failed, where no call has worked since.
+
+    Only calls after ``since`` count; a section missing here has not failed since then.
+    """
+    if not instance_ids:
+        return {}
+    last_ok = func.max(case((BackendCall.ok.is_(True), BackendCall.at)))
+    last_failure = func.max(case((BackendCall.ok.is_(False), BackendCall.at)))
+    rows = session.execute(
+        select(BackendCall.instance_id, BackendCall.section, last_ok, last_failure)
+        .where(BackendCall.instance_id.in_(instance_ids), BackendCall.at >= since)
+        .group_by(BackendCall.instance_id, BackendCall.section)
+    )
+    return {
+        (instance_id, Section(section)): aware(failed)
+        for instance_id, section, worked, failed in rows
+        if failed is not None and (worked is None or aware(failed) > aware(worked))
+    }
 
 
 def summary(

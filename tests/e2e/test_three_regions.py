@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from gateway.services.diary import last_school_month
+from gateway.services.periods import last_school_month
 from tests.e2e.flows import link_three
 from tests.e2e.flows import sign_in
 

@@ -84,7 +84,7 @@ def test_galina_sees_exactly_what_irina_shared_until_it_is_revoked(
         assert "/child/" in galina.url
         viewing = galina.locator("header .viewing")
         assert viewing.inner_text() == (
-            "Вы смотрите дневник «Child1» по приглашению Смирновой Ирины."
+            "Вы смотрите дневник «Child1 — Смирнова Полина» по приглашению Смирновой Ирины."
         )
         # At 360 px the header shows the short form; screen readers still get the full name.
         assert galina.locator(".whoami .name-short").is_visible()

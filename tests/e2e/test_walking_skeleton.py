@@ -6,7 +6,7 @@ import typing as t
 
 import pytest
 
-from gateway.services.diary import last_school_month
+from gateway.services.periods import last_school_month
 from tests.e2e.flows import link_maxim
 from tests.e2e.flows import sign_in
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -126,3 +127,25 @@ def test_another_parent_cannot_see_the_child(
     assert page.status_code == 404
     assert "секретный" not in page.text and "Иванова Анна" not in page.text
     assert school.calls["grades"] == 0
+
+
+def test_the_progress_chart_draws_the_scale_the_dates_and_each_mark(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool
+) -> None:
+    anna = school.grades["s1"]
+    for day, value in ((4, 5), (13, 3), (22, 4)):
+        grade(anna, value=str(value), numeric=float(value), date=dt.date(2026, 5, day))
+    _link_both(parent)
+    page = parent.get(
+        f"/child/{_child_id(fake_app, 'Child1')}?section=grades&start=2026-05-01&end=2026-05-29"
+    ).text
+    svg = page[page.index("<svg") : page.index("</svg>")]
+
+    def texts(kind: str) -> list[str]:
+        return re.findall(rf'<text class="[^"]*\b{kind}\b[^"]*"[^>]*>([^<]*)</text>', svg)
+
+    assert texts("mark-tick") == ["1", "2", "3", "4", "5"]
+    assert texts("date-tick") == ["1 мая", "10 мая", "20 мая", "29 мая"]
+    assert texts("point-label") == ["5", "3", "4"]
+    assert texts("average-label") == ["средний 4"]
+    assert "<title" in svg and "4 мая: 5; 13 мая: 3; 22 мая: 4." in svg  # the text alternative

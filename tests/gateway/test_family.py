@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import typing as t
 
+import pytest
 from flask import Flask
 from flask import template_rendered
 from flask.testing import FlaskClient
@@ -25,6 +27,7 @@ from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.models import SectionSnapshot
+from tests.gateway.clock import pin_clock
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 
@@ -91,6 +94,10 @@ def _card(page: str, child: str) -> str:
     start = page.index(f'data-child="{child}"')
     end = page.find('data-child="', start + 1)
     return page[start : end if end > 0 else len(page)]
+
+
+def _drawn(page: str, child: str) -> str:
+    return _card(page, child).split('<form class="refresh"')[0]
 
 
 def test_the_family_page_shows_each_childs_day_and_week(
@@ -216,7 +223,8 @@ def test_a_card_is_drawn_again_only_when_what_it_shows_has_changed(
     assert drawn == ["Child1", "Child2"]
     again, drawn = _cards_rendered(fake_app, lambda: parent.get("/").text)
     assert drawn == []  # nothing changed: both cards reused as they were
-    assert all(_card(again, child) == _card(first, child) for child in ("Child1", "Child2"))
+    # The same card markup; the refresh form after it carries a fresh CSRF token each time.
+    assert all(_drawn(again, child) == _drawn(first, child) for child in ("Child1", "Child2"))
 
     grade(school.grades["s1"], subject="Английский", value="4", numeric=4.0)
     _age_snapshots(fake_app, hours=2)  # past fresh: the next page fetches again
@@ -246,3 +254,74 @@ def test_a_backend_going_down_relabels_a_reused_card(
     school.down = True
     page = parent.get("/").text
     assert "Данные на" in _card(page, "Child1") and "Данные на" in _card(page, "Child2")
+
+
+def _week_of_lessons(school: FakeSchool, monday: dt.date) -> None:
+    """Give Анна lessons Monday to Friday of two weeks, and homework due on each day."""
+    for offset in [*range(5), *range(7, 12)]:
+        day = monday + dt.timedelta(days=offset)
+        school.records[Section.SCHEDULE]["s1"] += [
+            Lesson(
+                id=f"a{offset}",
+                date=day,
+                number=1,
+                subject=f"Урок-{day.isoformat()}",
+                starts_at=dt.time(8, 30),
+                room="12",
+            ),
+            Lesson(
+                id=f"b{offset}",
+                date=day,
+                number=2,
+                subject="Музыка",
+                starts_at=dt.time(9, 25),
+                status=LessonStatus.REPLACED,
+                note="вместо ИЗО",
+            ),
+        ]
+        school.records[Section.HOMEWORK]["s1"].append(
+            Homework(id=f"h{offset}", subject="Чтение", text=f"Д/з-{day.isoformat()}", due_on=day)
+        )
+
+
+def _days_on_card(card: str) -> list[str]:
+    return re.findall(r"<h3>([^<]+)</h3>\s*<ol", card)
+
+
+@pytest.mark.parametrize(
+    ("moment", "headings", "days"),
+    [
+        (dt.datetime(2026, 5, 20, 6, tzinfo=dt.UTC), ["Сегодня", "Завтра"], ["20", "21"]),
+        (
+            dt.datetime(2026, 5, 22, 6, tzinfo=dt.UTC),
+            ["Сегодня", "Понедельник, 25 мая"],
+            ["22", "25"],
+        ),
+        (
+            dt.datetime(2026, 5, 23, 6, tzinfo=dt.UTC),
+            ["Понедельник, 25 мая", "Вторник, 26 мая"],
+            ["25", "26"],
+        ),
+        (dt.datetime(2026, 5, 24, 6, tzinfo=dt.UTC), ["Завтра", "Вторник, 26 мая"], ["25", "26"]),
+    ],
+    ids=["wednesday", "friday", "saturday", "sunday"],
+)
+def test_the_card_shows_the_next_school_day_with_lessons_and_homework(
+    parent: FlaskClient,
+    school: FakeSchool,
+    monkeypatch: pytest.MonkeyPatch,
+    moment: dt.datetime,
+    headings: list[str],
+    days: list[str],
+) -> None:
+    pin_clock(monkeypatch, moment)
+    _week_of_lessons(school, dt.date(2026, 5, 18))
+    _link(parent)
+    card = _card(parent.get("/").text, "Child1")
+    assert _days_on_card(card) == headings
+    blocks = [b.split("</div>")[0] for b in card.split('<div class="school-day"')[1:]]
+    assert len(blocks) == 2
+    for day, block in zip(days, blocks, strict=True):
+        assert f"Урок-2026-05-{day}" in block and f"Д/з-2026-05-{day}" in block
+        assert '<span class="time">08:30</span>' in block and "каб. 12" in block
+        assert "замена" in block and "вместо ИЗО" in block

@@ -196,6 +196,7 @@ ROUTES = {
     "auth.refresh_profile": "csrf_token only",
     "auth.backchannel_logout": "a signed logout token, CSRF-exempt",
     "exports.calendar": "IssueFeedForm",
+    "diary.refresh": "csrf_token only; its hidden fields are tampered with in test_refresh.py",
     "trusted.invite": "InviteForm",
     "trusted.accept": "ActionForm",
     "trusted.revoke": "ActionForm",

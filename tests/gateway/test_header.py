@@ -56,7 +56,7 @@ def test_a_trusted_person_sees_whose_invitation_opened_the_diary(
     granny = signed_in(fake_app, make_parent(fake_app, "granny", GRANNY, phone=GRANNY_PHONE))
     granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
     page = granny.get(f"/child/{anna}").text.split("</header>")[0]
-    assert "Вы смотрите дневник «Child1» по приглашению Ивановой Марии." in page
+    assert "Вы смотрите дневник «Child1 — Иванова Анна» по приглашению Ивановой Марии." in page
     assert '<span class="name-full">Смирнова Галина Ивановна</span>' in _whoami(page)
     assert "Вы смотрите дневник" not in parent.get(f"/child/{anna}").text
     granny.get("/lang/en")
