@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 from flask import Response
+from flask import request
 
 from idp_mock.clients import DEMO_CLIENT
 
@@ -67,7 +68,7 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     for blueprint in (provider.bp, auth.bp, register.bp, profile.bp, devtools.bp):
         app.register_blueprint(blueprint)
     cli.init_cli(app)
-    app.after_request(_forbid_framing)
+    app.after_request(_security_headers)
     return app
 
 
@@ -148,9 +149,18 @@ def _default_database(app: Flask) -> str:
     return f"sqlite:///{os.path.join(app.instance_path, 'idp_mock.sqlite3')}"
 
 
-def _forbid_framing(response: Response) -> Response:
+# Published to every relying party alike, so caches may keep them.
+_PUBLIC_ENDPOINTS = frozenset({"provider.discovery", "provider.jwks"})
+
+
+def _security_headers(response: Response) -> Response:
     # Login and consent must not be framed (RFC 9700 §4.16, clickjacking).
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # Every other page names a person, shows a code or carries a form bound to a session:
+    # a shared computer's cache must not keep it after sign-out.
+    if request.endpoint not in _PUBLIC_ENDPOINTS:
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
