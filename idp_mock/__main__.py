@@ -12,10 +12,30 @@ from werkzeug.serving import run_simple
 
 from idp_mock import create_app
 
+# Whole-number policies a developer may tune for the demo (see create_app's DEFAULTS).
+NUMERIC_SETTINGS = (
+    "IDP_LOCKOUT_ATTEMPTS",
+    "IDP_LOCKOUT_SECONDS",
+    "IDP_ADDRESS_ATTEMPTS",
+    "IDP_ADDRESS_SECONDS",
+    "IDP_CODE_RESEND_SECONDS",
+    "IDP_CODE_SENDS",
+    "IDP_CODE_SENDS_WINDOW",
+)
+
 
 def settings_from_env(environ: Mapping[str, str]) -> dict[str, t.Any]:
-    """Read the IDP_* environment variables the command line honours."""
+    """Read the IDP_* environment variables the command line honours.
+
+    Raises:
+        SystemExit: when a numeric setting is not a whole number.
+    """
     settings: dict[str, t.Any] = {}
+    for name in NUMERIC_SETTINGS:
+        if value := environ.get(name):
+            if not value.strip().isdigit():
+                raise SystemExit(f"{name} must be a whole number of attempts or seconds")
+            settings[name] = int(value)
     if issuer := environ.get("IDP_ISSUER"):
         settings["IDP_ISSUER"] = issuer
     if url := environ.get("IDP_DATABASE_URL"):

@@ -17,6 +17,17 @@ def test_settings_from_env_reads_only_idp_variables() -> None:
     assert settings == {"IDP_ISSUER": "http://idp.test", "IDP_PORT": 9100}
 
 
+def test_the_throttles_are_tuned_from_the_environment() -> None:
+    settings = cli.settings_from_env({"IDP_ADDRESS_ATTEMPTS": "50", "IDP_CODE_SENDS": "3"})
+
+    assert settings == {"IDP_ADDRESS_ATTEMPTS": 50, "IDP_CODE_SENDS": 3}
+
+
+def test_a_throttle_setting_that_is_no_number_is_refused() -> None:
+    with pytest.raises(SystemExit, match="IDP_ADDRESS_SECONDS must be a whole number"):
+        cli.settings_from_env({"IDP_ADDRESS_SECONDS": "15m"})
+
+
 @pytest.mark.parametrize(
     ("environ", "argv", "issuer", "port"),
     [
