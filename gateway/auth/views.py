@@ -80,6 +80,10 @@ def callback() -> ResponseReturnValue:
         )
     except SignInError as err:
         log.warning("sign-in rejected: %s", err)
+        if current_user.is_authenticated and not err.denied:
+            # Sign-in started in two tabs: the first to return started a fresh session and
+            # dropped the other's state; that tab's person is signed in already.
+            return redirect(url_for("diary.family"))
         if err.denied:
             message = _("Вы отменили вход.")
         else:
