@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from werkzeug.serving import run_simple
 
 from idp_mock import create_app
+from idp_mock.clients import demo_client
 
 # Whole-number policies a developer may tune for the demo (see create_app's DEFAULTS).
 NUMERIC_SETTINGS = (
@@ -22,6 +23,14 @@ NUMERIC_SETTINGS = (
     "IDP_CODE_SENDS",
     "IDP_CODE_SENDS_WINDOW",
 )
+
+
+# The demo client follows the gateway it is launched with (scripts/run_demo.py sets these).
+DEMO_CLIENT_SETTINGS = {
+    "base_url": "IDP_DEMO_CLIENT_URL",
+    "client_id": "IDP_DEMO_CLIENT_ID",
+    "client_secret": "IDP_DEMO_CLIENT_SECRET",
+}
 
 
 def settings_from_env(environ: Mapping[str, str]) -> dict[str, t.Any]:
@@ -44,6 +53,13 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, t.Any]:
         settings["SECRET_KEY"] = secret
     if port := environ.get("IDP_PORT"):
         settings["IDP_PORT"] = int(port)
+    client = {
+        keyword: environ[variable]
+        for keyword, variable in DEMO_CLIENT_SETTINGS.items()
+        if environ.get(variable)
+    }
+    if client:
+        settings["IDP_CLIENTS"] = [demo_client(**client)]
     return settings
 
 
