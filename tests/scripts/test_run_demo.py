@@ -46,12 +46,15 @@ class _Forms(HTMLParser):
             self.forms[-1][1].setdefault(found["name"], found.get("value", ""))
 
 
-def send_form(browser: requests.Session, page: requests.Response, **values: str) -> t.Any:
-    """Fill in the page's first form (hidden fields and CSRF token kept) and send it."""
+def send_form(
+    browser: requests.Session, page: requests.Response, action_ends: str = "", **values: str
+) -> t.Any:
+    """Fill in the page's first form whose action ends so (hidden fields kept) and send it."""
     parser = _Forms()
     parser.feed(page.text)
-    assert parser.forms, f"no form at {page.url}: {page.text[:500]}"
-    action, fields = parser.forms[0]
+    forms = [form for form in parser.forms if form[0].endswith(action_ends)]
+    assert forms, f"no such form at {page.url}: {page.text[:500]}"
+    action, fields = forms[0]
     return browser.post(urljoin(page.url, action), data={**fields, **values}, timeout=TIMEOUT)
 
 
@@ -193,6 +196,13 @@ def test_the_demo_on_other_ports_signs_in_links_a_child_and_stops_clean(demo: De
     assert linked.url.startswith(demo.gateway), linked.text[:500]
     page = browser.get(demo.gateway + "/", timeout=TIMEOUT).text
     assert "Смирнова Полина" in page
+
+    # The development page reaches the emulator on its port.
+    backends = browser.get(f"{demo.gateway}/__dev/backends", timeout=TIMEOUT)
+    done = send_form(browser, backends, "/tver-dnevnik/down")
+    assert "Тверская область: отключена" in done.text
+    faults = f"http://127.0.0.1:{demo.ports['DNEVNIK_PORT']}/__admin/faults"
+    assert requests.get(faults, timeout=TIMEOUT).json()["mode"] == "maintenance"
 
     children = children_of(demo.process.pid)
     assert len(children) == 5, children
