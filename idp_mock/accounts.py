@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from idp_mock.account_models import FailureCounter
 from idp_mock.models import Person
+from idp_mock.throttle import failure_counter
 
 # Checked against when the login matches nobody, so timing does not tell the two apart.
 _DUMMY_HASH = "scrypt:32768:8:1$idpmockdummysalt$" + "0" * 128
@@ -98,15 +98,6 @@ def login_key(login: str) -> str:
     return "login:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _unknown_login(session: Session, login: str) -> FailureCounter:
-    key = login_key(login)
-    counter = session.get(FailureCounter, key)
-    if counter is None:
-        counter = FailureCounter(key=key, failed_logins=0, locked_until=0, window_start=0)
-        session.add(counter)
-    return counter
-
-
 def check_login(
     session: Session, login: str, password: str, *, now: int, policy: LockoutPolicy
 ) -> LoginOutcome:
@@ -117,7 +108,7 @@ def check_login(
     does not tell an unknown account from an existing one.
     """
     person = find_person(session, login)
-    counter: Lockable = person if person is not None else _unknown_login(session, login)
+    counter: Lockable = person if person is not None else failure_counter(session, login_key(login))
     if counter.locked_until > now:
         return LoginOutcome(None, locked_until=counter.locked_until)
     stored = person.password_hash if person is not None else _DUMMY_HASH

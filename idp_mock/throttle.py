@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from idp_mock.account_models import FailureCounter
@@ -21,6 +23,18 @@ def _key(address: str) -> str:
     return "address:" + address[:64]
 
 
+def failure_counter(session: Session, key: str) -> FailureCounter:
+    """Return the counter under ``key``, created at zero; safe when two requests race."""
+    found = session.get(FailureCounter, key)
+    if found is not None:
+        return found
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    fresh = {"key": key, "failed_logins": 0, "locked_until": 0, "window_start": 0}
+    session.execute(insert(FailureCounter).values(**fresh).on_conflict_do_nothing())
+    return session.get_one(FailureCounter, key)
+
+
 def blocked_until(session: Session, address: str, *, now: int) -> int | None:
     """Return until when the address may not sign in, or None when it may."""
     counter = session.get(FailureCounter, _key(address))
@@ -31,10 +45,7 @@ def blocked_until(session: Session, address: str, *, now: int) -> int | None:
 
 def count_failure(session: Session, address: str, *, now: int, policy: AddressPolicy) -> None:
     """Count one failed password or code from the address; block it once over the policy."""
-    counter = session.get(FailureCounter, _key(address))
-    if counter is None:
-        counter = FailureCounter(key=_key(address), failed_logins=0, locked_until=0, window_start=0)
-        session.add(counter)
+    counter = failure_counter(session, _key(address))
     if now - counter.window_start >= policy.seconds:
         counter.failed_logins = 0
         counter.window_start = now

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -12,6 +15,7 @@ from tests.idp_mock.helpers import FakeClock
 from tests.idp_mock.helpers import latest_code
 from tests.idp_mock.helpers import sign_in
 from tests.idp_mock.test_mfa import turn_on_second_factor
+from tests.support.live import serving
 
 THROTTLED = "Слишком много неудачных попыток входа с вашего адреса"
 # Different accounts, existing and not: the throttle counts the address, not an account.
@@ -118,3 +122,19 @@ def test_the_block_in_english(idp_app: Flask) -> None:
     page = sign_in(attacker, "+79000000001", "parent-demo-1").get_data(as_text=True)
 
     assert "Too many failed sign-in attempts from your address. Try again in 10 min." in page
+
+
+def test_concurrent_failures_for_a_new_login_are_all_answered(
+    make_idp: t.Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_idp(IDP_DATABASE_URL=f"sqlite:///{tmp_path / 'idp.sqlite3'}")
+    with serving(app) as url:
+
+        def attempt(_: int) -> int:
+            data = {"login": "+79000000077", "password": "wrong-password-1"}
+            return requests.post(f"{url}/login", data=data, timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(attempt, range(8)))
+
+    assert statuses == [200] * 8
