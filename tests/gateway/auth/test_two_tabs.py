@@ -50,3 +50,18 @@ def test_a_callback_with_a_foreign_state_still_fails_when_nobody_is_signed_in(
 
     assert stranger.status_code == 400
     assert "Не удалось войти" in stranger.text
+
+
+def test_a_signed_in_person_still_hears_why_another_sign_in_failed(gateway: Flask) -> None:
+    client = gateway.test_client()
+    back = callback_path(client, client.get("/login"))
+    client.get(back)
+    client.post("/consent", data={"accept": "y"})
+    again = urlsplit(
+        authorize_at_idp(client.get("/login").headers["Location"], *IRINA, allow=False)
+    )
+
+    refused = client.get(f"{again.path}?{again.query}")
+
+    assert refused.status_code == 400
+    assert "Вы отменили вход." in refused.text
