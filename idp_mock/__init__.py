@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 from flask import Response
+from flask import request
 
 from idp_mock.clients import DEMO_CLIENT
 
@@ -25,8 +26,16 @@ DEFAULTS: dict[str, t.Any] = {
     "IDP_BACKCHANNEL_TIMEOUT": 2.0,
     "IDP_CODE_TTL": 300,
     "IDP_CODE_ATTEMPTS": 3,
+    # A resend waits this long after the last code; at most IDP_CODE_SENDS codes go to one
+    # phone or e-mail per IDP_CODE_SENDS_WINDOW seconds.
+    "IDP_CODE_RESEND_SECONDS": 60,
+    "IDP_CODE_SENDS": 5,
+    "IDP_CODE_SENDS_WINDOW": 3600,
     "IDP_LOCKOUT_ATTEMPTS": 5,
     "IDP_LOCKOUT_SECONDS": 900,
+    # One client address failing this often (passwords and codes, any accounts) is blocked.
+    "IDP_ADDRESS_ATTEMPTS": 20,
+    "IDP_ADDRESS_SECONDS": 900,
     "IDP_LEVEL_CHECK_SECONDS": 5,
     # Checksum-valid but "unknown to СФР/МВД": the automatic check rejects them.
     "IDP_KNOWN_BAD_SNILS": ["111-111-111 45"],
@@ -67,7 +76,7 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     for blueprint in (provider.bp, auth.bp, register.bp, profile.bp, devtools.bp):
         app.register_blueprint(blueprint)
     cli.init_cli(app)
-    app.after_request(_forbid_framing)
+    app.after_request(_security_headers)
     return app
 
 
@@ -123,13 +132,21 @@ def _account_rules(config: Mapping[str, t.Any]) -> t.Any:
     from idp_mock.accounts import normalize_snils
     from idp_mock.codes import CodePolicy
     from idp_mock.runtime import AccountRules
+    from idp_mock.throttle import AddressPolicy
 
     return AccountRules(
         lockout=LockoutPolicy(
             attempts=int(config["IDP_LOCKOUT_ATTEMPTS"]), seconds=int(config["IDP_LOCKOUT_SECONDS"])
         ),
+        addresses=AddressPolicy(
+            attempts=int(config["IDP_ADDRESS_ATTEMPTS"]), seconds=int(config["IDP_ADDRESS_SECONDS"])
+        ),
         codes=CodePolicy(
-            ttl=int(config["IDP_CODE_TTL"]), attempts=int(config["IDP_CODE_ATTEMPTS"])
+            ttl=int(config["IDP_CODE_TTL"]),
+            attempts=int(config["IDP_CODE_ATTEMPTS"]),
+            resend_seconds=int(config["IDP_CODE_RESEND_SECONDS"]),
+            sends=int(config["IDP_CODE_SENDS"]),
+            sends_window=int(config["IDP_CODE_SENDS_WINDOW"]),
         ),
         level_check_seconds=int(config["IDP_LEVEL_CHECK_SECONDS"]),
         known_bad_snils=frozenset(
@@ -148,9 +165,18 @@ def _default_database(app: Flask) -> str:
     return f"sqlite:///{os.path.join(app.instance_path, 'idp_mock.sqlite3')}"
 
 
-def _forbid_framing(response: Response) -> Response:
+# Published to every relying party alike, so caches may keep them.
+_PUBLIC_ENDPOINTS = frozenset({"provider.discovery", "provider.jwks"})
+
+
+def _security_headers(response: Response) -> Response:
     # Login and consent must not be framed (RFC 9700 §4.16, clickjacking).
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # Every other page names a person, shows a code or carries a form bound to a session:
+    # a shared computer's cache must not keep it after sign-out.
+    if request.endpoint not in _PUBLIC_ENDPOINTS:
+        response.headers.setdefault("Cache-Control", "no-store")
     return response

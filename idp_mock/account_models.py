@@ -92,3 +92,18 @@ class LevelRequest(Base):
 
     def __repr__(self) -> str:
         return f"<LevelRequest person={self.person_id} status={self.status}>"
+
+
+class FailureCounter(Base):
+    """Count failed sign-ins for what is not an account: an unknown login, a client address."""
+
+    __tablename__ = "failure_counter"
+
+    # "login:<sha256 of the normalized login>" or "address:<client address>".
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<FailureCounter {self.key.split(':')[0]} failed={self.failed_logins}>"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import typing as t
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from idp_mock.models import Person
+from idp_mock.throttle import failure_counter
 
 # Checked against when the login matches nobody, so timing does not tell the two apart.
 _DUMMY_HASH = "scrypt:32768:8:1$idpmockdummysalt$" + "0" * 128
@@ -57,17 +60,6 @@ def find_person(session: Session, login: str) -> Person | None:
     return session.scalars(sa.select(Person).where(condition)).first()
 
 
-def authenticate(session: Session, login: str, password: str) -> Person | None:
-    """Return the person when the login and password match, else None."""
-    person = find_person(session, login)
-    if person is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(person.password_hash, password):
-        return None
-    return person
-
-
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
     """Describe a password check: the person, or why not (attempts left, locked until)."""
@@ -85,25 +77,59 @@ class LockoutPolicy:
     seconds: int = 900
 
 
+class Lockable(t.Protocol):
+    """Anything whose failed sign-ins are counted toward a temporary lock."""
+
+    failed_logins: int
+    locked_until: int
+
+
+def login_key(login: str) -> str:
+    """Name an unknown login's counter; the hash keeps the typed text out of the database."""
+    login = login.strip()
+    if "@" in login:
+        canonical = "email:" + login.lower()
+    elif phone := normalize_phone(login):
+        canonical = "phone:" + phone
+    elif snils := normalize_snils(login):
+        canonical = "snils:" + snils
+    else:
+        canonical = "other:" + login.lower()
+    return "login:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def check_login(
     session: Session, login: str, password: str, *, now: int, policy: LockoutPolicy
 ) -> LoginOutcome:
-    """Check the password against the lockout policy, counting failures per account."""
+    """Check the password against the lockout policy, counting failures per account.
+
+    A login that names nobody gets a counter of its own and the same password-hash work, so
+    that the answer (wording, attempts left, the lock, and as far as practical the time taken)
+    does not tell an unknown account from an existing one.
+    """
     person = find_person(session, login)
-    if person is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return LoginOutcome(None)
-    if person.locked_until > now:
-        return LoginOutcome(None, locked_until=person.locked_until)
-    if check_password_hash(person.password_hash, password):
-        person.failed_logins = 0
+    counter: Lockable = person if person is not None else failure_counter(session, login_key(login))
+    if counter.locked_until > now:
+        return LoginOutcome(None, locked_until=counter.locked_until)
+    stored = person.password_hash if person is not None else _DUMMY_HASH
+    if check_password_hash(stored, password) and person is not None:
+        if not person.mfa_enabled:
+            # With the sign-in code on, only the right code clears the count (auth.py).
+            person.failed_logins = 0
         session.commit()
         return LoginOutcome(person)
-    person.failed_logins += 1
-    if person.failed_logins >= policy.attempts:
-        person.failed_logins = 0
-        person.locked_until = now + policy.seconds
+    return count_failure(session, counter, now=now, policy=policy)
+
+
+def count_failure(
+    session: Session, counter: Lockable, *, now: int, policy: LockoutPolicy
+) -> LoginOutcome:
+    """Count one wrong password or sign-in code; lock once the policy's attempts are used up."""
+    counter.failed_logins += 1
+    if counter.failed_logins >= policy.attempts:
+        counter.failed_logins = 0
+        counter.locked_until = now + policy.seconds
         session.commit()
-        return LoginOutcome(None, locked_until=person.locked_until)
+        return LoginOutcome(None, locked_until=counter.locked_until)
     session.commit()
-    return LoginOutcome(None, attempts_left=policy.attempts - person.failed_logins)
+    return LoginOutcome(None, attempts_left=policy.attempts - counter.failed_logins)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -17,8 +18,11 @@ from flask_wtf.csrf import CSRFError
 from idp_mock import clock
 from idp_mock import codes
 from idp_mock import signin
+from idp_mock import throttle
+from idp_mock import wording
 from idp_mock.accounts import LoginOutcome
 from idp_mock.accounts import check_login
+from idp_mock.accounts import count_failure
 from idp_mock.clients import RegisteredClient
 from idp_mock.database import db
 from idp_mock.forms import CodeForm
@@ -30,12 +34,6 @@ from idp_mock.provider import server
 from idp_mock.runtime import rules
 
 bp = Blueprint("auth", __name__)
-
-LOGIN_FAILED = "Неверный логин или пароль"
-LOCKED = (
-    "Учётная запись временно заблокирована из-за многочисленных неудачных попыток входа. "
-    "Попробуйте снова через {minutes} мин."
-)
 
 
 def safe_next(target: str | None) -> str:
@@ -60,52 +58,60 @@ def login() -> t.Any:
     form = LoginForm()
     if request.method == "GET" and request.args.get("login_hint"):
         form.login.data = request.args["login_hint"]
-    error = None
     if form.validate_on_submit():
-        outcome = check_login(
-            db(),
-            form.login.data or "",
-            form.password.data or "",
-            now=clock.now(),
-            policy=rules().lockout,
-        )
-        if outcome.person is not None and outcome.person.mfa_enabled:
-            return start_second_factor(outcome.person)
-        if outcome.person is not None:
-            signin.sign_in(outcome.person)
-            return redirect(safe_next(request.args.get("next")), 303)
-        error = login_error(outcome)
-    elif request.method == "POST":
-        error = _(LOGIN_FAILED)
+        return _check_password(form)
+    error = _(wording.LOGIN_FAILED) if request.method == "POST" else None
     return render_template("login.html", form=form, error=error)
 
 
-def login_error(outcome: LoginOutcome) -> str:
-    """Word a refusal as ESIA does: remaining attempts, then the temporary lock."""
-    if outcome.locked_until is not None:
-        minutes = max(1, -(-(outcome.locked_until - clock.now()) // 60))
-        return _(LOCKED, minutes=minutes)
-    if outcome.attempts_left is not None:
-        return f"{_(LOGIN_FAILED)}. {_('Осталось попыток')}: {outcome.attempts_left}"
-    return _(LOGIN_FAILED)
+def _address() -> str:
+    return request.remote_addr or "unknown"
 
 
-def start_second_factor(person: Person) -> t.Any:
+def _check_password(form: LoginForm) -> t.Any:
+    now = clock.now()
+    if (blocked := throttle.blocked_until(db(), _address(), now=now)) is not None:
+        return _too_many(blocked, now, "login.html", form=form)
+    outcome = check_login(
+        db(), form.login.data or "", form.password.data or "", now=now, policy=rules().lockout
+    )
+    if outcome.person is not None and outcome.person.mfa_enabled:
+        return start_second_factor(form, outcome.person)
+    if outcome.person is not None:
+        signin.sign_in(outcome.person)
+        return redirect(safe_next(request.args.get("next")), 303)
+    throttle.count_failure(db(), _address(), now=now, policy=rules().addresses)
+    return render_template("login.html", form=form, error=wording.login_error(outcome, now=now))
+
+
+def _too_many(until: int, now: int, template: str, **context: t.Any) -> t.Any:
+    """Refuse a throttled address: the same page, status and wording for every account."""
+    error = wording.address_blocked(until, now=now)
+    response = make_response(render_template(template, error=error, **context), 429)
+    response.headers["Retry-After"] = str(until - now)
+    return response
+
+
+def start_second_factor(form: LoginForm, person: Person) -> t.Any:
     """Send a sign-in code and ask for it before the session starts."""
+    try:
+        _send_signin_code(person)
+    except codes.CodeLimit as err:
+        error = wording.code_message(err, start_over=wording.SIGN_IN_AGAIN)
+        return render_template("login.html", form=form, error=error)
     session["mfa"] = {"person_id": person.id, "next": safe_next(request.args.get("next"))}
-    _send_signin_code(person)
     return redirect(url_for(".second_factor"), 303)
 
 
-def _send_signin_code(person: Person) -> None:
-    channel, recipient = (codes.SMS, person.phone) if person.phone else (codes.EMAIL, person.email)
+def _send_signin_code(person: Person, *, resend: bool = False) -> None:
     codes.send_code(
         db(),
         purpose=f"signin:{person.id}",
-        channel=channel,
-        recipient=recipient or "",
+        channel=_channel(person),
+        recipient=(person.phone or person.email) or "",
         now=clock.now(),
         policy=rules().codes,
+        resend=resend,
     )
 
 
@@ -117,26 +123,61 @@ def second_factor() -> t.Any:
     if person is None:
         return redirect(url_for(".login"), 303 if request.method == "POST" else 302)
     form = CodeForm()
-    error = None
-    if form.validate_on_submit() and form.resend.data:
-        _send_signin_code(person)
-        return redirect(url_for(".second_factor"), 303)
-    if form.validate_on_submit():
-        try:
-            codes.verify_code(
-                db(),
-                purpose=f"signin:{person.id}",
-                channel=_channel(person),
-                entered=form.code.data or "",
-                now=clock.now(),
-            )
-        except codes.CodeError as err:
-            error = codes.code_message(err)
-        else:
-            signin.sign_in(person)
-            return redirect(pending["next"], 303)
     masked = _mask(person.phone or person.email or "")
+    error = None
+    if form.validate_on_submit():
+        now = clock.now()
+        if (blocked := throttle.blocked_until(db(), _address(), now=now)) is not None:
+            return _too_many(blocked, now, "login_code.html", form=form, masked=masked)
+        if person.locked_until > now:
+            locked = LoginOutcome(None, locked_until=person.locked_until)
+            return _back_to_login(wording.login_error(locked, now=now))
+        if not form.resend.data:
+            return _check_code(form, person, masked=masked, now=now)
+        try:
+            _send_signin_code(person, resend=True)
+        except codes.CodeLimit as err:
+            error = wording.code_message(err, start_over=wording.SIGN_IN_AGAIN)
+        else:
+            return redirect(url_for(".second_factor"), 303)
     return render_template("login_code.html", form=form, error=error, masked=masked)
+
+
+def _check_code(form: CodeForm, person: Person, *, masked: str, now: int) -> t.Any:
+    try:
+        codes.verify_code(
+            db(),
+            purpose=f"signin:{person.id}",
+            channel=_channel(person),
+            entered=form.code.data or "",
+            now=now,
+        )
+    except codes.CodeError as err:
+        refusal = err
+        if err.guessed:
+            # A wrong code costs what a wrong password costs: the account's and the address's.
+            throttle.count_failure(db(), _address(), now=now, policy=rules().addresses)
+            outcome = count_failure(db(), person, now=now, policy=rules().lockout)
+            if outcome.attempts_left is None:
+                return _back_to_login(wording.login_error(outcome, now=now))
+            left = min(err.attempts_left, outcome.attempts_left)
+            refusal = codes.CodeError(err.reason, left, guessed=True)
+        message = wording.code_message(refusal, start_over=wording.SIGN_IN_AGAIN)
+        if refusal.reason == "exhausted":
+            return _back_to_login(message)
+        return render_template("login_code.html", form=form, error=message, masked=masked)
+    person.failed_logins = 0
+    db().commit()
+    next_url = session["mfa"]["next"]
+    signin.sign_in(person)
+    return redirect(next_url, 303)
+
+
+def _back_to_login(error: str) -> t.Any:
+    """End the pending second factor and show the sign-in form with the reason."""
+    pending = session.pop("mfa", None) or {}
+    action = url_for(".login", next=pending.get("next"))
+    return render_template("login.html", form=LoginForm(formdata=None), error=error, action=action)
 
 
 def _channel(person: Person) -> str:
@@ -178,8 +219,15 @@ def logged_out() -> str:
 
 
 @bp.app_errorhandler(CSRFError)
-def csrf_failed(error: CSRFError) -> tuple[str, int]:
-    """Explain in Russian that the form expired or was not sent from this site."""
+def csrf_failed(error: CSRFError) -> t.Any:
+    """Explain in Russian that the form expired or was not sent from this site.
+
+    A sign-in form opened in a second tab goes stale when the first tab signs in (a new
+    session, a new CSRF token); the person is signed in by then, so that tab's request
+    carries on where it was going instead. Nothing is checked or changed on its behalf.
+    """
+    if request.endpoint == "auth.login" and signin.current() is not None:
+        return redirect(safe_next(request.args.get("next")), 303)
     return render_template("csrf.html"), 400
 
 

@@ -15,17 +15,31 @@ from authlib.oauth2.rfc6749 import scope_to_list
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
-DEMO_CLIENT: dict[str, t.Any] = {
-    "client_id": "diary-gateway",
-    "client_name": "Дневник: шлюз для родителей",
-    "client_secret": "demo-gateway-secret",
-    "redirect_uris": ["http://127.0.0.1:8000/auth/callback"],
-    "post_logout_redirect_uris": ["http://127.0.0.1:8000/auth/logged-out"],
-    "backchannel_logout_uri": "http://127.0.0.1:8000/auth/backchannel-logout",
-    # offline_access lets the gateway ask for refresh tokens; the ESIA-like scopes are allowed too.
-    "scope": "openid profile email phone offline_access fullname birthdate mobile snils id_doc",
-    "token_endpoint_auth_method": "client_secret_basic",
-}
+DEMO_GATEWAY_URL = "http://127.0.0.1:8000"
+
+
+def demo_client(
+    base_url: str = DEMO_GATEWAY_URL,
+    *,
+    client_id: str = "diary-gateway",
+    client_secret: str = "demo-gateway-secret",
+) -> dict[str, t.Any]:
+    """Return the gateway's demo registration, its URIs under the gateway's public URL."""
+    base_url = base_url.rstrip("/")
+    return {
+        "client_id": client_id,
+        "client_name": "Дневник: шлюз для родителей",
+        "client_secret": client_secret,
+        "redirect_uris": [base_url + "/auth/callback"],
+        "post_logout_redirect_uris": [base_url + "/auth/logged-out"],
+        "backchannel_logout_uri": base_url + "/auth/backchannel-logout",
+        # offline_access lets the gateway ask for refresh tokens; the ESIA-like scopes too.
+        "scope": "openid profile email phone offline_access fullname birthdate mobile snils id_doc",
+        "token_endpoint_auth_method": "client_secret_basic",
+    }
+
+
+DEMO_CLIENT: dict[str, t.Any] = demo_client()
 
 
 @dataclass(frozen=True)

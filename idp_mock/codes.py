@@ -26,25 +26,106 @@ TEXTS = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CodePolicy:
-    """Say how long a code lives and how many wrong entries it survives."""
+    """Say how long a code lives, how many wrong entries it survives, and how often it is sent.
+
+    A resend waits `resend_seconds` after the last code to the same recipient and keeps the
+    attempts the replaced code had left; at most `sends` codes go to one recipient in
+    `sends_window` seconds, whatever they confirm.
+    """
 
     ttl: int = 300
     attempts: int = 3
+    resend_seconds: int = 60
+    sends: int = 5
+    sends_window: int = 3600
 
 
 class CodeError(Exception):
-    """Refuse a code: `reason` is wrong, expired, exhausted or missing."""
+    """Refuse a code: `reason` is wrong, expired, exhausted or missing.
 
-    def __init__(self, reason: str, attempts_left: int = 0) -> None:
+    `guessed` says that this entry was checked and wrong (it costs an attempt), as opposed
+    to a code that could not be checked at all.
+    """
+
+    def __init__(self, reason: str, attempts_left: int = 0, *, guessed: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.attempts_left = attempts_left
+        self.guessed = guessed
+
+
+class CodeLimit(Exception):
+    """Refuse to send a code of `channel`: `reason` is cooldown, cap or exhausted."""
+
+    def __init__(self, reason: str, retry_in: int = 0, *, channel: str = SMS) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_in = retry_in
+        self.channel = channel
+
+
+def sending_refused(
+    session: Session, *, channel: str, recipient: str, now: int, policy: CodePolicy
+) -> CodeLimit | None:
+    """Return why no code may go to the recipient now (too many sent lately), or None."""
+    recent = list(
+        session.scalars(
+            sa.select(OutboxMessage.sent_at)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.recipient == recipient,
+                OutboxMessage.code.is_not(None),
+                OutboxMessage.sent_at > now - policy.sends_window,
+            )
+            .order_by(OutboxMessage.sent_at)
+        )
+    )
+    if len(recent) >= policy.sends:
+        retry_in = recent[-policy.sends] + policy.sends_window - now
+        return CodeLimit("cap", retry_in, channel=channel)
+    return None
+
+
+def _resend_budget(
+    session: Session, previous: ConfirmationCode, *, now: int, policy: CodePolicy
+) -> int:
+    last_sent = session.scalar(
+        sa.select(sa.func.max(OutboxMessage.sent_at)).where(
+            OutboxMessage.channel == previous.channel,
+            OutboxMessage.recipient == previous.recipient,
+        )
+    )
+    wait = (last_sent or 0) + policy.resend_seconds - now
+    if wait > 0:
+        raise CodeLimit("cooldown", wait, channel=previous.channel)
+    if previous.attempts_left <= 0:
+        raise CodeLimit("exhausted", channel=previous.channel)
+    return previous.attempts_left
 
 
 def send_code(
-    session: Session, *, purpose: str, channel: str, recipient: str, now: int, policy: CodePolicy
+    session: Session,
+    *,
+    purpose: str,
+    channel: str,
+    recipient: str,
+    now: int,
+    policy: CodePolicy,
+    resend: bool = False,
 ) -> ConfirmationCode:
-    """Issue a new code (the previous one stops working) and deliver it to the outbox."""
+    """Issue a new code (the previous one stops working) and deliver it to the outbox.
+
+    Raises:
+        CodeLimit: when too many codes went to the recipient lately, or on a resend, when the
+            last one was sent less than `resend_seconds` ago or its attempts are used up.
+    """
+    attempts = policy.attempts
+    previous = _latest(session, purpose, channel)
+    if resend and previous is not None and not previous.confirmed:
+        attempts = _resend_budget(session, previous, now=now, policy=policy)
+    refused = sending_refused(session, channel=channel, recipient=recipient, now=now, policy=policy)
+    if refused is not None:
+        raise refused
     session.execute(
         sa.update(ConfirmationCode)
         .where(ConfirmationCode.purpose == purpose, ConfirmationCode.channel == channel)
@@ -57,7 +138,7 @@ def send_code(
         recipient=recipient,
         code=code,
         expires_at=now + policy.ttl,
-        attempts_left=policy.attempts,
+        attempts_left=attempts,
     )
     text = TEXTS[channel].format(code=code, minutes=max(1, policy.ttl // 60))
     session.add(row)
@@ -94,7 +175,8 @@ def verify_code(session: Session, *, purpose: str, channel: str, entered: str, n
     if not secrets.compare_digest(row.code, entered.strip()):
         row.attempts_left -= 1
         session.commit()
-        raise CodeError("wrong" if row.attempts_left else "exhausted", row.attempts_left)
+        reason = "wrong" if row.attempts_left else "exhausted"
+        raise CodeError(reason, row.attempts_left, guessed=True)
     row.confirmed = True
     session.commit()
 
@@ -109,14 +191,3 @@ def outbox(session: Session, *, limit: int = 50) -> list[OutboxMessage]:
     """Return the newest outbox messages first."""
     statement = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     return list(session.scalars(statement))
-
-
-def code_message(error: CodeError) -> str:
-    """Return ESIA-style Russian wording for a refused code."""
-    if error.reason == "wrong":
-        return f"Неверный код. Осталось попыток: {error.attempts_left}"
-    if error.reason == "expired":
-        return "Срок действия кода истёк. Запросите новый код"
-    if error.reason == "exhausted":
-        return "Попытки ввода кода исчерпаны. Запросите новый код"
-    return "Код не запрашивался. Запросите новый код"

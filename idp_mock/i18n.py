@@ -24,6 +24,18 @@ ENGLISH = {
     "Учётная запись временно заблокирована из-за многочисленных неудачных попыток входа. "
     "Попробуйте снова через {minutes} мин.": "The account is temporarily locked after too many "
     "failed sign-in attempts. Try again in {minutes} min.",
+    "Слишком много неудачных попыток входа с вашего адреса. Попробуйте снова через {minutes} "
+    "мин.": "Too many failed sign-in attempts from your address. Try again in {minutes} min.",
+    "Неверный код. Осталось попыток: {attempts}": "Wrong code. Attempts left: {attempts}",
+    "Срок действия кода истёк. Запросите новый код": "The code has expired. Ask for a new one",
+    "Попытки ввода кода исчерпаны.": "No attempts to enter the code are left.",
+    "Код не запрашивался. Запросите новый код": "No code was sent. Ask for a new one",
+    "Новый код можно запросить через {seconds} с": "You can ask for a new code in {seconds} s",
+    "Превышено число запросов кода. Попробуйте снова через {minutes} мин.": (
+        "Too many codes were asked for. Try again in {minutes} min."
+    ),
+    "Войдите снова": "Sign in again",
+    "Начните регистрацию заново": "Start the registration again",
     "Зарегистрироваться": "Register",
     "Нет учётной записи?": "No account yet?",
     "Предоставление прав доступа": "Access request",

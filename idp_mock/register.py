@@ -17,6 +17,7 @@ from idp_mock import clock
 from idp_mock import codes
 from idp_mock import registration
 from idp_mock import signin
+from idp_mock import wording
 from idp_mock.account_models import Registration
 from idp_mock.auth import safe_next
 from idp_mock.database import db
@@ -45,6 +46,9 @@ def start() -> t.Any:
             created = registration.start(db(), applicant, now=clock.now(), policy=rules().codes)
         except registration.RegistrationError as err:
             errors = err.errors
+        except codes.CodeLimit as err:
+            field = "phone" if err.channel == codes.SMS else "email"
+            errors = {field: wording.code_message(err, start_over=wording.REGISTER_AGAIN)}
         else:
             session["register_next"] = safe_next(request.args.get("next"))
             return redirect(url_for(".confirm", handle=created.handle), 303)
@@ -65,10 +69,18 @@ def confirm(handle: str) -> t.Any:
     form = ContactCodesForm()
     errors: dict[str, str] = {}
     if form.validate_on_submit():
-        if resend := request.form.get("resend"):
-            registration.send(db(), pending, resend, now=clock.now(), policy=rules().codes)
-            return redirect(url_for(".confirm", handle=handle), 303)
-        errors = _check_codes(pending, form)
+        resend = request.form.get("resend")
+        if resend and resend in registration.pending_channels(db(), pending):
+            try:
+                registration.send(
+                    db(), pending, resend, now=clock.now(), policy=rules().codes, resend=True
+                )
+            except codes.CodeLimit as err:
+                errors = {resend: wording.code_message(err, start_over=wording.REGISTER_AGAIN)}
+            else:
+                return redirect(url_for(".confirm", handle=handle), 303)
+        else:
+            errors = _check_codes(pending, form)
         if not registration.pending_channels(db(), pending):
             person = registration.complete(db(), pending)
             signin.sign_in(person)
@@ -95,5 +107,5 @@ def _check_codes(pending: Registration, form: ContactCodesForm) -> dict[str, str
                 now=clock.now(),
             )
         except codes.CodeError as err:
-            errors[channel] = codes.code_message(err)
+            errors[channel] = wording.code_message(err, start_over=wording.REGISTER_AGAIN)
     return errors

@@ -93,8 +93,15 @@ def start(
 
     Raises:
         RegistrationError: when a field is invalid or a contact is already taken.
+        codes.CodeLimit: when a contact got too many codes lately.
     """
     phone, email = check_applicant(session, applicant)
+    for channel, recipient in ((codes.SMS, phone), (codes.EMAIL, email)):
+        refused = recipient and codes.sending_refused(
+            session, channel=channel, recipient=recipient, now=now, policy=policy
+        )
+        if refused:
+            raise refused
     registration = Registration(
         handle=secrets.token_urlsafe(16),
         family_name=applicant.family_name.strip(),
@@ -125,8 +132,13 @@ def send(
     *,
     now: int,
     policy: codes.CodePolicy,
+    resend: bool = False,
 ) -> None:
-    """Send (or resend) the code of one channel."""
+    """Send (or resend) the code of one channel.
+
+    Raises:
+        codes.CodeLimit: see ``codes.send_code``.
+    """
     recipient = dict(channels(registration))[channel]
     codes.send_code(
         session,
@@ -135,6 +147,7 @@ def send(
         recipient=recipient,
         now=now,
         policy=policy,
+        resend=resend,
     )
 
 

@@ -14,6 +14,7 @@ from idp_mock.clients import ClientRegistry
 from idp_mock.codes import CodePolicy
 from idp_mock.faults import FaultSwitch
 from idp_mock.keys import KeyStore
+from idp_mock.throttle import AddressPolicy
 from idp_mock.tokens import Signer
 
 EXTENSION = "idp_mock"
@@ -41,9 +42,10 @@ def provider() -> Provider:
 
 @dataclass(frozen=True, kw_only=True)
 class AccountRules:
-    """Hold the person-facing policies: lockout, codes, the level check and the dev pages."""
+    """Hold the person-facing policies: lockouts, codes, the level check and the dev pages."""
 
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    addresses: AddressPolicy = field(default_factory=AddressPolicy)
     codes: CodePolicy = field(default_factory=CodePolicy)
     level_check_seconds: int = 5
     known_bad_snils: frozenset[str] = frozenset()

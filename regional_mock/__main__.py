@@ -29,10 +29,28 @@ def port_of(system: str, environ: t.Mapping[str, str]) -> int:
     return int(environ.get(variable) or default)
 
 
-def make_app(system: str, world: World) -> t.Any:
+def dnevnik_settings(environ: t.Mapping[str, str]) -> dict[str, t.Any]:
+    """Register the partner app's redirect URI at the gateway the demo runs."""
+    uri = environ.get("DNEVNIK_PARTNER_REDIRECT_URI")
+    if not uri:
+        return {}
+    from regional_mock.dnevnik_ru.app import DEFAULTS
+
+    partner = {**DEFAULTS["DNEVNIK_CLIENTS"][0], "redirect_uris": [uri]}
+    return {"DNEVNIK_CLIENTS": [partner]}
+
+
+# system -> the emulator settings its environment variables give.
+SETTINGS_FROM_ENV: dict[str, t.Callable[[t.Mapping[str, str]], dict[str, t.Any]]] = {
+    "dnevnik_ru": dnevnik_settings,
+}
+
+
+def make_app(system: str, world: World, environ: t.Mapping[str, str] | None = None) -> t.Any:
     """Import a system's emulator and build its app over ``world``."""
     module = importlib.import_module(SYSTEMS[system][0])
-    return module.create_app(world)
+    settings = SETTINGS_FROM_ENV.get(system, lambda _: {})(environ or {})
+    return module.create_app(world, settings)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,7 +73,7 @@ def main(argv: Sequence[str] | None = None, environ: t.Mapping[str, str] | None 
     threads = []
     for system in systems:
         port = args.port if args.port is not None else port_of(system, environ)
-        app = make_app(system, world)
+        app = make_app(system, world, environ)
         print(f"regional_mock: {system} on http://{args.host}:{port}", flush=True)
         thread = threading.Thread(
             target=run_simple,

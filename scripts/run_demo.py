@@ -1,7 +1,12 @@
 """Start the whole demo: identity provider, regional emulators and the gateway.
 
 Migrates and seeds first, prints the URLs and the demo logins, and stops every child
-process on Ctrl-C (or SIGTERM), leaving no port busy.
+process on Ctrl-C (or SIGTERM), leaving no port busy. Each emulator runs in a process of its
+own: when one stops, the rest of the demo goes on and the gateway shows that system's data
+as stale (the gateway's development page /__dev/backends does the same without stopping it).
+
+Ports come from GATEWAY_PORT, IDP_PORT, MESH_PORT, DNEVNIK_PORT and NETSCHOOL_PORT; the
+provider's demo client and Dnevnik.ru's partner app follow GATEWAY_PUBLIC_URL.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +37,64 @@ SCHOOL_LOGINS = [
     ("Смирнов Максим, Самарская обл., «Лицей № 3»", "СмирноваИС", "Пароль-2026"),
     ("Кузнецовы Дарья и Егор, Самарская обл., «Лицей № 3»", "КузнецовАП", "Дарья2015"),
 ]
+# process name -> (port variable, default port, what the banner calls it)
+PORTS = {
+    "gateway": ("GATEWAY_PORT", 8000, "Gateway"),
+    "idp": ("IDP_PORT", 9000, "Identity provider"),
+    "mesh": ("MESH_PORT", 9101, "МЭШ (Москва)"),
+    "dnevnik_ru": ("DNEVNIK_PORT", 9102, "Дневник.ру (Тверь)"),
+    "netschool": ("NETSCHOOL_PORT", 9103, "NetSchool (Самара)"),
+}
+EMULATORS = ("mesh", "dnevnik_ru", "netschool")
 
 
-def port(variable: str, default: int) -> int:
-    """Read a port from the environment."""
-    return int(os.environ.get(variable, default))
+def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
+    """Read every process's port from the environment, or its DEMO.md default."""
+    ports = {}
+    for name, (variable, default, _) in PORTS.items():
+        value = environ.get(variable) or str(default)
+        if not value.isdigit() or not 0 < int(value) < 65536:
+            raise SystemExit(f"{variable}={value!r} is not a port number")
+        ports[name] = int(value)
+    return ports
+
+
+def demo_environment(environ: Mapping[str, str], ports: Mapping[str, int]) -> dict[str, str]:
+    """Return the environment every process of the demo runs with, wired to these ports."""
+    env = dict(environ)
+    env.setdefault("IDP_ISSUER", f"http://127.0.0.1:{ports['idp']}")
+    env.setdefault("GATEWAY_OIDC_ISSUER", env["IDP_ISSUER"])
+    env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{ports['gateway']}")
+    public_url = env["GATEWAY_PUBLIC_URL"].rstrip("/")
+    for name in EMULATORS:
+        env[PORTS[name][0]] = str(ports[name])
+    # The provider's demo client and Dnevnik.ru's partner app know the gateway by its URL.
+    env.setdefault("IDP_DEMO_CLIENT_URL", public_url)
+    if env.get("GATEWAY_OIDC_CLIENT_ID"):
+        env.setdefault("IDP_DEMO_CLIENT_ID", env["GATEWAY_OIDC_CLIENT_ID"])
+    if env.get("GATEWAY_OIDC_CLIENT_SECRET"):
+        env.setdefault("IDP_DEMO_CLIENT_SECRET", env["GATEWAY_OIDC_CLIENT_SECRET"])
+    env.setdefault("DNEVNIK_PARTNER_REDIRECT_URI", public_url + "/children/oauth/callback")
+    return env
+
+
+def commands(ports: Mapping[str, int]) -> dict[str, list[str]]:
+    """Return the command line of each long-running process, in start order."""
+    flask = [PYTHON, "-m", "flask", "--app", "gateway"]
+    rv = {"idp": [PYTHON, "-m", "idp_mock", "--port", str(ports["idp"])]}
+    for name in EMULATORS:
+        rv[name] = [PYTHON, "-m", "regional_mock", "--system", name, "--port", str(ports[name])]
+    rv["gateway"] = [*flask, "run", "--port", str(ports["gateway"]), "--no-reload"]
+    return rv
+
+
+def health_urls(env: Mapping[str, str], ports: Mapping[str, int]) -> dict[str, str]:
+    """Return the URL that answers once each process is up."""
+    rv = {"idp": f"{env['IDP_ISSUER']}/.well-known/openid-configuration"}
+    for name in EMULATORS:
+        rv[name] = f"http://127.0.0.1:{ports[name]}/__admin/faults"
+    rv["gateway"] = f"http://127.0.0.1:{ports['gateway']}/healthz"
+    return rv
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -52,82 +111,93 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 3
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
 
 
-def main() -> None:
-    """Migrate, seed, start everything, print how to use it, and supervise."""
-    ports = {
-        "gateway": port("GATEWAY_PORT", 8000),
-        "idp": port("IDP_PORT", 9000),
-        "mesh": port("MESH_PORT", 9101),
-        "dnevnik": port("DNEVNIK_PORT", 9102),
-        "netschool": port("NETSCHOOL_PORT", 9103),
-    }
-    env = dict(os.environ)
-    env.setdefault("IDP_ISSUER", f"http://127.0.0.1:{ports['idp']}")
-    env.setdefault("GATEWAY_OIDC_ISSUER", env["IDP_ISSUER"])
-    env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{ports['gateway']}")
-    for system, variable in (
-        ("mesh", "MESH_PORT"),
-        ("dnevnik", "DNEVNIK_PORT"),
-        ("netschool", "NETSCHOOL_PORT"),
-    ):
-        env[variable] = str(ports[system])
+def prepare(env: Mapping[str, str]) -> None:
+    """Migrate the gateway's database and load the demo's connector instances and roles."""
     flask = [PYTHON, "-m", "flask", "--app", "gateway"]
     subprocess.run([*flask, "migrate"], check=True, cwd=ROOT, env=env)
     subprocess.run([*flask, "connectors", "load"], check=True, cwd=ROOT, env=env)
     # Мария Орлова operates the Samara region (config/roles.toml); bound at her first sign-in.
     subprocess.run([*flask, "roles", "load"], check=True, cwd=ROOT, env=env)
 
-    commands = {
-        "idp": [PYTHON, "-m", "idp_mock", "--port", str(ports["idp"])],
-        "emulators": [PYTHON, "-m", "regional_mock"],
-        "gateway": [*flask, "run", "--port", str(ports["gateway"]), "--no-reload"],
-    }
-    health = {
-        "idp": f"{env['IDP_ISSUER']}/.well-known/openid-configuration",
-        "emulators": f"http://127.0.0.1:{ports['netschool']}/webapi/logindata",
-        "gateway": f"http://127.0.0.1:{ports['gateway']}/healthz",
-    }
+
+def supervise(processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
+    """Wait while the gateway and the provider run; an emulator may stop on its own."""
+    reported: set[str] = set()
+    while all(processes[name].poll() is None for name in ("gateway", "idp")):
+        for name in EMULATORS:
+            if name not in reported and processes[name].poll() is not None:
+                reported.add(name)
+                print(
+                    f"{PORTS[name][2]} stopped (exit {processes[name].returncode}); the rest "
+                    "of the demo goes on and the gateway shows that system's data as stale",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        time.sleep(0.5)
+    print("the gateway or the provider exited; stopping the others", file=sys.stderr)
+
+
+def stop_all(processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
+    """Terminate every process still running and wait for it (kill after 10 s)."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> None:
+    """Migrate, seed, start everything, print how to use it, and supervise."""
+    ports = read_ports(os.environ)
+    env = demo_environment(os.environ, ports)
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def stop(*_: object) -> None:
-        for process in processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        raise SystemExit(0)
+    def on_signal(*_: object) -> None:
+        # A second Ctrl-C must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
-        for name, command in commands.items():
+        prepare(env)
+        urls = health_urls(env, ports)
+        for name, command in commands(ports).items():
             processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
-            wait_until_up(health[name], processes[name])
-        print_banner(ports)
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(0.5)
-        print("a demo process exited; stopping the others", file=sys.stderr)
+            wait_until_up(urls[name], processes[name])
+        print_banner(ports, env)
+        supervise(processes)
     except KeyboardInterrupt:
         pass
-    stop()
+    finally:
+        # Ctrl-C or SIGTERM during any step, a failed step included, leaves no process.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_all(processes)
 
 
-def print_banner(ports: dict[str, int]) -> None:
+def print_banner(ports: Mapping[str, int], env: Mapping[str, str]) -> None:
     """Print the URLs and the demo logins."""
+    gateway = env["GATEWAY_PUBLIC_URL"].rstrip("/")
     print("\n=== Diary Gateway demo is running ===")
-    print(f"  Gateway:            http://127.0.0.1:{ports['gateway']}")
-    print(f"  Identity provider:  http://127.0.0.1:{ports['idp']}")
-    print(f"  МЭШ (Москва):       http://127.0.0.1:{ports['mesh']}")
-    print(f"  Дневник.ру (Тверь): http://127.0.0.1:{ports['dnevnik']}")
-    print(f"  NetSchool (Самара): http://127.0.0.1:{ports['netschool']}")
+    print(f"  {PORTS['gateway'][2] + ':':20}{gateway}")
+    print(f"  {PORTS['idp'][2] + ':':20}{env['IDP_ISSUER']}")
+    for name in EMULATORS:
+        print(f"  {PORTS[name][2] + ':':20}http://127.0.0.1:{ports[name]}")
     print("\nSign in at the gateway as (phone, password):")
-    for name, phone, password in PEOPLE:
-        print(f"  {name:45} {phone}  {password}")
+    for person, phone, password in PEOPLE:
+        print(f"  {person:45} {phone}  {password}")
     print("\nThen link a child with a school-issued login (login / password):")
     for child, login, password in SCHOOL_LOGINS:
         print(f"  {child:52} {login} / {password}")
+    if env.get("GATEWAY_PRODUCTION", "").lower() not in ("1", "true", "yes", "on"):
+        print(f"\nTake a region's system down, slow it or break it: {gateway}/__dev/backends")
+        print(f"Messages the gateway would send: {gateway}/__dev/outbox")
     print("\nCtrl-C stops everything.\n", flush=True)
 
 

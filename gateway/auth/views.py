@@ -8,6 +8,7 @@ import time
 from urllib.parse import urlsplit
 
 from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MismatchingStateError
 from flask import Blueprint
 from flask import current_app
 from flask import redirect
@@ -80,6 +81,10 @@ def callback() -> ResponseReturnValue:
         )
     except SignInError as err:
         log.warning("sign-in rejected: %s", err)
+        if current_user.is_authenticated and isinstance(err.__cause__, MismatchingStateError):
+            # Sign-in started in two tabs: the first to return started a fresh session and
+            # dropped the other's state; that tab's person is signed in already.
+            return redirect(url_for("diary.family"))
         if err.denied:
             message = _("Вы отменили вход.")
         else:

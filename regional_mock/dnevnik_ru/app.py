@@ -62,10 +62,15 @@ DEFAULTS: dict[str, t.Any] = {
             "redirect_uris": [],
             "scope": PARENT_SCOPE,
         },
-        # The public app id the community client pydnevnikruapi signs in with, so that it
-        # works against the emulator unchanged.
+        # The public app ids the community client pydnevnikruapi signs in with, so that it
+        # works against the emulator unchanged: 0.1.x (2021), then 0.2.0 (2025, constants.py).
         {
             "client_id": "bb97b3e445a340b9b9cab4b9ea0dbd6f",
+            "redirect_uris": [],
+            "scope": PARENT_SCOPE,
+        },
+        {
+            "client_id": "b8006d75-70a9-4291-885c-13d8511bb2ae",
             "redirect_uris": [],
             "scope": PARENT_SCOPE,
         },

@@ -74,7 +74,8 @@ def _redirect_error(uri: str, error: str, state: str, *, fragment: bool) -> Resp
     return redirect(f"{uri}{'#' if fragment else ('&' if '?' in uri else '?')}{query}")
 
 
-@bp.get("/oauth2")
+# pydnevnikruapi 0.2.0 retries a sign-in stuck on an interstitial with a POST to ReturnUrl.
+@bp.route("/oauth2", methods=["GET", "POST"])
 def authorize() -> Response:
     """Check the client, send the browser to sign in, then grant a code or a token."""
     args = request.args

@@ -17,6 +17,34 @@ def test_settings_from_env_reads_only_idp_variables() -> None:
     assert settings == {"IDP_ISSUER": "http://idp.test", "IDP_PORT": 9100}
 
 
+def test_the_throttles_are_tuned_from_the_environment() -> None:
+    settings = cli.settings_from_env({"IDP_ADDRESS_ATTEMPTS": "50", "IDP_CODE_SENDS": "3"})
+
+    assert settings == {"IDP_ADDRESS_ATTEMPTS": 50, "IDP_CODE_SENDS": 3}
+
+
+def test_the_demo_client_follows_the_gateway_it_is_launched_with() -> None:
+    settings = cli.settings_from_env(
+        {"IDP_DEMO_CLIENT_URL": "http://localhost:8100/", "IDP_DEMO_CLIENT_SECRET": "s3cret"}
+    )
+
+    (client,) = settings["IDP_CLIENTS"]
+    assert client["client_id"] == "diary-gateway"
+    assert client["client_secret"] == "s3cret"
+    assert client["redirect_uris"] == ["http://localhost:8100/auth/callback"]
+    assert client["post_logout_redirect_uris"] == ["http://localhost:8100/auth/logged-out"]
+    assert client["backchannel_logout_uri"] == "http://localhost:8100/auth/backchannel-logout"
+
+
+def test_without_those_variables_the_demo_client_is_demo_md_s() -> None:
+    assert "IDP_CLIENTS" not in cli.settings_from_env({})
+
+
+def test_a_throttle_setting_that_is_no_number_is_refused() -> None:
+    with pytest.raises(SystemExit, match="IDP_ADDRESS_SECONDS must be a whole number"):
+        cli.settings_from_env({"IDP_ADDRESS_SECONDS": "15m"})
+
+
 @pytest.mark.parametrize(
     ("environ", "argv", "issuer", "port"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 import pytest
@@ -88,11 +89,47 @@ def test_attempts_and_duration_are_configurable(
     assert sign_in(client, "+79000000001", "parent-demo-1").status_code == 303
 
 
-def test_unknown_login_shows_no_attempt_count(idp_with_clock: FlaskClient) -> None:
-    page = sign_in(idp_with_clock, "+79000000009", "whatever1").get_data(as_text=True)
+def error_of(page: str) -> str:
+    """Return the text of the page's error paragraph."""
+    match = re.search(r'<p class="error" role="alert">([^<]*)</p>', page)
+    assert match, page
+    return match[1]
 
-    assert "Неверный логин или пароль" in page
-    assert "Осталось попыток" not in page
+
+@pytest.mark.parametrize(
+    ("existing", "unknown"),
+    [
+        ("+79000000001", "+79000000009"),
+        ("irina.smirnova@example.test", "nobody.here@example.test"),
+        ("112-233-445 95", "112-233-445 96"),
+    ],
+)
+def test_unknown_and_existing_accounts_read_the_same(
+    idp_with_clock: FlaskClient, existing: str, unknown: str
+) -> None:
+    def answers(login: str) -> list[tuple[int, str]]:
+        replies = [sign_in(idp_with_clock, login, "wrong-password-1") for _ in range(6)]
+        return [(r.status_code, error_of(r.get_data(as_text=True))) for r in replies]
+
+    for_existing, for_unknown = answers(existing), answers(unknown)
+
+    assert for_existing == for_unknown
+    assert for_unknown[0] == (200, "Неверный логин или пароль. Осталось попыток: 4")
+    assert LOCKED in for_unknown[4][1] and LOCKED in for_unknown[5][1]
+
+
+def test_an_unknown_login_is_counted_however_it_is_typed(idp_with_clock: FlaskClient) -> None:
+    sign_in(idp_with_clock, "+7 900 000-00-09", "wrong-password-1")
+
+    page = sign_in(idp_with_clock, "89000000009", "wrong-password-1").get_data(as_text=True)
+
+    assert "Осталось попыток: 3" in page
+
+
+def test_garbage_logins_are_counted_like_accounts(idp_with_clock: FlaskClient) -> None:
+    page = sign_in(idp_with_clock, "not a login at all", "x").get_data(as_text=True)
+
+    assert error_of(page) == "Неверный логин или пароль. Осталось попыток: 4"
 
 
 def test_lockout_page_in_english(idp_with_clock: FlaskClient) -> None:

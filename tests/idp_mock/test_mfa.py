@@ -112,3 +112,118 @@ def test_second_factor_can_be_turned_off(alexei: FlaskClient) -> None:
     alexei.post("/logout", data={"decision": "logout"})
 
     assert sign_in(alexei, PHONE, PASSWORD).headers["Location"] == "/"
+
+
+def wrong_code(client: FlaskClient) -> str:
+    """Return a six-digit code that is not the one just sent."""
+    return "000000" if latest_code(client, PHONE) != "000000" else "111111"
+
+
+def sent_to_alexei(client: FlaskClient) -> int:
+    """Count the codes the outbox holds for Алексей's phone."""
+    messages = client.get("/__dev/outbox?format=json").get_json()["messages"]
+    return sum(m["to"] == PHONE for m in messages)
+
+
+def test_a_resend_waits_a_minute_after_the_last_code(alexei: FlaskClient, clock: FakeClock) -> None:
+    sign_in(alexei, PHONE, PASSWORD)
+    clock.advance(20)
+
+    page = alexei.post("/login/code", data={"resend": "1"}).get_data(as_text=True)
+
+    assert "Новый код можно запросить через 40 с" in page
+    assert sent_to_alexei(alexei) == 1
+    clock.advance(40)
+    assert alexei.post("/login/code", data={"resend": "1"}).status_code == 303
+    assert sent_to_alexei(alexei) == 2
+
+
+def test_resends_stop_after_five_codes_an_hour(alexei: FlaskClient, clock: FakeClock) -> None:
+    sign_in(alexei, PHONE, PASSWORD)
+    for _ in range(4):
+        clock.advance(60)
+        assert alexei.post("/login/code", data={"resend": "1"}).status_code == 303
+    clock.advance(60)
+
+    page = alexei.post("/login/code", data={"resend": "1"}).get_data(as_text=True)
+
+    assert "Превышено число запросов кода. Попробуйте снова через 55 мин." in page
+    assert sent_to_alexei(alexei) == 5
+
+
+def test_signing_in_again_does_not_get_round_the_cap(alexei: FlaskClient, clock: FakeClock) -> None:
+    for _ in range(5):
+        sign_in(alexei, PHONE, PASSWORD)
+        clock.advance(1)
+
+    page = sign_in(alexei, PHONE, PASSWORD).get_data(as_text=True)
+
+    assert "Превышено число запросов кода" in page
+    assert sent_to_alexei(alexei) == 5
+
+
+def test_the_attempts_survive_a_resend(alexei: FlaskClient, clock: FakeClock) -> None:
+    sign_in(alexei, PHONE, PASSWORD)
+    for _ in range(2):
+        alexei.post("/login/code", data={"code": wrong_code(alexei)})
+    clock.advance(60)
+    alexei.post("/login/code", data={"resend": "1"})
+
+    page = alexei.post("/login/code", data={"code": wrong_code(alexei)}).get_data(as_text=True)
+
+    assert "Попытки ввода кода исчерпаны. Войдите снова" in page
+    assert alexei.get("/login/code").headers["Location"] == "/login"
+    assert not is_signed_in(alexei)
+
+
+def test_wrong_codes_count_toward_the_account_lock(alexei: FlaskClient) -> None:
+    sign_in(alexei, PHONE, PASSWORD)
+    for _ in range(3):
+        alexei.post("/login/code", data={"code": wrong_code(alexei)})
+    sign_in(alexei, PHONE, PASSWORD)  # the right password does not clear the count
+    second = alexei.post("/login/code", data={"code": wrong_code(alexei)}).get_data(as_text=True)
+
+    locked = alexei.post("/login/code", data={"code": wrong_code(alexei)}).get_data(as_text=True)
+
+    assert "Неверный код. Осталось попыток: 1" in second
+    assert "Учётная запись временно заблокирована" in locked and "через 15 мин." in locked
+    page = sign_in(alexei, PHONE, PASSWORD).get_data(as_text=True)
+    assert "Учётная запись временно заблокирована" in page
+    assert not is_signed_in(alexei)
+
+
+def test_the_lock_after_wrong_codes_ends_in_time(alexei: FlaskClient, clock: FakeClock) -> None:
+    sign_in(alexei, PHONE, PASSWORD)
+    for _ in range(3):
+        alexei.post("/login/code", data={"code": wrong_code(alexei)})
+    sign_in(alexei, PHONE, PASSWORD)
+    for _ in range(2):
+        alexei.post("/login/code", data={"code": wrong_code(alexei)})
+    clock.advance(900)
+
+    sign_in(alexei, PHONE, PASSWORD)
+    alexei.post("/login/code", data={"code": latest_code(alexei, PHONE)})
+
+    assert is_signed_in(alexei)
+
+
+def test_the_right_code_clears_the_count(alexei: FlaskClient) -> None:
+    sign_in(alexei, PHONE, PASSWORD)
+    alexei.post("/login/code", data={"code": wrong_code(alexei)})
+    alexei.post("/login/code", data={"code": latest_code(alexei, PHONE)})
+    alexei.post("/logout", data={"decision": "logout"})
+
+    page = sign_in(alexei, "+79000000002", "wrong-password-1").get_data(as_text=True)
+
+    assert "Осталось попыток: 4" in page
+
+
+def test_code_refusals_in_english(alexei: FlaskClient) -> None:
+    alexei.get("/login?lang=en")
+    sign_in(alexei, PHONE, PASSWORD)
+
+    wrong = alexei.post("/login/code", data={"code": wrong_code(alexei)}).get_data(as_text=True)
+    early = alexei.post("/login/code", data={"resend": "1"}).get_data(as_text=True)
+
+    assert "Wrong code. Attempts left: 2" in wrong
+    assert "You can ask for a new code in 60 s" in early

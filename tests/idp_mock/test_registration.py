@@ -135,9 +135,12 @@ def test_wrong_code_counts_attempts_then_asks_for_a_new_one(idp: FlaskClient) ->
     assert "Попытки ввода кода исчерпаны" in after
 
 
-def test_resend_replaces_the_code(idp: FlaskClient) -> None:
+def test_resend_replaces_the_code(make_idp: t.Callable[..., Flask]) -> None:
+    clock = FakeClock()
+    idp = make_idp(IDP_CLOCK=clock).test_client()
     url = confirm_url(idp)
     old = latest_code(idp, "+79001234567")
+    clock.advance(60)
 
     assert idp.post(url, data={"resend": "sms"}).status_code == 303
     new = latest_code(idp, "+79001234567")
@@ -147,6 +150,89 @@ def test_resend_replaces_the_code(idp: FlaskClient) -> None:
     if old != new:
         assert "Неверный код" in idp.post(url, data={"sms_code": old}).get_data(as_text=True)
     assert "Телефон подтверждён" in idp.post(url, data={"sms_code": new}).get_data(as_text=True)
+
+
+def sent_to(client: FlaskClient, recipient: str) -> int:
+    """Count the codes the outbox holds for a recipient."""
+    messages = client.get("/__dev/outbox?format=json").get_json()["messages"]
+    return sum(m["to"] == recipient for m in messages)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Return a clock the test moves."""
+    return FakeClock()
+
+
+@pytest.fixture
+def timed(make_idp: t.Callable[..., Flask], clock: FakeClock) -> FlaskClient:
+    """Return a client of a provider on the test clock."""
+    return make_idp(IDP_CLOCK=clock).test_client()
+
+
+def test_a_resend_waits_a_minute(timed: FlaskClient, clock: FakeClock) -> None:
+    url = confirm_url(timed)
+    clock.advance(59)
+
+    page = timed.post(url, data={"resend": "sms"}).get_data(as_text=True)
+
+    assert "Новый код можно запросить через 1 с" in page
+    assert sent_to(timed, "+79001234567") == 1
+
+
+def test_resends_stop_after_five_codes_an_hour(timed: FlaskClient, clock: FakeClock) -> None:
+    url = confirm_url(timed)
+    for _ in range(4):
+        clock.advance(60)
+        assert timed.post(url, data={"resend": "email"}).status_code == 303
+    clock.advance(60)
+
+    page = timed.post(url, data={"resend": "email"}).get_data(as_text=True)
+
+    assert "Превышено число запросов кода" in page
+    assert sent_to(timed, "anna.sokolova@example.test") == 5
+
+
+def test_the_attempts_survive_a_resend(timed: FlaskClient, clock: FakeClock) -> None:
+    url = confirm_url(timed)
+    wrong = "000000" if latest_code(timed, "+79001234567") != "000000" else "111111"
+    for _ in range(2):
+        timed.post(url, data={"sms_code": wrong})
+    clock.advance(60)
+    timed.post(url, data={"resend": "sms"})
+    right = latest_code(timed, "+79001234567")
+    wrong = "000000" if right != "000000" else "111111"
+
+    last = timed.post(url, data={"sms_code": wrong}).get_data(as_text=True)
+    clock.advance(60)
+    again = timed.post(url, data={"resend": "sms"}).get_data(as_text=True)
+
+    assert "Попытки ввода кода исчерпаны. Начните регистрацию заново" in last
+    assert "Попытки ввода кода исчерпаны. Начните регистрацию заново" in again
+    assert sent_to(timed, "+79001234567") == 2
+    assert "Телефон подтверждён" not in timed.post(url, data={"sms_code": right}).get_data(
+        as_text=True
+    )
+
+
+def test_registering_again_does_not_get_round_the_cap(timed: FlaskClient, clock: FakeClock) -> None:
+    for _ in range(5):
+        confirm_url(timed)
+        clock.advance(60)
+
+    response = apply(timed)
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Превышено число запросов кода. Попробуйте снова через" in page
+    assert 'value="Соколова"' in page  # nothing typed is lost
+    assert sent_to(timed, "+79001234567") == 5
+
+
+def test_an_unknown_resend_channel_is_not_an_error(idp: FlaskClient) -> None:
+    url = confirm_url(idp)
+
+    assert idp.post(url, data={"resend": "fax"}).status_code == 200
 
 
 def test_code_expires(make_idp: t.Callable[..., Flask]) -> None:

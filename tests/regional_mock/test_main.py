@@ -24,3 +24,29 @@ def test_the_arguments_default_to_all_systems_on_loopback() -> None:
 def test_make_app_builds_the_system_s_emulator(world: World) -> None:
     app = cli.make_app("netschool", world)
     assert app.test_client().get("/webapi/logindata").status_code == 200
+
+
+def test_dnevnik_ru_registers_the_partner_redirect_uri_it_is_given(world: World) -> None:
+    uri = "http://localhost:8100/children/oauth/callback"
+    app = cli.make_app("dnevnik_ru", world, {"DNEVNIK_PARTNER_REDIRECT_URI": uri})
+    query = {
+        "response_type": "code",
+        "client_id": "diary-gateway-partner",
+        "redirect_uri": uri,
+        "state": "s",
+    }
+
+    reply = app.test_client().get("/oauth2", query_string=query)
+
+    assert reply.status_code == 302 and reply.location.startswith("/login/")
+
+
+def test_without_the_variable_dnevnik_ru_knows_demo_md_s_gateway(world: World) -> None:
+    app = cli.make_app("dnevnik_ru", world, {})
+    query = {
+        "response_type": "code",
+        "client_id": "diary-gateway-partner",
+        "redirect_uri": "http://localhost:8100/children/oauth/callback",
+    }
+
+    assert app.test_client().get("/oauth2", query_string=query).status_code == 400
