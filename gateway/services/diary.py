@@ -35,6 +35,7 @@ from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
 from gateway.services import health
+from gateway.services import snapshots
 from gateway.services.backend import open_session
 from gateway.services.backend import seal_session
 from gateway.services.fetching import Access
@@ -193,7 +194,8 @@ class DiaryService:
         health.record(
             self._session, instance_of, outcome, seconds=time.monotonic() - started, now=self._now()
         )
-        for job in jobs:
+        # Sorted, so that concurrent pages lock the snapshot rows they share in one order.
+        for job in sorted(jobs, key=lambda job: t.cast(tuple[int, Section], job.key)):
             result = outcome[job.key]
             link_id, section = t.cast(tuple[int, Section], job.key)
             views[job.key] = self._settle(link_id, section, period, result, snapshots.get(job.key))
@@ -288,16 +290,14 @@ class DiaryService:
                 log.error("%s of child %s failed", section, link_id, exc_info=result)
             return self._fallback(section, snapshot, State.UNAVAILABLE)
         now = self._now()
-        if snapshot is None:
-            snapshot = SectionSnapshot(
-                link_id=link_id,
-                section=section.value,
-                period_start=period.start,
-                period_end=period.end,
-            )
-            self._session.add(snapshot)
-        snapshot.payload = codec.encode(result)
-        snapshot.fetched_at = now
+        snapshots.store(
+            self._session,
+            link_id=link_id,
+            section=section,
+            period=period,
+            payload=codec.encode(result),
+            fetched_at=now,
+        )
         return SectionView(section=section, state=State.FRESH, records=result, as_of=now)
 
     def _fallback(

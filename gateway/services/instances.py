@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from connectors.base import Connector
 from connectors.concurrency import pooled_session
 from gateway.models import ConnectorInstance
+from gateway.services import upserts
 
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 
@@ -38,20 +39,27 @@ def load_registry_file(
         declared = tomllib.load(fh).get("instance", [])
     instances = []
     for entry in declared:
-        instance = session.scalar(
-            select(ConnectorInstance).where(ConnectorInstance.key == entry["key"])
-        ) or ConnectorInstance(key=entry["key"])
-        instance.region_code = str(entry["region_code"])
-        instance.region_name = entry["region_name"]
-        instance.connector = entry["connector"]
-        instance.base_url = expand(entry["base_url"], environ).rstrip("/")
-        instance.settings = dict(entry.get("settings", {}))
-        instance.timezone = entry.get("timezone", "Europe/Moscow")
-        instance.concurrency_limit = int(entry.get("concurrency_limit", 8))
-        instance.enabled = bool(entry.get("enabled", True))
-        session.add(instance)
-        instances.append(instance)
-    session.flush()
+        values = {
+            "region_code": str(entry["region_code"]),
+            "region_name": entry["region_name"],
+            "connector": entry["connector"],
+            "base_url": expand(entry["base_url"], environ).rstrip("/"),
+            "settings": dict(entry.get("settings", {})),
+            "timezone": entry.get("timezone", "Europe/Moscow"),
+            "concurrency_limit": int(entry.get("concurrency_limit", 8)),
+            "enabled": bool(entry.get("enabled", True)),
+        }
+        # One statement per instance: gateways starting together load the file at once.
+        statement = upserts.insert(session, ConnectorInstance).values(key=entry["key"], **values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"], set_={name: statement.excluded[name] for name in values}
+        )
+        instances.append(
+            session.scalars(
+                statement.returning(ConnectorInstance),
+                execution_options={"populate_existing": True},
+            ).one()
+        )
     return instances
 
 

@@ -1,0 +1,50 @@
+"""race-safe unique keys
+
+Revision ID: 0008_sec
+Revises: 0007
+Create Date: 2026-12-03 09:00:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_sec"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+ROLE_HOLDER = (
+    "kind",
+    sa.text("coalesce(region_code, '')"),
+    sa.text("coalesce(user_id, 0)"),
+    sa.text("coalesce(phone, '')"),
+    sa.text("coalesce(email, '')"),
+)
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    # Duplicates the old read-then-insert let through go first: the first of each stays.
+    op.execute(
+        "DELETE FROM personal_data_consents WHERE id NOT IN "
+        "(SELECT min(id) FROM personal_data_consents GROUP BY user_id, text_version)"
+    )
+    with op.batch_alter_table("personal_data_consents", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_personal_data_consents_user_id"), ["user_id", "text_version"]
+        )
+    op.execute(
+        "DELETE FROM staff_roles WHERE id NOT IN (SELECT min(id) FROM staff_roles GROUP BY "
+        "kind, coalesce(region_code, ''), coalesce(user_id, 0), coalesce(phone, ''), "
+        "coalesce(email, ''))"
+    )
+    op.create_index("uq_staff_roles_holder", "staff_roles", list(ROLE_HOLDER), unique=True)
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    op.drop_index("uq_staff_roles_holder", table_name="staff_roles")
+    with op.batch_alter_table("personal_data_consents", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_personal_data_consents_user_id"), type_="unique")
