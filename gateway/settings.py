@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 import tomllib
 import typing as t
 from collections.abc import Callable
@@ -100,9 +103,17 @@ def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) ->
     """Return a development secret kept in the instance folder, creating it once."""
     path = instance_path / name
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(make(), encoding="utf-8")
-        path.chmod(0o600)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Written whole to a 0600 file first, then linked in: never readable by others,
+        # never seen half-written, and the first of processes starting together wins.
+        descriptor, draft = tempfile.mkstemp(dir=instance_path, prefix=f".{name}.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as fh:
+                fh.write(make())
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
     return path.read_text(encoding="utf-8").strip()
 
 
