@@ -12,15 +12,16 @@ from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client import OAuth
 from babel import dates as babel_dates
 from flask import Flask
+from flask import Response
 from flask import current_app
 from flask import request
 from flask import session
-from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -116,13 +117,35 @@ def _load_user(user_id: str) -> User | None:
     return record.user
 
 
-def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:
-    headers = response.headers  # type: ignore[union-attr]
+# The gateway uses none of these; a page (or an injected script) cannot ask for them.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; default-src 'self'")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if str(current_app.config["PUBLIC_URL"]).startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        _keep_out_of_caches(response)
     return response
+
+
+def _keep_out_of_caches(response: Response) -> None:
+    """Let no browser or proxy keep a page: on a shared computer, "back" would show it.
+
+    A view may choose its own caching (a calendar feed), but never for a signed-in person.
+    """
+    if current_user.is_authenticated or "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
 
 
 @functools.lru_cache(maxsize=8192)
