@@ -47,6 +47,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_TRUST_ACCESS_DELAY_SECONDS": ("TRUST_ACCESS_DELAY_SECONDS", int),
     "GATEWAY_ROLES_FILE": ("ROLES_FILE", str),
     "GATEWAY_APPLICATION_RETENTION_DAYS": ("APPLICATION_RETENTION_DAYS", int),
+    "GATEWAY_MAX_REQUEST_KB": ("MAX_REQUEST_KB", int),
 }
 
 
@@ -83,6 +84,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "SESSION_ABSOLUTE_HOURS": int(sessions["absolute_hours"]),
         "LIMIT_LOGIN": limits["login"],
         "LIMIT_CREDENTIALS": limits["credentials"],
+        "MAX_REQUEST_KB": int(limits["request_kb"]),
         "SECRET_KEY": None,
         "VAULT_KEYS": None,
         "_DEV_OIDC_CLIENT_SECRET": oidc["client_secret"],
@@ -160,4 +162,7 @@ def flask_settings(config: Mapping[str, t.Any]) -> dict[str, t.Any]:
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Larger requests are refused from their Content-Length, before a byte is read.
+        "MAX_CONTENT_LENGTH": int(config["MAX_REQUEST_KB"]) * 1024,
+        "MAX_FORM_MEMORY_SIZE": int(config["MAX_REQUEST_KB"]) * 1024,
     }
