@@ -12,6 +12,7 @@ from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client import OAuth
 from babel import dates as babel_dates
 from flask import Flask
+from flask import Request
 from flask import Response
 from flask import current_app
 from flask import request
@@ -106,16 +107,21 @@ def session_timeouts() -> sessions.Timeouts:
     )
 
 
-def _load_user(user_id: str) -> User | None:
-    """Accept the cookie only while its server-side session is live."""
+def _load_user(_request: Request) -> User | None:
+    """Find the person from the cookie's session id, while that server-side session is live.
+
+    The id is all the cookie holds: Flask-Login's own keys (user id, freshness, a hash of
+    the address) are never written, since the session row already decides.
+    """
+    session_id = session.get("sid")
+    if not session_id:
+        return None
     record = sessions.current(
-        db.session, str(session.get("sid", "")), now=Services.now(), timeouts=session_timeouts()
+        db.session, str(session_id), now=Services.now(), timeouts=session_timeouts()
     )
     if db.session.dirty:  # a touch of last_seen_at, or an ending for a timeout
         db.session.commit()
-    if record is None or str(record.user_id) != user_id:
-        return None
-    return record.user
+    return record.user if record is not None else None
 
 
 # The gateway uses none of these; a page (or an injected script) cannot ask for them.
@@ -189,7 +195,8 @@ def bind_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # type: ignore[assignment]
-    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_user)
+    login_manager.session_protection = None  # the server-side session does this job
     app.before_request(_refuse_large_bodies)  # first: CSRF would read the body
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,4 +1,4 @@
-"""race-safe unique keys
+"""race-safe unique keys, server-side session data
 
 Revision ID: 0008_sec
 Revises: 0007
@@ -41,10 +41,16 @@ def upgrade() -> None:
         "coalesce(email, ''))"
     )
     op.create_index("uq_staff_roles_holder", "staff_roles", list(ROLE_HOLDER), unique=True)
+    with op.batch_alter_table("user_sessions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("id_token", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("consent_version", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("user_sessions", schema=None) as batch_op:
+        batch_op.drop_column("consent_version")
+        batch_op.drop_column("id_token")
     op.drop_index("uq_staff_roles_holder", table_name="staff_roles")
     with op.batch_alter_table("personal_data_consents", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_personal_data_consents_user_id"), type_="unique")
