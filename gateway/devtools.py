@@ -9,14 +9,24 @@ from flask.typing import ResponseReturnValue
 
 from gateway.extensions import db
 from gateway.services import outbox
+from gateway.wiring import services
 
 bp = Blueprint("devtools", __name__, url_prefix="/__dev")
 
 
 @bp.get("/outbox")
 def outbox_page() -> ResponseReturnValue:
-    """List the latest queued messages (never registered in production)."""
-    messages = outbox.latest(db.session)
+    """List the latest queued messages (never registered in production).
+
+    This page is the development transport: showing a message delivers it, so a link it
+    carries is shown once and is no longer stored afterwards.
+    """
+    svc = services()
+    messages = [
+        outbox.deliver(db.session, m, vault=svc.vault, now=svc.now())
+        for m in outbox.latest(db.session)
+    ]
+    db.session.commit()
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return {
             "messages": [
@@ -24,8 +34,8 @@ def outbox_page() -> ResponseReturnValue:
                     "channel": m.channel,
                     "to": m.recipient,
                     "subject": m.subject,
-                    "body": m.body,
-                    "link": m.payload.get("link"),
+                    "body": m.text,
+                    "link": m.secrets.get("link"),
                 }
                 for m in messages
             ]

@@ -30,6 +30,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from connectors.registry import installed_connectors
 from connectors.schema import Period
 from connectors.schema import Section
+from gateway import redaction
 from gateway.cache import Cache
 from gateway.cache import cache_for
 from gateway.extensions import babel
@@ -259,6 +260,7 @@ def register_blueprints(app: Flask) -> None:
         from gateway.devtools import bp as devtools_bp
 
         app.register_blueprint(devtools_bp)
+    redaction.install(app.url_map)  # every route is known now, those with tokens too
 
 
 def register_cli(app: Flask) -> None:

@@ -84,7 +84,14 @@ def invite() -> ResponseReturnValue:
         )
         accept_url = current_app.config["PUBLIC_URL"] + "/trusted/accept/{token}"
         try:
-            trust.invite(db.session, current_user, invitation, now=_now(), accept_url=accept_url)
+            trust.invite(
+                db.session,
+                current_user,
+                invitation,
+                now=_now(),
+                accept_url=accept_url,
+                vault=services().vault,
+            )
         except trust.TrustError as err:
             db.session.rollback()
             flash(_invite_problem(str(err)), "error")

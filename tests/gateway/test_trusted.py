@@ -15,6 +15,8 @@ from gateway.models import AuditEvent
 from gateway.models import ChildLink
 from gateway.models import Grant
 from gateway.models import OutboxMessage
+from gateway.services import outbox
+from gateway.wiring import services
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
@@ -48,7 +50,9 @@ def _token_sent() -> str:
         .where(OutboxMessage.channel == "sms")
         .order_by(OutboxMessage.id.desc())
     ).all()[:1]
-    return re.search(r"/trusted/accept/([\w-]+)", message.body)[1]  # type: ignore[index]
+    sent = outbox.deliver(db.session, message, vault=services().vault, now=dt.datetime.now(dt.UTC))
+    db.session.commit()
+    return re.search(r"/trusted/accept/([\w-]+)", sent.text)[1]  # type: ignore[index]
 
 
 @pytest.fixture
