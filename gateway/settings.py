@@ -48,6 +48,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_ROLES_FILE": ("ROLES_FILE", str),
     "GATEWAY_APPLICATION_RETENTION_DAYS": ("APPLICATION_RETENTION_DAYS", int),
     "GATEWAY_MAX_REQUEST_KB": ("MAX_REQUEST_KB", int),
+    "GATEWAY_ALLOW_PRIVATE_BACKENDS": ("ALLOW_PRIVATE_BACKENDS", _bool),
 }
 
 
@@ -63,6 +64,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "REDIS_URL": None,
         "PUBLIC_URL": gateway["public_url"],
         "PRODUCTION": gateway["production"],
+        "ALLOW_PRIVATE_BACKENDS": gateway.get("allow_private_backends"),
         "CONSENT_VERSION": gateway["consent_version"],
         "CONNECTORS_FILE": str(CONFIG_DIR / gateway["connectors_file"]),
         "ROLES_FILE": str(CONFIG_DIR / gateway["roles_file"]),
@@ -121,6 +123,9 @@ def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) ->
 
 def finish(config: dict[str, t.Any], instance_path: Path) -> None:
     """Fill in development secrets, or refuse production settings that still lack them."""
+    if config.get("ALLOW_PRIVATE_BACKENDS") is None:
+        # Unset: development's emulators live on 127.0.0.1; production refuses such backends.
+        config["ALLOW_PRIVATE_BACKENDS"] = not config["PRODUCTION"]
     if config["PRODUCTION"]:
         missing = [
             variable

@@ -214,7 +214,7 @@ def bind_extensions(app: Flask) -> None:
     classes = app.config.get("CONNECTOR_CLASSES") or installed_connectors()
     app.extensions["diary_gateway"] = Services(
         vault=Vault(app.config["VAULT_KEYS"]),
-        pool=ConnectorPool(classes),
+        pool=ConnectorPool(classes, allow_private=app.config["ALLOW_PRIVATE_BACKENDS"]),
         cache=cache,
         idp=idp,
         diary=Runtime(

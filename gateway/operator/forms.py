@@ -123,3 +123,12 @@ class RoleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A CSRF-protected button."""
+
+
+class RepointForm(FlaskForm):
+    """Give an instance a new address."""
+
+    base_url = StringField(
+        _l("Новый адрес системы"),
+        validators=[DataRequired(message=_l("Укажите адрес.")), URL(require_tld=False)],
+    )

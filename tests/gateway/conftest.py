@@ -59,6 +59,7 @@ def build_fake_app(
                     connector=connector,
                     base_url="http://fake.invalid",
                     settings={},
+                    approved_at=dt.datetime.now(dt.UTC),  # already offered to parents
                 )
             )
         db.session.commit()

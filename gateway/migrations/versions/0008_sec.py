@@ -1,4 +1,4 @@
-"""race-safe unique keys, server-side session data
+"""race-safe unique keys, server-side session data, sealed outbox, instance lifecycle
 
 Revision ID: 0008_sec
 Revises: 0007
@@ -44,9 +44,58 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sealed", sa.LargeBinary(), nullable=True))
     _forget_links_already_shown()
+    _instance_lifecycle()
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("id_token", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("consent_version", sa.String(length=32), nullable=True))
+
+
+def _instance_lifecycle() -> None:
+    """Add who changed and who approved each instance, and the instances' audit log."""
+    with op.batch_alter_table("connector_instances", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("changed_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("approved_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
+        for column in ("changed_by_id", "approved_by_id"):
+            batch_op.create_foreign_key(
+                batch_op.f(f"fk_connector_instances_{column}_users"),
+                "users",
+                [column],
+                ["id"],
+                ondelete="SET NULL",
+            )
+    # Instances registered before this revision were already offered: they count as approved.
+    op.execute("UPDATE connector_instances SET approved_at = CURRENT_TIMESTAMP")
+    op.create_table(
+        "instance_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("via", sa.String(length=255), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["users.id"],
+            name=op.f("fk_instance_events_actor_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["connector_instances.id"],
+            name=op.f("fk_instance_events_instance_id_connector_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_instance_events")),
+    )
+    with op.batch_alter_table("instance_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_instance_events_at"), ["at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_instance_events_instance_id"), ["instance_id"], unique=False
+        )
 
 
 def _forget_links_already_shown() -> None:
@@ -84,6 +133,15 @@ def downgrade() -> None:
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_column("consent_version")
         batch_op.drop_column("id_token")
+    op.drop_table("instance_events")
+    with op.batch_alter_table("connector_instances", schema=None) as batch_op:
+        for column in ("approved_by_id", "changed_by_id"):
+            batch_op.drop_constraint(
+                batch_op.f(f"fk_connector_instances_{column}_users"), type_="foreignkey"
+            )
+        for column in ("approved_at", "approved_by_id", "checked_at", "changed_at"):
+            batch_op.drop_column(column)
+        batch_op.drop_column("changed_by_id")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_column("sealed")
     op.drop_index("uq_staff_roles_holder", table_name="staff_roles")
