@@ -22,6 +22,7 @@ from gateway.models import ConnectorInstance
 from gateway.models import LinkStatus
 from gateway.models import SchoolCredential
 from gateway.models import User
+from gateway.services import upserts
 from gateway.services.backend import seal_session
 from gateway.services.vault import Vault
 
@@ -81,14 +82,7 @@ class Linker:
             link = existing.get(student.id)
             if link is None:
                 count = (count or 0) + 1
-                link = ChildLink(
-                    user_id=self.user.id,
-                    instance_id=self.instance.id,
-                    external_id=student.id,
-                    display_name=f"Child{count}",
-                    position=count,
-                )
-                self.session.add(link)
+                link = self._new_link(student.id, f"Child{count}", count, student.full_name)
             link.full_name = student.full_name
             link.school = student.school
             link.class_name = student.class_name
@@ -97,6 +91,20 @@ class Linker:
             linked.append(link)
         self.session.flush()
         return linked
+
+    def _new_link(
+        self, external_id: str, display_name: str, position: int, full_name: str
+    ) -> ChildLink:
+        """Insert the child's link unless a linking running at once (a double-submitted
+        form) just did; return the row either way."""
+        key = {"user_id": self.user.id, "instance_id": self.instance.id, "external_id": external_id}
+        statement = upserts.insert(self.session, ChildLink).values(
+            **key, display_name=display_name, position=position, full_name=full_name
+        )
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
+        link = self.session.scalar(select(ChildLink).filter_by(**key))
+        assert link is not None
+        return link
 
     def _existing_links(self) -> dict[str, ChildLink]:
         links = self.session.scalars(

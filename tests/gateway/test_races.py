@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
+from connectors.base import Credentials
 from gateway.extensions import db
 from gateway.models import CalendarFeed
 from gateway.models import ChildLink
@@ -32,7 +33,10 @@ from gateway.services import exports
 from gateway.services import roles
 from gateway.services import users
 from gateway.services.instances import load_registry_file
+from gateway.services.linking import Linker
+from gateway.wiring import services
 from tests.gateway.conftest import make_parent
+from tests.gateway.fakes import FakeConnector
 
 RACERS = 6
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
@@ -169,3 +173,29 @@ def test_gateways_loading_the_registry_at_once_register_each_instance_once(
     )
     assert errors == []
     assert count(app, ConnectorInstance) == 1
+
+
+def test_a_double_submitted_link_form_links_each_child_once(fake_app: Flask) -> None:
+    parent_id = make_parent(fake_app)
+    with fake_app.app_context():
+        instance_id = db.session.scalar(
+            select(ConnectorInstance.id).where(ConnectorInstance.key == "test-fake")
+        )
+
+    def link() -> None:
+        instance = db.session.get(ConnectorInstance, instance_id)
+        Linker(
+            session=db.session,
+            user=db.session.get(User, parent_id),
+            instance=instance,
+            connector=FakeConnector(),
+            vault=services().vault,
+            now=NOW,
+        ).with_password(Credentials(login="parent", password="secret"))
+
+    # Held where both have signed in at the school: SQLite then runs them one after the
+    # other, while PostgreSQL lets both look for the links before either has stored one.
+    assert race(fake_app, "school_credentials", link) == []
+    with fake_app.app_context():
+        names = db.session.scalars(select(ChildLink.full_name).order_by(ChildLink.id)).all()
+    assert names == ["Иванова Анна", "Иванов Пётр"]
