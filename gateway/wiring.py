@@ -22,7 +22,6 @@ from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -157,9 +156,10 @@ def _security_headers(response: Response) -> Response:
 def _keep_out_of_caches(response: Response) -> None:
     """Let no browser or proxy keep a page: on a shared computer, "back" would show it.
 
-    A view may choose its own caching (a calendar feed), but never for a signed-in person.
+    A view may choose its own caching (a calendar feed), but never for a signed-in person
+    (a session id: no database is asked, so even a failing request gets the header).
     """
-    if current_user.is_authenticated or "Cache-Control" not in response.headers:
+    if session.get("sid") or "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
 
 
