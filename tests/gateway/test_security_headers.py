@@ -20,7 +20,6 @@ from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
 from tests.support.live import serving
-from tests.support.live import unavailable
 from tests.support.stack import CHROMIUM
 from tests.support.stack import CHROMIUM_FLAGS
 from tests.support.stack import free_port
@@ -101,26 +100,21 @@ def test_an_https_deployment_tells_browsers_to_stay_on_https(
 
 
 @pytest.fixture
-def bfcache_page() -> t.Iterator[t.Any]:
+def bfcache_page(browser: t.Any) -> t.Iterator[t.Any]:
     """A page in Chromium with the back-forward cache on, as in a person's own browser.
 
     Playwright turns the cache off by default; it is what shows a page again on "back"
-    without asking the server.
+    without asking the server. A second browser of the suite's one Playwright.
     """
-    if not CHROMIUM.exists():
-        unavailable("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            ignore_default_args=["--disable-back-forward-cache"],
-        )
-        context = browser.new_context(locale="ru-RU")
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        browser.close()
+    own = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_FLAGS,
+        ignore_default_args=["--disable-back-forward-cache"],
+    )
+    context = own.new_context(locale="ru-RU")
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    own.close()
 
 
 @pytest.mark.browser
