@@ -13,21 +13,19 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
-from connectors.base import ConfirmsSecondFactor
 from connectors.base import Credentials
-from connectors.base import sections_of
-from connectors.errors import ConnectorError
-from connectors.errors import SecondFactorRequired
 from gateway.database import upgrade
 from gateway.extensions import db
+from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
 from gateway.services import applications
+from gateway.services import lifecycle
 from gateway.services import roles
+from gateway.services.egress import RefusedAddress
 from gateway.services.instances import InstanceError
 from gateway.services.instances import all_instances
 from gateway.services.instances import instance_by_key
 from gateway.services.instances import load_registry_file
-from gateway.services.instances import register_instance
 from gateway.services.vault import rotate_all
 from gateway.wiring import services
 
@@ -50,6 +48,35 @@ def rotate_vault_command() -> None:
 
 
 connectors_group = AppGroup("connectors", help="Connector instances that regional operators run.")
+BY = click.option(
+    "--by",
+    "person",
+    default=None,
+    help="Who makes the change: the subject, phone or e-mail of a person who has signed in.",
+)
+
+
+def _policy() -> lifecycle.Policy:
+    return lifecycle.Policy(allow_private=current_app.config["ALLOW_PRIVATE_BACKENDS"])
+
+
+def _actor(person: str | None, *, required: bool = False) -> lifecycle.Actor:
+    """Name the person behind a command; the four-eyes rule compares people, not shells."""
+    if person is None:
+        if required:
+            raise click.UsageError("say who makes this change: --by PERSON")
+        return lifecycle.Actor(via="cli")
+    user = roles.find_person(db.session, person)
+    if user is None:
+        raise click.ClickException(f"no signed-in person {person!r}")
+    return lifecycle.Actor(user=user, via="cli")
+
+
+def _instance(key: str) -> ConnectorInstance:
+    try:
+        return instance_by_key(db.session, key)
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from err
 
 
 @connectors_group.command("load")
@@ -57,19 +84,30 @@ connectors_group = AppGroup("connectors", help="Connector instances that regiona
 def load_command(path: str | None) -> None:
     """Register the instances of a TOML file (the configured registry by default)."""
     source = Path(path or current_app.config["CONNECTORS_FILE"])
-    for instance in load_registry_file(db.session, source, environ=os.environ):
+    try:
+        loaded = load_registry_file(
+            db.session,
+            source,
+            environ=os.environ,
+            allow_private=current_app.config["ALLOW_PRIVATE_BACKENDS"],
+            now=services().now(),
+        )
+    except RefusedAddress as err:
+        raise click.ClickException(
+            f"{err}: the host does not resolve or is private (GATEWAY_ALLOW_PRIVATE_BACKENDS)"
+        ) from err
+    for instance in loaded:
         click.echo(f"{instance.key}: {instance.connector} at {instance.base_url}")
     db.session.commit()
 
 
 @connectors_group.command("list")
 def list_command() -> None:
-    """List the registered instances."""
+    """List the registered instances and their state."""
     for instance in all_instances(db.session):
-        state = "enabled" if instance.enabled else "disabled"
         click.echo(
             f"{instance.key}\t{instance.region_code} {instance.region_name}\t"
-            f"{instance.connector}\t{instance.base_url}\t{state}"
+            f"{instance.connector}\t{instance.base_url}\t{lifecycle.state(instance)}"
         )
 
 
@@ -82,17 +120,57 @@ def list_command() -> None:
 @click.option("--setting", "settings", multiple=True, metavar="NAME=VALUE")
 @click.option("--timezone", default="Europe/Moscow", show_default=True)
 @click.option("--concurrency-limit", default=8, show_default=True, type=int)
-def add_command(settings: tuple[str, ...], connector_name: str, **fields: str | int) -> None:
-    """Register a connector instance; the connector validates its settings first."""
+@BY
+def add_command(
+    settings: tuple[str, ...], connector_name: str, person: str | None, **fields: t.Any
+) -> None:
+    """Register an instance; parents see it once tested and approved by another admin."""
     parsed = dict(_setting(item) for item in settings)
+    by = _actor(person, required=True)
     try:
-        instance = register_instance(
-            db.session, services().pool, connector=connector_name, settings=parsed, **fields
+        instance = lifecycle.register(
+            db.session,
+            services().pool,
+            connector=connector_name,
+            settings=parsed,
+            by=by,
+            now=services().now(),
+            policy=_policy(),
+            **fields,
         )
+    except lifecycle.AddressRefused as err:
+        raise click.ClickException("the host does not resolve or is private") from err
     except InstanceError as err:
         raise click.ClickException(str(err)) from err
     db.session.commit()
-    click.echo(f"registered {instance.key}")
+    click.echo(f"registered {instance.key}: untested; run `connectors check`, then another")
+    click.echo("administrator enables it")
+
+
+@connectors_group.command("set-url")
+@click.argument("key")
+@click.argument("base_url")
+@BY
+def set_url_command(key: str, base_url: str, person: str | None) -> None:
+    """Re-point an instance; parents lose it until it is tested and approved again."""
+    instance = _instance(key)
+    by = _actor(person, required=True)
+    try:
+        lifecycle.repoint(
+            db.session,
+            services().pool,
+            instance,
+            base_url=base_url,
+            by=by,
+            now=services().now(),
+            policy=_policy(),
+        )
+    except lifecycle.AddressRefused as err:
+        raise click.ClickException("the host does not resolve or is private") from err
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    click.echo(f"{key} now at {instance.base_url}: untested, not offered to parents")
 
 
 def _setting(item: str) -> tuple[str, t.Any]:
@@ -106,56 +184,80 @@ def _setting(item: str) -> tuple[str, t.Any]:
         return name.strip(), value
 
 
+CHECK_FAILED = {
+    "credentials": "check failed: the system refused the test login",
+    "code_needed": "check failed: the system asks for a one-time code: pass --code",
+    # One answer for closed, filtered, refused, timed out and unresolvable: no port map.
+    "unreachable": "check failed: the system could not be reached",
+}
+
+
 @connectors_group.command("check")
 @click.argument("key")
 @click.option("--login", required=True)
 @click.option("--password", required=True, prompt=True, hide_input=True)
 @click.option("--school", default=None)
 @click.option("--code", default=None, help="A one-time code, if the system asks for one.")
+@BY
 def check_command(
-    key: str, login: str, password: str, school: str | None, code: str | None
+    key: str, login: str, password: str, school: str | None, code: str | None, person: str | None
 ) -> None:
     """Sign in with test credentials and report the students and the sections provided."""
+    instance, by = _instance(key), _actor(person)
     try:
-        instance = instance_by_key(db.session, key)
-        connector = services().pool.for_instance(instance)
-        credentials = Credentials(login=login, password=password, school=school)
-        try:
-            session = connector.login(credentials)
-        except SecondFactorRequired as asked:
-            if code is None or not isinstance(connector, ConfirmsSecondFactor):
-                raise click.ClickException(
-                    "the system asks for a one-time code: pass --code"
-                ) from None
-            session = connector.confirm_second_factor(asked.challenge, code)
-        students = connector.students(session)
-    except (InstanceError, ConnectorError) as err:
-        raise click.ClickException(f"check failed: {type(err).__name__}: {err}") from err
-    click.echo(f"sign-in ok: {len(students)} student(s)")
-    click.echo("sections: " + ", ".join(sorted(str(s) for s in sections_of(connector))))
-
-
-def _set_enabled(key: str, enabled: bool) -> None:
-    try:
-        instance_by_key(db.session, key).enabled = enabled
-    except InstanceError as err:
-        raise click.ClickException(str(err)) from err
+        result = lifecycle.check_connection(
+            db.session,
+            services().pool,
+            instance,
+            Credentials(login=login, password=password, school=school),
+            by=by,
+            now=services().now(),
+            code=code,
+        )
+    except lifecycle.ConnectionFailed as failed:
+        db.session.commit()  # the failed test is in the audit log
+        raise click.ClickException(CHECK_FAILED[failed.code]) from None
     db.session.commit()
-    click.echo(f"{key} {'enabled' if enabled else 'disabled'}")
+    click.echo(f"sign-in ok: {result.students} student(s)")
+    click.echo("sections: " + ", ".join(sorted(str(s) for s in result.sections)))
 
 
 @connectors_group.command("disable")
 @click.argument("key")
-def disable_command(key: str) -> None:
+@BY
+def disable_command(key: str, person: str | None) -> None:
     """Stop offering an instance to parents (existing links stay, marked unavailable)."""
-    _set_enabled(key, False)
+    instance = _instance(key)
+    lifecycle.set_enabled(db.session, instance, False, by=_actor(person), now=services().now())
+    db.session.commit()
+    click.echo(f"{key} disabled")
 
 
 @connectors_group.command("enable")
 @click.argument("key")
-def enable_command(key: str) -> None:
-    """Offer an instance to parents again."""
-    _set_enabled(key, True)
+@BY
+def enable_command(key: str, person: str | None) -> None:
+    """Offer an instance to parents: again, or for the first time as an administrator
+    other than the person who registered or re-pointed it (--by)."""
+    instance = _instance(key)
+    now = services().now()
+    try:
+        if instance.approved_at is None:
+            lifecycle.approve(db.session, instance, by=_actor(person, required=True), now=now)
+        else:
+            lifecycle.set_enabled(db.session, instance, True, by=_actor(person), now=now)
+    except lifecycle.LifecycleError as err:
+        raise click.ClickException(APPROVAL_REFUSED[err.code]) from err
+    db.session.commit()
+    click.echo(f"{key} enabled")
+
+
+APPROVAL_REFUSED = {
+    "not_admin": "only an administrator may enable a new or re-pointed instance",
+    "untested": "no connection test has passed since the last change: run `connectors check`",
+    "four_eyes": "another administrator must enable it: --by made this change",
+    "unapproved": "the instance is not approved yet",
+}
 
 
 roles_group = AppGroup("roles", help="Administrators and regional operators.")

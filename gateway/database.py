@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import typing as t
 from pathlib import Path
@@ -34,3 +36,27 @@ def _enforce_sqlite_foreign_keys(connection: t.Any, record: t.Any) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def create_private(path: Path) -> None:
+    """Create an empty file only its owner may read, in a folder only its owner may enter.
+
+    Nothing happens to a file or folder that already exists.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # An existing database keeps the mode its administrator gave it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+@event.listens_for(Engine, "do_connect")
+def _private_sqlite_file(dialect: t.Any, record: t.Any, cargs: list[t.Any], cparams: t.Any) -> None:
+    """Create a SQLite database file 0600 before SQLite would create it world-readable.
+
+    SQLite gives its -journal and -wal files the mode of the database file, so they follow.
+    """
+    if dialect.name != "sqlite" or not cargs or cparams.get("uri"):
+        return
+    name = str(cargs[0])
+    if name and name != ":memory:":
+        create_private(Path(name))

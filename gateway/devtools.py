@@ -21,15 +21,16 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import ValidationError
 
 from gateway.extensions import db
+from gateway.forms import BaseForm
 from gateway.models import ConnectorInstance
 from gateway.services import outbox
+from gateway.wiring import services
 
 bp = Blueprint("devtools", __name__, url_prefix="/__dev")
 
@@ -44,7 +45,7 @@ FAULTS: dict[str, dict[str, t.Any]] = {
 ACTIONS = (*FAULTS, "slow", "restore")
 
 
-class SlowForm(FlaskForm):
+class SlowForm(BaseForm):
     """How many seconds every request to the backend should take longer."""
 
     seconds = StringField(
@@ -63,8 +64,17 @@ class SlowForm(FlaskForm):
 
 @bp.get("/outbox")
 def outbox_page() -> ResponseReturnValue:
-    """List the latest queued messages (never registered in production)."""
-    messages = outbox.latest(db.session)
+    """List the latest queued messages (never registered in production).
+
+    This page is the development transport: showing a message delivers it, so a link it
+    carries is shown once and is no longer stored afterwards.
+    """
+    svc = services()
+    messages = [
+        outbox.deliver(db.session, m, vault=svc.vault, now=svc.now())
+        for m in outbox.latest(db.session)
+    ]
+    db.session.commit()
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return {
             "messages": [
@@ -72,8 +82,8 @@ def outbox_page() -> ResponseReturnValue:
                     "channel": m.channel,
                     "to": m.recipient,
                     "subject": m.subject,
-                    "body": m.body,
-                    "link": m.payload.get("link"),
+                    "body": m.text,
+                    "link": m.secrets.get("link"),
                 }
                 for m in messages
             ]

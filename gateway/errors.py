@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint
+from flask import current_app
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -15,10 +18,19 @@ from gateway.extensions import db
 bp = Blueprint("errors", __name__)
 
 
-def _page(status: int, message: str) -> ResponseReturnValue:
+def _page(status: int, message: str, *, back: str | None = None) -> ResponseReturnValue:
     if request.accept_mimetypes.best == "application/json":
         return {"error": message}, status
-    return render_template("errors/error.html", status=status, message=message), status
+    page = render_template("errors/error.html", status=status, message=message, back=back)
+    return page, status
+
+
+def _page_before() -> str | None:
+    """Return the same-site page the request came from, as a path, to lead back to."""
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc != request.host or not came_from.path.startswith("/"):
+        return None
+    return came_from.path + (f"?{came_from.query}" if came_from.query else "")
 
 
 @bp.app_errorhandler(CSRFError)
@@ -31,6 +43,17 @@ def csrf_error(err: CSRFError) -> ResponseReturnValue:
 def not_found(err: HTTPException) -> ResponseReturnValue:
     """Say plainly that there is nothing here."""
     return _page(404, _("Такой страницы нет."))
+
+
+@bp.app_errorhandler(413)
+def too_large(err: HTTPException) -> ResponseReturnValue:
+    """Refuse an oversized request unread, and lead back to the page it came from."""
+    message = _(
+        "Слишком большой запрос: сервис принимает не больше %(kb)d КБ за раз. "
+        "Вернитесь на страницу и сократите текст.",
+        kb=current_app.config["MAX_REQUEST_KB"],
+    )
+    return _page(413, message, back=_page_before())
 
 
 @bp.app_errorhandler(429)

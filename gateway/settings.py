@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 import tomllib
 import typing as t
 from collections.abc import Callable
@@ -44,6 +47,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_TRUST_ACCESS_DELAY_SECONDS": ("TRUST_ACCESS_DELAY_SECONDS", int),
     "GATEWAY_ROLES_FILE": ("ROLES_FILE", str),
     "GATEWAY_APPLICATION_RETENTION_DAYS": ("APPLICATION_RETENTION_DAYS", int),
+    "GATEWAY_MAX_REQUEST_KB": ("MAX_REQUEST_KB", int),
+    "GATEWAY_ALLOW_PRIVATE_BACKENDS": ("ALLOW_PRIVATE_BACKENDS", _bool),
 }
 
 
@@ -64,6 +69,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "REDIS_URL": None,
         "PUBLIC_URL": gateway["public_url"],
         "PRODUCTION": gateway["production"],
+        "ALLOW_PRIVATE_BACKENDS": gateway.get("allow_private_backends"),
         "CONSENT_VERSION": gateway["consent_version"],
         "CONNECTORS_FILE": str(CONFIG_DIR / gateway["connectors_file"]),
         "ROLES_FILE": str(CONFIG_DIR / gateway["roles_file"]),
@@ -88,6 +94,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "LIMIT_LOGIN": limits["login"],
         "LIMIT_CREDENTIALS": limits["credentials"],
         "LIMIT_REFRESH": limits["refresh"],
+        "MAX_REQUEST_KB": int(limits["request_kb"]),
         "SECRET_KEY": None,
         "VAULT_KEYS": None,
         "_DEV_OIDC_CLIENT_SECRET": oidc["client_secret"],
@@ -108,14 +115,25 @@ def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) ->
     """Return a development secret kept in the instance folder, creating it once."""
     path = instance_path / name
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(make(), encoding="utf-8")
-        path.chmod(0o600)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Written whole to a 0600 file first, then linked in: never readable by others,
+        # never seen half-written, and the first of processes starting together wins.
+        descriptor, draft = tempfile.mkstemp(dir=instance_path, prefix=f".{name}.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as fh:
+                fh.write(make())
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
     return path.read_text(encoding="utf-8").strip()
 
 
 def finish(config: dict[str, t.Any], instance_path: Path) -> None:
     """Fill in development secrets, or refuse production settings that still lack them."""
+    if config.get("ALLOW_PRIVATE_BACKENDS") is None:
+        # Unset: development's emulators live on 127.0.0.1; production refuses such backends.
+        config["ALLOW_PRIVATE_BACKENDS"] = not config["PRODUCTION"]
     if config["PRODUCTION"]:
         missing = [
             variable
@@ -157,4 +175,7 @@ def flask_settings(config: Mapping[str, t.Any]) -> dict[str, t.Any]:
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Larger requests are refused from their Content-Length, before a byte is read.
+        "MAX_CONTENT_LENGTH": int(config["MAX_REQUEST_KB"]) * 1024,
+        "MAX_FORM_MEMORY_SIZE": int(config["MAX_REQUEST_KB"]) * 1024,
     }

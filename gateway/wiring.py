@@ -12,10 +12,11 @@ from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client import OAuth
 from babel import dates as babel_dates
 from flask import Flask
+from flask import Request
+from flask import Response
 from flask import current_app
 from flask import request
 from flask import session
-from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import format_datetime
 from flask_babel import format_decimal
@@ -23,10 +24,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from connectors.registry import installed_connectors
 from connectors.schema import Period
 from connectors.schema import Section
+from gateway import redaction
 from gateway import templating
 from gateway.cache import Cache
 from gateway.cache import cache_for
@@ -105,25 +108,60 @@ def session_timeouts() -> sessions.Timeouts:
     )
 
 
-def _load_user(user_id: str) -> User | None:
-    """Accept the cookie only while its server-side session is live."""
+def _load_user(_request: Request) -> User | None:
+    """Find the person from the cookie's session id, while that server-side session is live.
+
+    The id is all the cookie holds: Flask-Login's own keys (user id, freshness, a hash of
+    the address) are never written, since the session row already decides.
+    """
+    session_id = session.get("sid")
+    if not session_id:
+        return None
     record = sessions.current(
-        db.session, str(session.get("sid", "")), now=Services.now(), timeouts=session_timeouts()
+        db.session, str(session_id), now=Services.now(), timeouts=session_timeouts()
     )
     if db.session.dirty:  # a touch of last_seen_at, or an ending for a timeout
         db.session.commit()
-    if record is None or str(record.user_id) != user_id:
-        return None
-    return record.user
+    return record.user if record is not None else None
 
 
-def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:
-    headers = response.headers  # type: ignore[union-attr]
+# The gateway uses none of these; a page (or an injected script) cannot ask for them.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _refuse_large_bodies() -> None:
+    """Answer 413 from the Content-Length alone: before CSRF, a view or anything reads it."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; default-src 'self'")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if str(current_app.config["PUBLIC_URL"]).startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        _keep_out_of_caches(response)
     return response
+
+
+def _keep_out_of_caches(response: Response) -> None:
+    """Let no browser or proxy keep a page: on a shared computer, "back" would show it.
+
+    A view may choose its own caching (a calendar feed), but never for a signed-in person
+    (a session id: no database is asked, so even a failing request gets the header).
+    """
+    if session.get("sid") or "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -159,7 +197,9 @@ def bind_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # type: ignore[assignment]
-    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_user)
+    login_manager.session_protection = None  # the server-side session does this job
+    app.before_request(_refuse_large_bodies)  # first: CSRF would read the body
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -175,7 +215,7 @@ def bind_extensions(app: Flask) -> None:
     classes = app.config.get("CONNECTOR_CLASSES") or installed_connectors()
     app.extensions["diary_gateway"] = Services(
         vault=Vault(app.config["VAULT_KEYS"]),
-        pool=ConnectorPool(classes),
+        pool=ConnectorPool(classes, allow_private=app.config["ALLOW_PRIVATE_BACKENDS"]),
         cache=cache,
         idp=idp,
         diary=Runtime(
@@ -223,6 +263,7 @@ def register_blueprints(app: Flask) -> None:
         from gateway.devtools import bp as devtools_bp
 
         app.register_blueprint(devtools_bp)
+    redaction.install(app.url_map)  # every route is known now, those with tokens too
 
 
 def register_cli(app: Flask) -> None:

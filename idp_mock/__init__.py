@@ -161,7 +161,7 @@ def _account_rules(config: Mapping[str, t.Any]) -> t.Any:
 
 
 def _default_database(app: Flask) -> str:
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     return f"sqlite:///{os.path.join(app.instance_path, 'idp_mock.sqlite3')}"
 
 

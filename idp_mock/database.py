@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import typing as t
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -24,7 +27,18 @@ def create_engine(url: str) -> sa.Engine:
         return sa.create_engine(
             url, connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
-    return sa.create_engine(url)
+    engine = sa.create_engine(url)
+    sa.event.listen(engine, "do_connect", _private_sqlite_file)
+    return engine
+
+
+def _private_sqlite_file(dialect: t.Any, record: t.Any, cargs: list[t.Any], cparams: t.Any) -> None:
+    """Create the SQLite file 0600 (its journals follow): it holds people's passwords."""
+    if dialect.name == "sqlite" and cargs and not cparams.get("uri"):
+        path = Path(cargs[0])
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def init_db(app: Flask, url: str) -> sessionmaker[Session]:

@@ -20,7 +20,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from flask_login import login_user
 from flask_login import logout_user
 from requests import RequestException
 
@@ -98,16 +97,17 @@ def callback() -> ResponseReturnValue:
     record = sessions.start(
         db.session, user, provider_sid=token["userinfo"].get("sid"), now=services().now()
     )
+    vault = services().vault
     if token.get("refresh_token"):
-        record.provider_refresh_token = services().vault.encrypt(
+        record.provider_refresh_token = vault.encrypt(
             {"rt": token["refresh_token"], "scope": token.get("scope")}
         )
+    if token.get("id_token"):
+        record.id_token = vault.encrypt({"id_token": token["id_token"]})
     db.session.commit()
     next_url = session.get("next")
     session.clear()  # a fresh session at sign-in: nothing from before survives
-    session["sid"] = record.id
-    login_user(user)
-    session["id_token"] = token.get("id_token")
+    session["sid"] = record.id  # the cookie's only content: it is signed, not encrypted
     if users.needs_consent(db.session, user, config["CONSENT_VERSION"]):
         session["next"] = next_url
         return redirect(url_for("auth.consent"))
@@ -133,13 +133,14 @@ def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if request.method == "GET" or not form.validate_on_submit():
         return render_template("auth/logout.html", form=form)
-    id_token = session.get("id_token")
+    record = db.session.get(UserSession, session.get("sid", ""))
+    id_token = _take_id_token(record)
     if current_user.is_authenticated:
         if form.everywhere.data:
             sessions.end_all(db.session, current_user.id, reason="everywhere", now=services().now())
-        elif (record := db.session.get(UserSession, session.get("sid", ""))) is not None:
+        elif record is not None:
             sessions.end(db.session, record, reason="logout", now=services().now())
-        db.session.commit()
+    db.session.commit()
     logout_user()
     session.clear()
     idp = services().idp
@@ -157,6 +158,17 @@ def logout() -> ResponseReturnValue:
     )
     response.status_code = 303
     return response  # type: ignore[no-any-return]
+
+
+def _take_id_token(record: UserSession | None) -> str | None:
+    """Return the session's ID token for the provider's logout, and keep it no longer.
+
+    A session that timed out still has one: signing out then ends the provider's too.
+    """
+    if record is None or record.id_token is None:
+        return None
+    sealed, record.id_token = record.id_token, None
+    return str(services().vault.decrypt(sealed)["id_token"])
 
 
 @bp.get("/auth/logged-out")
@@ -258,10 +270,12 @@ def require_consent() -> ResponseReturnValue | None:
     if not current_user.is_authenticated or request.blueprint in ("auth", "errors", None):
         return None
     version = current_app.config["CONSENT_VERSION"]
-    if session.get("consent") == version:
+    record = db.session.get(UserSession, session.get("sid", ""))  # loaded with current_user
+    if record is None or record.consent_version == version:
         return None
     if users.needs_consent(db.session, current_user, version):
         session["next"] = _safe_next(request.path)
         return redirect(url_for("auth.consent"))
-    session["consent"] = version
+    record.consent_version = version
+    db.session.commit()
     return None

@@ -9,6 +9,7 @@ from gateway.models.child import ChildLink
 from gateway.models.child import LinkStatus
 from gateway.models.child import SchoolCredential
 from gateway.models.connector import ConnectorInstance
+from gateway.models.connector import InstanceEvent
 from gateway.models.feed import CalendarFeed
 from gateway.models.health import BackendCall
 from gateway.models.role import RoleKind
@@ -36,6 +37,7 @@ __all__ = [
     "CalendarFeed",
     "ChildLink",
     "ConnectorInstance",
+    "InstanceEvent",
     "LinkStatus",
     "PersonalDataConsent",
     "SchoolCredential",

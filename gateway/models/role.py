@@ -7,7 +7,9 @@ import enum
 
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import func
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -50,3 +52,16 @@ class StaffRole(Base):
     def __repr__(self) -> str:
         """Name the role without the person's contacts."""
         return f"<StaffRole {self.id} {self.kind} {self.region_code or ''}>"
+
+
+# One grant per role, region and holder. NULLs never collide in a unique index, so they are
+# compared as empty values: a second admin grant (no region) to the same person collides too.
+Index(
+    "uq_staff_roles_holder",
+    StaffRole.kind,
+    func.coalesce(StaffRole.region_code, ""),
+    func.coalesce(StaffRole.user_id, 0),
+    func.coalesce(StaffRole.phone, ""),
+    func.coalesce(StaffRole.email, ""),
+    unique=True,
+)

@@ -19,8 +19,9 @@ from gateway.models.user import User
 class UserSession(Base):
     """One sign-in of one person in one browser.
 
-    The cookie carries only ``id``; ending the row ends the session on every gateway
-    instance (sign out everywhere, the provider's back-channel logout, timeouts).
+    The cookie carries only ``id`` (and the CSRF token); everything else a session needs
+    lives here. Ending the row ends the session on every gateway instance (sign out
+    everywhere, the provider's back-channel logout, timeouts).
     """
 
     __tablename__ = "user_sessions"
@@ -34,6 +35,11 @@ class UserSession(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(32))
     # The provider's refresh token, sealed by the vault; lets the person re-read their level.
     provider_refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The provider's ID token, sealed by the vault, kept for the logout's id_token_hint; it
+    # names the person, so it never goes into the (signed, readable) cookie.
+    id_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The consent text version this session has seen accepted, so it is checked once.
+    consent_version: Mapped[str | None] = mapped_column(String(32))
 
     # Loaded with the session row: every signed-in request needs both.
     user: Mapped[User] = relationship(lazy="joined")

@@ -7,6 +7,7 @@ import typing as t
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
@@ -103,7 +104,14 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(8))
     recipient: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
+    # Secrets (an invitation's link) appear here only as {name}: see ``sealed``.
     body: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, t.Any]] = mapped_column(JSON, default=dict)
+    # The secrets, sealed by the vault until delivery, then None: a delivered row is inert.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        """Name the message without its recipient or text."""
+        return f"<OutboxMessage {self.id} {self.channel}>"

@@ -46,6 +46,7 @@ class PersonalDataConsent(Base):
     """A person's consent to personal-data processing: which text, and when."""
 
     __tablename__ = "personal_data_consents"
+    __table_args__ = (UniqueConstraint("user_id", "text_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.operator import instances  # noqa: F401  (its routes join bp)
 from gateway.operator.views import bp
 
 __all__ = ["bp"]

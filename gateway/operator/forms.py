@@ -42,6 +42,7 @@ class InstanceForm(BaseForm):
         validators=[
             DataRequired(message=_l("Укажите адрес.")),
             URL(require_tld=False, message=_l("Нужен адрес вида https://dnevnik.example.ru.")),
+            MaxLength(500),
         ],
     )
     settings = TextAreaField(
@@ -130,3 +131,16 @@ class RoleForm(BaseForm):
 
 class ActionForm(BaseForm):
     """A CSRF-protected button."""
+
+
+class RepointForm(BaseForm):
+    """Give an instance a new address."""
+
+    base_url = StringField(
+        _l("Новый адрес системы"),
+        validators=[
+            DataRequired(message=_l("Укажите адрес.")),
+            URL(require_tld=False, message=_l("Нужен адрес вида https://dnevnik.example.ru.")),
+            MaxLength(500),
+        ],
+    )

@@ -19,9 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
-from connectors.base import ChecksRoster
 from connectors.base import Credentials
 from connectors.base import IssuesCredentials
 from connectors.base import sections_of
@@ -33,16 +31,12 @@ from gateway.models import RoleKind
 from gateway.operator.forms import REASON_LABELS
 from gateway.operator.forms import ActionForm
 from gateway.operator.forms import ApproveForm
-from gateway.operator.forms import CheckForm
-from gateway.operator.forms import InstanceForm
 from gateway.operator.forms import RefuseForm
 from gateway.operator.forms import RoleForm
 from gateway.services import applications
 from gateway.services import health
 from gateway.services import roles
-from gateway.services.instances import InstanceError
 from gateway.services.instances import UnknownConnector
-from gateway.services.instances import register_instance
 from gateway.services.linking import NoStudents
 from gateway.wiring import services
 
@@ -108,100 +102,6 @@ def index() -> ResponseReturnValue:
     return render_template(
         "operator/index.html", healths=healths, waiting=waiting, regions=sorted(regions)
     )
-
-
-@bp.route("/instances/new", methods=["GET", "POST"])
-@login_required
-def new_instance() -> ResponseReturnValue:
-    """Register a connector instance in one of the operator's regions."""
-    form = InstanceForm()
-    form.region_code.choices = sorted(_my_regions())
-    form.connector.choices = [SelectChoice(k, v) for k, v in services().pool.installed().items()]
-    if form.validate_on_submit():
-        try:
-            instance = register_instance(
-                db.session,
-                services().pool,
-                key=form.key.data,
-                region_code=form.region_code.data,
-                region_name=form.region_name.data.strip(),
-                connector=form.connector.data,
-                base_url=form.base_url.data.strip(),
-                settings=form.parsed_settings(),
-            )
-        except InstanceError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
-            flash(_("Подключение зарегистрировано."), "success")
-            return redirect(url_for("operator.instance", key=instance.key), 303)
-    return render_template("operator/new_instance.html", form=form)
-
-
-@bp.get("/instances/<key>")
-@login_required
-def instance(key: str) -> ResponseReturnValue:
-    """The health page of one instance."""
-    found = _instance(key)
-    try:
-        connector = services().pool.for_instance(found)
-    except (UnknownConnector, ValueError):
-        connector = None
-    return render_template(
-        "operator/instance.html",
-        health=_health(found),
-        issues=isinstance(connector, IssuesCredentials),
-        roster=isinstance(connector, ChecksRoster),
-        form=CheckForm(),
-        action=ActionForm(),
-    )
-
-
-@bp.post("/instances/<key>/test")
-@login_required
-def test_instance(key: str) -> ResponseReturnValue:
-    """ "Test connection": sign in with test credentials and count the students."""
-    found = _instance(key)
-    form = CheckForm()
-    if not form.validate_on_submit():
-        flash(_("Введите тестовый логин и пароль."), "error")
-        return redirect(url_for("operator.instance", key=key), 303)
-    connector = services().pool.for_instance(found)
-    credentials = Credentials(
-        login=form.login.data, password=form.password.data, school=form.school.data or None
-    )
-    try:
-        students = connector.students(connector.login(credentials))
-    except ConnectorError as err:
-        flash(_("Проверка не прошла: %(error)s", error=type(err).__name__), "error")
-    else:
-        flash(_("Связь есть: вход выполнен, учеников — %(n)d.", n=len(students)), "success")
-    return redirect(url_for("operator.instance", key=key), 303)
-
-
-def _set_enabled(key: str, enabled: bool) -> ResponseReturnValue:
-    found = _instance(key)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    found.enabled = enabled
-    db.session.commit()
-    flash(_("Подключение включено.") if enabled else _("Подключение выключено."), "success")
-    return redirect(url_for("operator.instance", key=key), 303)
-
-
-@bp.post("/instances/<key>/enable")
-@login_required
-def enable(key: str) -> ResponseReturnValue:
-    """Offer the instance to parents again."""
-    return _set_enabled(key, True)
-
-
-@bp.post("/instances/<key>/disable")
-@login_required
-def disable(key: str) -> ResponseReturnValue:
-    """Stop offering the instance to parents; they are warned instead."""
-    return _set_enabled(key, False)
 
 
 @bp.get("/applications")

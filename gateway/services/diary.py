@@ -46,6 +46,7 @@ from gateway.services.linking import describe_all
 from gateway.services.snapshots import DecodedRecords
 from gateway.services.snapshots import aware
 from gateway.services.snapshots import snapshots_for
+from gateway.services.snapshots import store as store_snapshot
 from gateway.services.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -292,7 +293,8 @@ class DiaryService:
         health.record(
             self._session, instance_of, outcome, seconds=time.monotonic() - started, now=self._now()
         )
-        for job in jobs:
+        # Sorted, so that concurrent pages lock the snapshot rows they share in one order.
+        for job in sorted(jobs, key=lambda job: t.cast(tuple[int, Section], job.key)):
             link_id, section = t.cast(tuple[int, Section], job.key)
             views[job.key] = self._settle(
                 link_id, section, period_of[section], outcome[job.key], snapshots.get(job.key)
@@ -400,16 +402,14 @@ class DiaryService:
                 log.error("%s of child %s failed", section, link_id, exc_info=result)
             return self._fallback(section, snapshot, State.UNAVAILABLE)
         now = self._now()
-        if snapshot is None:
-            snapshot = SectionSnapshot(
-                link_id=link_id,
-                section=section.value,
-                period_start=period.start,
-                period_end=period.end,
-            )
-            self._session.add(snapshot)
-        snapshot.payload = codec.encode(result)
-        snapshot.fetched_at = now
+        store_snapshot(
+            self._session,
+            link_id=link_id,
+            section=section,
+            period=period,
+            payload=codec.encode(result),
+            fetched_at=now,
+        )
         return SectionView(section=section, state=State.FRESH, records=result, as_of=now)
 
     def _fallback(

@@ -37,6 +37,7 @@ from connectors.schema import Scale
 from connectors.schema import Section
 from gateway.models import CalendarFeed
 from gateway.models import ChildLink
+from gateway.services import upserts
 from gateway.services.diary import ChildDiary
 from gateway.services.diary import State
 
@@ -171,13 +172,17 @@ def issue_feed(session: Session, link: ChildLink, *, now: dt.datetime) -> str:
     Rotation replaces the stored digest, so the previous URL stops working at once.
     """
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    feed = feed_of(session, link)
-    if feed is None:
-        session.add(CalendarFeed(link_id=link.id, token_hash=_digest(token), created_at=now))
-    else:
-        feed.token_hash = _digest(token)
-        feed.rotated_at = now
-    session.flush()
+    # One statement, so that two tabs creating the feed at once cannot collide on link_id.
+    statement = upserts.insert(session, CalendarFeed).values(
+        link_id=link.id, token_hash=_digest(token), created_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["link_id"],
+        set_={"token_hash": statement.excluded.token_hash, "rotated_at": now},
+    )
+    session.scalars(
+        statement.returning(CalendarFeed), execution_options={"populate_existing": True}
+    ).one()
     return token
 
 

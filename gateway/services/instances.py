@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import tomllib
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session
 from connectors.base import Connector
 from connectors.concurrency import pooled_session
 from gateway.models import ConnectorInstance
+from gateway.services import audit
+from gateway.services import egress
+from gateway.services import upserts
 
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 
@@ -31,28 +35,57 @@ def expand(value: str, environ: Mapping[str, str]) -> str:
 
 
 def load_registry_file(
-    session: Session, path: Path, *, environ: Mapping[str, str]
+    session: Session,
+    path: Path,
+    *,
+    environ: Mapping[str, str],
+    allow_private: bool,
+    now: dt.datetime | None = None,
 ) -> list[ConnectorInstance]:
-    """Create or update the instances declared in a connectors TOML file, keyed by ``key``."""
+    """Create or update the instances declared in a connectors TOML file, keyed by ``key``.
+
+    The file is the deployment's own declaration, as the roles file is: its instances are
+    enabled as declared, counted as approved, and the load is in each one's audit log.
+    Their addresses are checked as an operator's are.
+
+    :raise egress.RefusedAddress: for an address the deployment does not allow.
+    """
     with path.open("rb") as fh:
         declared = tomllib.load(fh).get("instance", [])
+    now = now or dt.datetime.now(dt.UTC)
     instances = []
     for entry in declared:
-        instance = session.scalar(
-            select(ConnectorInstance).where(ConnectorInstance.key == entry["key"])
-        ) or ConnectorInstance(key=entry["key"])
-        instance.region_code = str(entry["region_code"])
-        instance.region_name = entry["region_name"]
-        instance.connector = entry["connector"]
-        instance.base_url = expand(entry["base_url"], environ).rstrip("/")
-        instance.settings = dict(entry.get("settings", {}))
-        instance.timezone = entry.get("timezone", "Europe/Moscow")
-        instance.concurrency_limit = int(entry.get("concurrency_limit", 8))
-        instance.enabled = bool(entry.get("enabled", True))
-        session.add(instance)
+        values = _declared(entry, environ)
+        if not allow_private:
+            egress.check_all(egress.urls_in(values["base_url"], values["settings"]))
+        values.update(approved_at=now, approved_by_id=None, changed_at=now, changed_by_id=None)
+        # One statement per instance: gateways starting together load the file at once.
+        statement = upserts.insert(session, ConnectorInstance).values(key=entry["key"], **values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"], set_={name: statement.excluded[name] for name in values}
+        )
+        instance = session.scalars(
+            statement.returning(ConnectorInstance),
+            execution_options={"populate_existing": True},
+        ).one()
+        audit.record_instance(
+            session, instance, "loaded", now=now, via=f"file:{path.name}", detail=instance.base_url
+        )
         instances.append(instance)
-    session.flush()
     return instances
+
+
+def _declared(entry: Mapping[str, t.Any], environ: Mapping[str, str]) -> dict[str, t.Any]:
+    return {
+        "region_code": str(entry["region_code"]),
+        "region_name": entry["region_name"],
+        "connector": entry["connector"],
+        "base_url": expand(entry["base_url"], environ).rstrip("/"),
+        "settings": dict(entry.get("settings", {})),
+        "timezone": entry.get("timezone", "Europe/Moscow"),
+        "concurrency_limit": int(entry.get("concurrency_limit", 8)),
+        "enabled": bool(entry.get("enabled", True)),
+    }
 
 
 def enabled_instances(session: Session) -> list[ConnectorInstance]:
@@ -73,9 +106,15 @@ class ConnectorPool:
     keeps its HTTP connection pool warm.
     """
 
-    def __init__(self, classes: Mapping[str, type[Connector]]) -> None:
-        """Use these connector classes, keyed by entry-point name."""
+    def __init__(
+        self, classes: Mapping[str, type[Connector]], *, allow_private: bool = False
+    ) -> None:
+        """Use these connector classes, keyed by entry-point name.
+
+        Unless ``allow_private``, no connector may connect to a private address.
+        """
         self._classes = classes
+        self._allow_private = allow_private
         self._live: dict[tuple[int, str, str], Connector] = {}
         self._lock = threading.Lock()
 
@@ -112,68 +151,29 @@ class ConnectorPool:
                 live = cls.from_settings(
                     instance.base_url,
                     dict(instance.settings),
-                    http=limited_session(instance.concurrency_limit),
+                    http=limited_session(
+                        instance.concurrency_limit, guarded=not self._allow_private
+                    ),
                 )
                 self._live[identity] = live
             return t.cast(Connector, live)
 
 
-def limited_session(limit: int) -> requests.Session:
+def limited_session(limit: int, *, guarded: bool = True) -> requests.Session:
     """Return an HTTP session with at most ``limit`` requests in flight per host.
 
     A fetch's requests sent together (``connectors.concurrency.gather``) and sign-ins count
     against the limit too. One session serves every parent: it never keeps a cookie.
+    ``guarded``, it refuses to connect to a private address (``services.egress``), whatever
+    DNS answers at the time.
     """
     http = pooled_session(limit)
     http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    return http
+    return egress.guard(http) if guarded else http
 
 
 class InstanceError(ValueError):
     """An operator's registration cannot be accepted; the message says why."""
-
-
-def register_instance(
-    session: Session,
-    pool: ConnectorPool,
-    *,
-    key: str,
-    region_code: str,
-    region_name: str,
-    connector: str,
-    base_url: str,
-    settings: Mapping[str, t.Any],
-    timezone: str = "Europe/Moscow",
-    concurrency_limit: int = 8,
-) -> ConnectorInstance:
-    """Register a connector instance, validating its settings with the connector itself.
-
-    :raise InstanceError: for an unknown connector type, a taken key or bad settings.
-    """
-    try:
-        cls = pool.connector_class(connector)
-    except UnknownConnector as err:
-        raise InstanceError(f"no connector named {connector!r} is installed") from err
-    if session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key)):
-        raise InstanceError(f"an instance with key {key!r} already exists")
-    try:
-        cls.from_settings(base_url, dict(settings))
-    except ValueError as err:
-        raise InstanceError(f"the {connector} connector refuses these settings: {err}") from err
-    instance = ConnectorInstance(
-        key=key,
-        region_code=region_code,
-        region_name=region_name,
-        connector=connector,
-        base_url=base_url.rstrip("/"),
-        settings=dict(settings),
-        timezone=timezone,
-        concurrency_limit=concurrency_limit,
-        enabled=True,
-    )
-    session.add(instance)
-    session.flush()
-    return instance
 
 
 def instance_by_key(session: Session, key: str) -> ConnectorInstance:

@@ -27,6 +27,7 @@ from gateway.models import LinkStatus
 from gateway.models import SchoolCredential
 from gateway.models import User
 from gateway.services import children
+from gateway.services import upserts
 from gateway.services.backend import open_session
 from gateway.services.backend import seal_session
 from gateway.services.vault import Vault
@@ -155,14 +156,8 @@ class Linker:
             link = existing.get(student.id)
             if link is None:
                 position += 1
-                link = ChildLink(
-                    user_id=self.user.id,
-                    instance_id=self.instance.id,
-                    external_id=student.id,
-                    display_name=next(chosen, None) or next(defaults),
-                    position=position,
-                )
-                self.session.add(link)
+                name = next(chosen, None) or next(defaults)
+                link = self._new_link(student.id, name, position, student.full_name)
             describe(link, student)
             link.credential_id = credential.id
             link.status = LinkStatus.ACTIVE
@@ -171,6 +166,23 @@ class Linker:
         self._forget_unused_credentials()
         new = [link for link in linked if link.external_id in {s.id for s in fresh}]
         return Linked(children=linked, new=new)
+
+    def _new_link(
+        self, external_id: str, display_name: str, position: int, full_name: str
+    ) -> ChildLink:
+        """Insert the child's link unless a linking running at once (a double-submitted
+        form) just did; return the row either way."""
+        key = {"user_id": self.user.id, "instance_id": self.instance.id, "external_id": external_id}
+        statement = upserts.insert(self.session, ChildLink).values(
+            **key,
+            display_name=display_name,
+            position=position,
+            full_name=(_printable(full_name) or "")[:FULL_NAME],
+        )
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
+        link = self.session.scalar(select(ChildLink).filter_by(**key))
+        assert link is not None
+        return link
 
     def _existing_links(self) -> dict[str, ChildLink]:
         links = self.session.scalars(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.models import RoleKind
 from gateway.models import StaffRole
 from gateway.models import User
+from gateway.services import upserts
 
 
 class RegionForbidden(LookupError):
@@ -97,12 +98,17 @@ def grant(
     region = region_code if kind is RoleKind.OPERATOR else None
     user = find_person(session, person)
     where = {"user_id": user.id} if user else _contact(person)
-    existing = session.scalar(select(StaffRole).filter_by(kind=kind, region_code=region, **where))
-    if existing is not None:
-        return existing
-    role = StaffRole(kind=kind, region_code=region, granted_at=now, granted_by=by, **where)
-    session.add(role)
-    session.flush()
+    # Granting what is already granted is a no-op, also when two grants race
+    # (the unique index uq_staff_roles_holder).
+    session.execute(
+        upserts.insert(session, StaffRole)
+        .values(kind=kind, region_code=region, granted_at=now, granted_by=by, **where)
+        .on_conflict_do_nothing()
+    )
+    role = session.scalar(
+        select(StaffRole).filter_by(kind=kind, region_code=region, **where).order_by(StaffRole.id)
+    )
+    assert role is not None
     return role
 
 

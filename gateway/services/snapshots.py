@@ -1,4 +1,5 @@
-"""The stored snapshots of children's sections: found by period, decoded once."""
+"""The stored snapshots of children's sections: found by period, decoded once, and stored
+with one row per child, section and period, whoever writes first."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from connectors.schema import Section
 from gateway.lru import Lru
 from gateway.models import ChildLink
 from gateway.models import SectionSnapshot
+from gateway.services import upserts
+
+KEY = ("link_id", "section", "period_start", "period_end")
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -70,3 +74,35 @@ def snapshots_for(
         if wanted and (row.period_start, row.period_end) == (wanted.start, wanted.end):
             found[(row.link_id, section)] = row
     return found
+
+
+def store(
+    session: Session,
+    *,
+    link_id: int,
+    section: Section,
+    period: Period,
+    payload: list[dict[str, t.Any]],
+    fetched_at: dt.datetime,
+) -> SectionSnapshot:
+    """Insert the section's snapshot, or replace the one already there; return the row.
+
+    Tabs that open the same never-fetched page at once all fetch and all write; the
+    conflict turns every write after the first into an update of the same row. A copy of
+    the row already loaded in ``session`` is refreshed, so it cannot pass for the old one.
+    """
+    statement = upserts.insert(session, SectionSnapshot).values(
+        link_id=link_id,
+        section=section.value,
+        period_start=period.start,
+        period_end=period.end,
+        payload=payload,
+        fetched_at=fetched_at,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={"payload": statement.excluded.payload, "fetched_at": statement.excluded.fetched_at},
+    )
+    return session.scalars(
+        statement.returning(SectionSnapshot), execution_options={"populate_existing": True}
+    ).one()

@@ -24,6 +24,7 @@ from gateway.models import User
 from gateway.services import audit
 from gateway.services import names
 from gateway.services import outbox
+from gateway.services.vault import Vault
 
 INVITATION_DAYS = 7
 # What a parent may share, in the order the invitation offers it and every page lists it.
@@ -106,11 +107,18 @@ class Invitation:
 
 
 def invite(
-    session: Session, owner: User, invitation: Invitation, *, now: dt.datetime, accept_url: str
+    session: Session,
+    owner: User,
+    invitation: Invitation,
+    *,
+    now: dt.datetime,
+    accept_url: str,
+    vault: Vault,
 ) -> tuple[Grant, str]:
     """Create a pending grant and send the single-use link by SMS and e-mail.
 
-    ``accept_url`` contains ``{token}``. Returns the grant and the token.
+    ``accept_url`` contains ``{token}``. Returns the grant and the token. The link is
+    sealed with ``vault`` in the outbox until delivered; the grant keeps only its hash.
 
     :raise TrustError: for a missing name or contact, no sections, a child that is not the
         owner's, or an end date in the past.
@@ -144,15 +152,16 @@ def invite(
     )
     session.add(grant)
     session.flush()
-    link = accept_url.format(token=token)
-    text = f"{owner.full_name} открывает вам дневник ребёнка в сервисе «Дневники семьи»: {link}"
+    text = f"{owner.full_name} открывает вам дневник ребёнка в сервисе «Дневники семьи»: "
     _tell_invitee(
         session,
         grant,
         subject="Приглашение в «Дневники семьи»",
-        body=text,
+        body=text + "{link}",
         now=now,
-        payload={"grant": grant.id, "link": link},
+        payload={"grant": grant.id},
+        secrets={"link": accept_url.format(token=token)},
+        vault=vault,
     )
     _record(session, grant, "invited", owner.id, now, detail=grant.invitee_name)
     return grant, token
@@ -166,6 +175,8 @@ def _tell_invitee(
     body: str,
     now: dt.datetime,
     payload: dict[str, t.Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    vault: Vault | None = None,
 ) -> None:
     """Send the invitee an SMS and an e-mail, to whichever contacts the invitation has."""
     for channel, recipient in (("sms", grant.invitee_phone), ("email", grant.invitee_email)):
@@ -178,6 +189,8 @@ def _tell_invitee(
                 subject=subject,
                 body=body,
                 payload=payload,
+                secrets=secrets,
+                vault=vault,
             )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from gateway.models import PersonalDataConsent
 from gateway.models import User
+from gateway.services import upserts
 
 # Account levels of the identity provider, lowest first (ESIA: упрощённая, стандартная,
 # подтверждённая). A provider that sends no level is treated as the lowest.
@@ -40,20 +41,30 @@ def _birth_date(claims: Mapping[str, t.Any]) -> dt.date | None:
 def upsert_from_claims(
     session: Session, *, issuer: str, claims: Mapping[str, t.Any], now: dt.datetime
 ) -> User:
-    """Find the person by (issuer, sub), create them if new, and refresh their profile."""
-    subject = str(claims["sub"])
-    user = session.scalar(select(User).where(User.issuer == issuer, User.subject == subject))
-    if user is None:
-        user = User(issuer=issuer, subject=subject)
-        session.add(user)
-    user.full_name = _full_name(claims)
-    user.email = claims.get("email") if claims.get("email_verified", True) else None
-    user.phone = claims.get("phone_number") if claims.get("phone_number_verified", True) else None
-    user.birth_date = _birth_date(claims)
-    user.account_level = claims.get("account_level")
-    user.last_login_at = now
-    session.flush()
-    return user
+    """Find the person by (issuer, sub), create them if new, and refresh their profile.
+
+    One statement does both, so two tabs finishing a first sign-in at once make one person.
+    """
+    profile = {
+        "full_name": _full_name(claims),
+        "email": claims.get("email") if claims.get("email_verified", True) else None,
+        "phone": (
+            claims.get("phone_number") if claims.get("phone_number_verified", True) else None
+        ),
+        "birth_date": _birth_date(claims),
+        "account_level": claims.get("account_level"),
+        "last_login_at": now,
+    }
+    statement = upserts.insert(session, User).values(
+        issuer=issuer, subject=str(claims["sub"]), **profile
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["issuer", "subject"],
+        set_={name: statement.excluded[name] for name in profile},
+    )
+    return session.scalars(
+        statement.returning(User), execution_options={"populate_existing": True}
+    ).one()
 
 
 def needs_consent(session: Session, user: User, version: str) -> bool:
@@ -68,6 +79,11 @@ def needs_consent(session: Session, user: User, version: str) -> bool:
 
 
 def record_consent(session: Session, user: User, version: str, now: dt.datetime) -> None:
-    """Record that the person accepted this version of the consent text, and when."""
-    session.add(PersonalDataConsent(user_id=user.id, text_version=version, accepted_at=now))
-    session.flush()
+    """Record that the person accepted this version of the consent text, and when.
+
+    Accepting twice (two tabs, a resubmitted form) keeps the first acceptance.
+    """
+    statement = upserts.insert(session, PersonalDataConsent).values(
+        user_id=user.id, text_version=version, accepted_at=now
+    )
+    session.execute(statement.on_conflict_do_nothing(index_elements=["user_id", "text_version"]))

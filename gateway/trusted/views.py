@@ -78,7 +78,12 @@ def invite() -> ResponseReturnValue:
         accept_url = current_app.config["PUBLIC_URL"] + "/trusted/accept/{token}"
         try:
             grant, _token = trust.invite(
-                db.session, current_user, invitation, now=_now(), accept_url=accept_url
+                db.session,
+                current_user,
+                invitation,
+                now=_now(),
+                accept_url=accept_url,
+                vault=services().vault,
             )
         except trust.TrustError as err:
             db.session.rollback()

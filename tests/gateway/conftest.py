@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing as t
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
+from gateway.models import OutboxMessage
 from gateway.models import RoleKind
 from gateway.models import User
+from gateway.services import outbox
 from gateway.services import roles
 from gateway.services import sessions
 from gateway.services import users
+from gateway.wiring import services
 from tests.gateway.fakes import FakeBrowserConnector
 from tests.gateway.fakes import FakeConnector
 from tests.gateway.fakes import FakeOperatorConnector
@@ -59,6 +64,7 @@ def build_fake_app(
                     connector=connector,
                     base_url="http://fake.invalid",
                     settings={},
+                    approved_at=dt.datetime.now(dt.UTC),  # already offered to parents
                 )
             )
         db.session.commit()
@@ -98,9 +104,7 @@ def signed_in(app: Flask, user_id: int) -> FlaskClient:
         db.session.commit()
         record_id = record.id
     with client.session_transaction() as state:
-        state["_user_id"] = str(user_id)
-        state["_fresh"] = True
-        state["sid"] = record_id
+        state["sid"] = record_id  # all a signed-in cookie carries
     return client
 
 
@@ -169,3 +173,16 @@ def operator_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Flask:
             ("test-fake", "99", "Тестовая область", "fake"),
         ),
     )
+
+
+def invitation_token_sent() -> str:
+    """Deliver the newest invitation SMS (in an app context) and return its link's token."""
+    message = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == "sms")
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).one()
+    sent = outbox.deliver(db.session, message, vault=services().vault, now=dt.datetime.now(dt.UTC))
+    db.session.commit()
+    return re.search(r"/trusted/accept/([\w-]+)", sent.text)[1]  # type: ignore[index]

@@ -160,7 +160,12 @@ def _seed_records(world: World, parent: User, now: dt.datetime) -> None:
         ends_on=None,
     )
     grant, token = trust.invite(
-        session, parent, invitation, now=now, accept_url="http://localhost/{token}"
+        session,
+        parent,
+        invitation,
+        now=now,
+        accept_url="http://localhost/{token}",
+        vault=vault,
     )
     world.ids.update(waiting=waiting.id, refused=refused.id, grant=grant.id, token=token)
 

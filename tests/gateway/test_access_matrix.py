@@ -23,6 +23,7 @@ from gateway.models import RoleKind
 from gateway.models import User
 from gateway.services import roles
 from gateway.services import trust
+from gateway.wiring import services
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
@@ -133,7 +134,14 @@ def _visitors(app: Flask, parent: FlaskClient, anna_id: int) -> dict[str, FlaskC
                 scopes={anna_id: [Section.SCHEDULE]},
                 ends_on=None,
             )
-            grant, _ = trust.invite(db.session, owner, invitation, now=now, accept_url="/{token}")
+            grant, _ = trust.invite(
+                db.session,
+                owner,
+                invitation,
+                now=now,
+                accept_url="/{token}",
+                vault=services().vault,
+            )
             _shape(grant, role, person, now)
         db.session.commit()
     return clients

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from connectors.schema import Section
 from gateway.extensions import db
 from gateway.models import ChildLink
-from gateway.models import OutboxMessage
+from tests.gateway.conftest import invitation_token_sent
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
@@ -74,8 +74,7 @@ def test_trusted_person_pages_name_the_child(
     assert parent.post("/trusted/invite", data=form).status_code == 303
     assert f"{ANNA}: Расписание" in parent.get("/trusted/").text
     with fake_app.app_context():
-        sms = db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "sms"))
-        [token] = [re.search(r"/trusted/accept/([\w-]+)", m.body)[1] for m in sms]  # type: ignore[index]
+        token = invitation_token_sent()
     granny = signed_in(fake_app, make_parent(fake_app, "granny", GRANNY[0], phone=GRANNY[1]))
     # Before accepting, the link holder learns the first name only (see trust.preview).
     assert "Анна (Child1): Расписание" in granny.get(f"/trusted/accept/{token}").text

@@ -7,11 +7,13 @@ from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
+from tests.gateway.conftest import make_operator
 
 
 def test_add_validates_settings_with_the_connector_and_lists_the_instance(
     stack_app: Flask, netschool_url: str
 ) -> None:
+    make_operator(stack_app, "63")
     runner = stack_app.test_cli_runner()
     added = runner.invoke(
         args=[
@@ -29,18 +31,24 @@ def test_add_validates_settings_with_the_connector_and_lists_the_instance(
             netschool_url,
             "--setting",
             "read_timeout=5",
+            "--by",
+            "operator-63",
         ]
     )
     assert added.exit_code == 0, added.output
-    listed = runner.invoke(args=["connectors", "list"])
-    assert "samara-2" in listed.output and "enabled" in listed.output
+    listed = runner.invoke(args=["connectors", "list"]).output.splitlines()
+    assert any(line.startswith("samara-2\t") and line.endswith("\tuntested") for line in listed)
+    assert any(
+        line.startswith("samara-netschool\t") and line.endswith("\tenabled") for line in listed
+    )
 
 
 def test_add_refuses_an_unknown_type_a_taken_key_and_bad_settings(
     stack_app: Flask, netschool_url: str
 ) -> None:
+    make_operator(stack_app, "63")
     runner = stack_app.test_cli_runner()
-    base = ["connectors", "add", "--region-code", "63", "--region-name", "X"]
+    base = ["connectors", "add", "--region-code", "63", "--region-name", "X", "--by", "operator-63"]
     unknown = runner.invoke(
         args=[*base, "--key", "a", "--connector", "nope", "--base-url", netschool_url]
     )
@@ -97,7 +105,7 @@ def test_check_signs_in_and_reports_the_sections(stack_app: Flask) -> None:
             "Лицей № 3",
         ]
     )
-    assert wrong.exit_code != 0 and "InvalidCredentials" in wrong.output
+    assert wrong.exit_code != 0 and "the system refused the test login" in wrong.output
     assert "wrong" not in wrong.output.replace("check failed", "")
 
 

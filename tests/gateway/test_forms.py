@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import importlib
-import inspect
+import pkgutil
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 
 import gateway
+from gateway.forms import BaseForm
 from gateway.forms import MaxLength
 from tests.gateway.forms_world import World
 from tests.gateway.forms_world import build_world
@@ -141,6 +142,14 @@ SPECS: dict[str, Spec] = {
         {"school": "", "login": "parent", "password": "secret"},
         inline=False,
     ),
+    "gateway.operator.forms.RepointForm": Spec(
+        "/operator/instances/samara-fake",
+        "/operator/instances/samara-fake/address",
+        "operator",
+        {"base_url": "http://127.0.0.1:9"},
+        formats=(("base_url", "dnevnik", "Нужен адрес вида"),),
+        inline=False,
+    ),
     "gateway.operator.forms.ApproveForm": Spec(
         "/operator/applications/{waiting}",
         "/operator/applications/{waiting}/approve",
@@ -196,6 +205,7 @@ ROUTES = {
     "auth.refresh_profile": "csrf_token only",
     "auth.backchannel_logout": "a signed logout token, CSRF-exempt",
     "exports.calendar": "IssueFeedForm",
+    "devtools.change_backend": "SlowForm or a button (test_devtools.py)",
     "diary.refresh": "csrf_token only; its hidden fields are tampered with in test_refresh.py",
     "trusted.invite": "InviteForm",
     "trusted.accept": "ActionForm",
@@ -203,6 +213,8 @@ ROUTES = {
     "trusted.remove": "ActionForm",
     "operator.new_instance": "InstanceForm",
     "operator.test_instance": "CheckForm",
+    "operator.repoint": "RepointForm",
+    "operator.approve_instance": "ActionForm",
     "operator.approve": "ApproveForm",
     "operator.refuse": "RefuseForm",
     "operator.reveal": "ActionForm",
@@ -210,17 +222,24 @@ ROUTES = {
     "operator.disable": "ActionForm",
     "operator.staff": "RoleForm",
 }
-ELSEWHERE = {"gateway.children.forms.CodeForm"}
+ELSEWHERE = {
+    "gateway.children.forms.CodeForm",
+    "gateway.devtools.SlowForm",  # every value of its one field: tests/gateway/test_devtools.py
+}
 
 
 def discovered_forms() -> dict[str, type[FlaskForm]]:
-    """Import every gateway/*/forms.py and return its form classes by dotted name."""
+    """Import every gateway module and return the form classes defined there, by dotted name."""
+    for module in pkgutil.walk_packages([str(GATEWAY)], prefix="gateway."):
+        if ".migrations" not in module.name:
+            importlib.import_module(module.name)
     found: dict[str, type[FlaskForm]] = {}
-    for path in sorted(GATEWAY.glob("*/forms.py")):
-        module = importlib.import_module(f"gateway.{path.parent.name}.forms")
-        for name, value in inspect.getmembers(module, inspect.isclass):
-            if issubclass(value, FlaskForm) and value.__module__ == module.__name__:
-                found[f"{module.__name__}.{name}"] = value
+    pending = [FlaskForm]
+    while pending:
+        for form_class in pending.pop().__subclasses__():
+            pending.append(form_class)
+            if form_class.__module__.startswith("gateway.") and form_class is not BaseForm:
+                found[f"{form_class.__module__}.{form_class.__name__}"] = form_class
     return found
 
 

@@ -22,6 +22,7 @@ from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import User
 from gateway.services import trust
+from gateway.wiring import services
 from tests.gateway.clock import pin_clock
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
@@ -97,7 +98,14 @@ def galina(
             ends_on=None,
         )
         owner = db.session.get(User, irina_id)
-        grant, _ = trust.invite(db.session, owner, invitation, now=NOW, accept_url="/{token}")  # type: ignore[arg-type]
+        grant, _ = trust.invite(
+            db.session,
+            owner,  # type: ignore[arg-type]
+            invitation,
+            now=NOW,
+            accept_url="/{token}",
+            vault=services().vault,
+        )
         person = db.session.get(User, galina_id)
         trust.accept(db.session, grant, person, now=NOW, delay=dt.timedelta())  # type: ignore[arg-type]
         db.session.commit()

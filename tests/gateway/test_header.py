@@ -61,5 +61,6 @@ def test_a_trusted_person_sees_whose_invitation_opened_the_diary(
     assert "Вы смотрите дневник" not in parent.get(f"/child/{anna}").text
     granny.get("/lang/en")
     english = granny.get(f"/child/{anna}").text
-    assert "You are viewing the diary of «Child1» at the invitation of Иванова Мария." in english
+    viewing = "You are viewing the diary of «Child1 — Иванова Анна» at the invitation of"
+    assert f"{viewing} Иванова Мария." in english
     assert "Sign out" in _whoami(english)

@@ -29,6 +29,8 @@ ROLES = ["anonymous", "applicant", "another_parent", "admin", "other_region", "o
 OWN_REGIONS = {"operator", "other_region"}
 ALLOWED: dict[str, set[str]] = {
     "operator.staff": {"admin"},
+    "operator.awaiting": {"admin"},
+    "operator.approve_instance": {"admin"},
     "operator.index": OWN_REGIONS,
     "operator.queue": OWN_REGIONS,
     "operator.new_instance": OWN_REGIONS,

@@ -206,7 +206,8 @@ def test_an_operator_registers_tests_and_disables_an_instance(
     bad = maria.post(
         "/operator/instances/samara-spare/test", data={"login": "parent", "password": "x"}
     )
-    assert "InvalidCredentials" in maria.get(bad.headers["Location"]).text
+    assert "не приняла тестовый логин" in maria.get(bad.headers["Location"]).text
+    _approved_by_an_admin(operator_app, "samara-spare")
 
     maria.post("/operator/instances/samara-spare/disable")
     warning = pavel.get("/children/link/samara-spare")
@@ -214,6 +215,13 @@ def test_an_operator_registers_tests_and_disables_an_instance(
     assert 'name="password"' not in warning.text
     maria.post("/operator/instances/samara-spare/enable")
     assert pavel.get("/children/link/samara-spare").status_code == 200
+
+
+def _approved_by_an_admin(app: Flask, key: str) -> None:
+    admin = signed_in(app, make_person(app, "admin-1", "Админов Админ Админович"))
+    app.test_cli_runner().invoke(args=["roles", "grant-admin", "admin-1"])
+    approved = admin.post(f"/operator/instances/{key}/approve")
+    assert "одобрено и показано родителям" in admin.get(approved.headers["Location"]).text
 
 
 def test_the_health_page_shows_a_fault_and_parents_are_warned(

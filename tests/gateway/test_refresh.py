@@ -18,6 +18,7 @@ from gateway.extensions import limiter
 from gateway.models import ChildLink
 from gateway.models import User
 from gateway.services import trust
+from gateway.wiring import services
 from tests.gateway.clock import Clock
 from tests.gateway.clock import pin_clock
 from tests.gateway.conftest import build_fake_app
@@ -253,7 +254,14 @@ def _share(app: Flask, child: int, sections: set[Section], now: dt.datetime) -> 
         invitation = trust.Invitation(
             name=GRANNY, phone="+79000000003", email=None, scopes={child: sections}, ends_on=None
         )
-        grant, _ = trust.invite(db.session, owner, invitation, now=now, accept_url="/{token}")
+        grant, _ = trust.invite(
+            db.session,
+            owner,
+            invitation,
+            now=now,
+            accept_url="/{token}",
+            vault=services().vault,
+        )
         granny = db.session.get(User, granny_id)
         trust.accept(db.session, grant, granny, now=now, delay=dt.timedelta())  # type: ignore[arg-type]
         db.session.commit()

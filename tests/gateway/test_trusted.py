@@ -17,6 +17,7 @@ from gateway.models import ChildLink
 from gateway.models import Grant
 from gateway.models import OutboxMessage
 from gateway.models import PersonalDataConsent
+from tests.gateway.conftest import invitation_token_sent
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
@@ -41,16 +42,7 @@ def _invite(parent: FlaskClient, child: int, *sections: str, **fields: str) -> s
     data = {"name": GRANNY, "phone": "8 (900) 000-00-03", **fields}
     reply = parent.post("/trusted/invite", data={**data, f"scope-{child}": list(sections)})
     assert reply.status_code == 303, reply.text
-    return _token_sent()
-
-
-def _token_sent() -> str:
-    [message] = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.channel == "sms")
-        .order_by(OutboxMessage.id.desc())
-    ).all()[:1]
-    return re.search(r"/trusted/accept/([\w-]+)", message.body)[1]  # type: ignore[index]
+    return invitation_token_sent()
 
 
 @pytest.fixture

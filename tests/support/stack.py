@@ -167,6 +167,7 @@ def make_stack_app(
                     "DNEVNIK_PORT": _port(dnevnik_url),
                     "MESH_PORT": _port(mesh_url),
                 },
+                allow_private=True,  # the emulators listen on 127.0.0.1
             )
             db.session.commit()
         return app

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import User
 from gateway.models import UserSession
+from gateway.wiring import services
 from tests.support.idp import authorize_at_idp
 from tests.support.idp import sign_in
 from tests.support.stack import RequestCounter
@@ -151,8 +152,9 @@ def test_the_providers_back_channel_logout_ends_the_session_on_every_instance(
     browser, elsewhere = other_instance.test_client(), other_instance.test_client()
     sign_in(browser, *IRINA)
     sign_in(elsewhere, *IRINA)
-    with browser.session_transaction() as state:
-        id_token = state["id_token"]
+    with browser.session_transaction() as state, other_instance.app_context():
+        sealed = db.session.get(UserSession, state["sid"]).id_token
+        id_token = services().vault.decrypt(sealed)["id_token"]
     assert browser.get("/children/link").status_code == 200
     # The person signs out at the provider; it tells the live instance over the back channel.
     requests.get(

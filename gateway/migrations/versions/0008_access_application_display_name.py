@@ -1,6 +1,6 @@
 """the name a parent gives a child in an access application
 
-Revision ID: 0008_forms
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01 10:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_forms"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
