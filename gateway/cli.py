@@ -41,10 +41,10 @@ def migrate_command() -> None:
 @click.command("rotate-vault")
 @with_appcontext
 def rotate_vault_command() -> None:
-    """Re-encrypt every stored school credential with the first key of GATEWAY_VAULT_KEYS."""
+    """Re-encrypt every stored secret with the first key of GATEWAY_VAULT_KEYS."""
     count = rotate_all(db.session, services().vault)
     db.session.commit()
-    click.echo(f"re-encrypted {count} credentials")
+    click.echo(f"re-encrypted the secrets of {count} rows")
 
 
 connectors_group = AppGroup("connectors", help="Connector instances that regional operators run.")

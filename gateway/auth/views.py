@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+import typing as t
 from urllib.parse import urlsplit
 
 from authlib.common.errors import AuthlibBaseError
@@ -37,6 +38,8 @@ from gateway.models import UserSession
 from gateway.services import roles
 from gateway.services import sessions
 from gateway.services import users
+from gateway.services.vault import Vault
+from gateway.services.vault import VaultError
 from gateway.wiring import services
 
 bp = Blueprint("auth", __name__)
@@ -168,7 +171,11 @@ def _take_id_token(record: UserSession | None) -> str | None:
     if record is None or record.id_token is None:
         return None
     sealed, record.id_token = record.id_token, None
-    return str(services().vault.decrypt(sealed)["id_token"])
+    try:
+        return str(services().vault.decrypt(sealed)["id_token"])
+    except VaultError:  # sealed under a retired key: sign out here all the same
+        log.warning("a session's ID token no longer decrypts; provider sign-out skipped")
+        return None
 
 
 @bp.get("/auth/logged-out")
@@ -189,10 +196,10 @@ def logged_out() -> ResponseReturnValue:
 def refresh_profile() -> ResponseReturnValue:
     """Re-read the account level (and name) from the provider without signing in again."""
     record = db.session.get(UserSession, session.get("sid", ""))
-    if record is None or record.provider_refresh_token is None:
-        return redirect(url_for("auth.login", next=url_for("children.choose_region")))
     config, vault = current_app.config, services().vault
-    stored = vault.decrypt(record.provider_refresh_token)
+    stored = _refresh_token_of(record, vault)
+    if record is None or stored is None:  # a fresh sign-in reads the level instead
+        return redirect(url_for("auth.login", next=url_for("children.choose_region")))
     try:
         claims, rotated = refreshed_claims(
             services().idp,
@@ -212,6 +219,17 @@ def refresh_profile() -> ResponseReturnValue:
         record.provider_refresh_token = vault.encrypt({**stored, "rt": rotated})
     db.session.commit()
     return redirect(url_for("children.choose_region"), 303)
+
+
+def _refresh_token_of(record: UserSession | None, vault: Vault) -> dict[str, t.Any] | None:
+    """Open the session's provider refresh token; None without one or under a retired key."""
+    if record is None or record.provider_refresh_token is None:
+        return None
+    try:
+        return vault.decrypt(record.provider_refresh_token)
+    except VaultError:
+        log.warning("a session's provider refresh token no longer decrypts")
+        return None
 
 
 @bp.post("/auth/backchannel-logout")

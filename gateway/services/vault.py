@@ -1,6 +1,7 @@
 """Encrypt school credentials and backend sessions at rest, with key rotation.
 
 The first key encrypts; every key decrypts. Rotation re-encrypts every stored secret
+(credentials, backend and provider sessions, application documents, undelivered links)
 with the first key, after which retired keys can be removed from ``GATEWAY_VAULT_KEYS``.
 """
 
@@ -17,7 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import Credentials
+from gateway.models import AccessApplication
+from gateway.models import OutboxMessage
 from gateway.models import SchoolCredential
+from gateway.models import UserSession
+
+# Every column the vault seals. One left out here keeps its old key through a rotation and
+# cannot be read once that key is retired (tests check that every binary column is named).
+SEALED_COLUMNS: tuple[tuple[type[t.Any], tuple[str, ...]], ...] = (
+    (SchoolCredential, ("secret", "backend_session")),
+    (UserSession, ("provider_refresh_token", "id_token")),
+    (AccessApplication, ("documents",)),
+    (OutboxMessage, ("sealed",)),
+)
 
 
 class VaultError(Exception):
@@ -79,11 +92,13 @@ class Vault:
 
 
 def rotate_all(session: Session, vault: Vault) -> int:
-    """Re-encrypt every stored credential and backend session; return how many rows changed."""
-    rows = session.scalars(select(SchoolCredential)).all()
-    for row in rows:
-        row.secret = vault.rotate_token(row.secret)
-        if row.backend_session is not None:
-            row.backend_session = vault.rotate_token(row.backend_session)
+    """Re-encrypt every sealed value under the primary key; return how many rows changed."""
+    changed = 0
+    for model, columns in SEALED_COLUMNS:
+        for row in session.scalars(select(model)):
+            sealed = {c: getattr(row, c) for c in columns if getattr(row, c) is not None}
+            for column, token in sealed.items():
+                setattr(row, column, vault.rotate_token(token))
+            changed += bool(sealed)
     session.flush()
-    return len(rows)
+    return changed
