@@ -49,8 +49,14 @@ def school_year_start(today: dt.date) -> dt.date:
 
 
 def school_year(section: Section, today: dt.date) -> Period:
-    """Return the school year so far, up to the section's default end (ahead for plans)."""
-    return Period(start=school_year_start(today), end=default_period(section, today).end)
+    """Return the school year so far, up to the section's default end (ahead for plans).
+
+    In late August the plans' two weeks ahead reach into the next school year; the year
+    still ends on 31 August, so the range stays one the picker accepts.
+    """
+    start = school_year_start(today)
+    last_day = dt.date(start.year + 1, 8, 31)
+    return Period(start=start, end=min(default_period(section, today).end, last_day))
 
 
 class Refusal(enum.StrEnum):
