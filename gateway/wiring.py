@@ -263,7 +263,9 @@ def register_blueprints(app: Flask) -> None:
         from gateway.devtools import bp as devtools_bp
 
         app.register_blueprint(devtools_bp)
-    redaction.install(app.url_map)  # every route is known now, those with tokens too
+    # Every route is known now, those with tokens too; the app's own logger names the path
+    # of a request that failed ("Exception on /calendar/<token>.ics").
+    redaction.install(app.url_map, (*redaction.REQUEST_LOGGERS, app.logger.name))
 
 
 def register_cli(app: Flask) -> None:

@@ -31,6 +31,9 @@ from gateway.services import exports
 from gateway.services import outbox
 from gateway.services import trust
 from gateway.wiring import services
+from tests.gateway.conftest import build_fake_app
+from tests.gateway.conftest import make_parent
+from tests.gateway.conftest import signed_in
 from tests.support.idp import authorize_at_idp
 
 IRINA = ("+79000000001", "parent-demo-1")
@@ -202,3 +205,29 @@ def test_gunicorns_access_log_is_redacted_too_referrer_included(app: Flask) -> N
         '10.0.0.1 "GET /auth/callback?code=[redacted]&state=[redacted] HTTP/1.1" 302 '
         '"https://gw.example/trusted/accept/[redacted]"'
     )
+
+
+def test_a_failing_feed_request_leaves_no_token_in_the_apps_error_log(
+    make_app: t.Callable[..., Flask],
+    school: t.Any,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = build_fake_app(make_app, PROPAGATE_EXCEPTIONS=False)
+    parent = signed_in(app, make_parent(app))
+    parent.post("/children/link/test-fake", data={"login": "parent", "password": "secret"})
+    with app.app_context():
+        child = db.session.scalar(select(ChildLink.id))
+    page = parent.post(f"/child/{child}/calendar").text
+    path = urlsplit(re.search(r'value="(https?://[^"]+\.ics)"', page)[1]).path  # type: ignore[index]
+    token = path.rsplit("/", 1)[1].removesuffix(".ics")
+
+    def broken(*args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        raise RuntimeError("the calendar could not be drawn")
+
+    monkeypatch.setattr(exports, "build_calendar", broken)
+    with caplog.at_level(logging.ERROR, logger=app.logger.name):
+        assert app.test_client().get(path).status_code == 500
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("Exception on /calendar/[redacted].ics" in line for line in logged), logged
+    assert not any(token in line for line in logged)
