@@ -222,9 +222,14 @@ def mismatch(grant: Grant, person: User) -> str | None:
     """Say why the signed-in person is not the invitee, or None when they are."""
     if normal_name(person.full_name) != normal_name(grant.invitee_name):
         return "name"
+    return None if _reached(grant, person) else "contact"
+
+
+def _reached(grant: Grant, person: User) -> bool:
+    """Tell whether the invitation was sent to this person's verified phone or e-mail."""
     phone_ok = grant.invitee_phone and normal_phone(person.phone) == grant.invitee_phone
     email_ok = grant.invitee_email and (person.email or "").lower() == grant.invitee_email
-    return None if phone_ok or email_ok else "contact"
+    return bool(phone_ok or email_ok)
 
 
 def accept(
@@ -262,8 +267,8 @@ def _tell_owner_of_refusal(session: Session, grant: Grant, *, now: dt.datetime) 
 
 
 def decline(session: Session, grant: Grant, person: User, *, now: dt.datetime) -> None:
-    """Decline an invitation addressed to this person."""
-    if status_of(grant, now) is not Status.PENDING or mismatch(grant, person) == "contact":
+    """Decline an invitation sent to this person (a misspelt name does not stop them)."""
+    if status_of(grant, now) is not Status.PENDING or not _reached(grant, person):
         raise TrustError("state")
     grant.declined_at, grant.token_hash = now, None
     _record(session, grant, "declined", person.id, now)

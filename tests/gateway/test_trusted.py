@@ -180,6 +180,39 @@ def test_the_invitee_can_decline(
 
 
 @pytest.mark.parametrize(
+    ("name", "phone"),
+    [
+        ("Посторонний Пётр Петрович", "+79000000099"),  # neither the name nor the phone
+        (GRANNY, "+79000000099"),  # the invitee's name, another phone
+    ],
+)
+def test_only_the_person_the_invitation_reached_can_decline_it(
+    parent: FlaskClient, fake_app: Flask, linked: tuple[int, int], name: str, phone: str
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule")
+    holder = signed_in(fake_app, make_parent(fake_app, "stranger", name, phone=phone))
+    holder.post(f"/trusted/accept/{token}", data={"decision": "decline"})
+    page = parent.get("/trusted/").text
+    assert "отклонено" not in page and "ждёт ответа" in page
+    with fake_app.app_context():
+        grant = db.session.scalars(select(Grant)).one()
+        assert grant.declined_at is None and grant.token_hash is not None
+
+
+def test_an_invitee_whose_name_was_misspelt_can_still_decline(
+    parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule", name="Смирнова Галина")
+    granny = signed_in(fake_app, make_parent(fake_app, "granny", GRANNY, phone=GRANNY_PHONE))
+    granny.post(f"/trusted/accept/{token}", data={"decision": "decline"})
+    assert "отклонено" in parent.get("/trusted/").text
+
+
+@pytest.mark.parametrize(
     ("fields", "problem"),
     [({"phone": "", "email": ""}, "Укажите телефон"), ({"name": " "}, "Укажите ФИО")],
 )
