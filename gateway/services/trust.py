@@ -213,9 +213,13 @@ def _record(
     )
 
 
-def by_token(session: Session, token: str) -> Grant | None:
-    """Return the grant an unused invitation token belongs to."""
-    return session.scalar(select(Grant).where(Grant.token_hash == hash_token(token)))
+def pending_invitation(session: Session, token: str, *, now: dt.datetime) -> Grant | None:
+    """Return the grant whose invitation this token is, while it can still be answered.
+
+    An expired invitation keeps its token's hash, but shows its holder nothing any more.
+    """
+    grant = session.scalar(select(Grant).where(Grant.token_hash == hash_token(token)))
+    return grant if grant is not None and status_of(grant, now) is Status.PENDING else None
 
 
 def mismatch(grant: Grant, person: User) -> str | None:

@@ -132,7 +132,7 @@ def _invite_problem(code: str) -> str:
 @limiter.limit("20 per hour", methods=["POST"])
 def accept(token: str) -> ResponseReturnValue:
     """Show an invitation to the person it names; accept or decline it."""
-    grant = trust.by_token(db.session, token)
+    grant = trust.pending_invitation(db.session, token, now=_now())
     form = ActionForm()
     if grant is None:
         return render_template("trusted/gone.html"), 404

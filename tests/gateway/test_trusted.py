@@ -168,6 +168,23 @@ def test_an_expired_invitation_or_grant_gives_nothing(
     assert "истекло" in parent.get("/trusted/").text
 
 
+def test_an_expired_invitation_link_shows_its_holder_nothing(
+    parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule")
+        grant = db.session.scalars(select(Grant)).one()
+        grant.invitation_expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        db.session.commit()
+    stranger = signed_in(fake_app, make_parent(fake_app, "x", "Посторонний Пётр", phone="+79001"))
+    for holder in (fake_app.test_client(), stranger):
+        page = holder.get(f"/trusted/accept/{token}")
+        assert page.status_code == 404 and "Приглашение недействительно" in page.text
+        for shown in (GRANNY, "Иванова", "Расписание", "Анна"):
+            assert shown not in page.text
+
+
 def test_the_invitee_can_decline(
     parent: FlaskClient, granny: FlaskClient, fake_app: Flask, linked: tuple[int, int]
 ) -> None:
