@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from gateway.services.diary import SectionView
 from gateway.services.diary import State
 
-# The worst state decides what a card says; a relink has its own warning, not a time.
-ORDER = (State.UNAVAILABLE, State.STALE, State.REVALIDATING, State.FRESH)
+# The worst state decides what a card says. A relink is worst: no new data comes at all
+# until the parent types the school password again, so its data's time is said too.
+ORDER = (State.RELINK, State.UNAVAILABLE, State.STALE, State.REVALIDATING, State.FRESH)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import typing as t
 
@@ -313,3 +314,27 @@ def test_a_refresh_the_school_refuses_asks_for_the_password(
     page = parent.get(_refresh(parent, anna).location).text
     assert "не принимает сохранённый пароль" in _flash(page)
     assert "Привязать заново" in _card(page, "Child1")
+
+
+def test_data_kept_after_the_school_refused_the_password_says_its_time_to_everyone(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    anna, _ = _link(parent, fake_app)
+    granny = _share(fake_app, anna, {Section.SCHEDULE, Section.HOMEWORK}, MORNING)
+    parent.get("/")  # fetched at 10:32 Moscow time
+    clock.advance(minutes=2)
+    school.expired_tokens.add("t1")
+    school.accounts["parent"] = ("changed", school.accounts["parent"][1])
+    parent.get(_refresh(parent, anna).location)
+    kept = "Данные на 10:32: новых не будет, пока пароль от школьной системы не введут заново."
+    family = html.unescape(_card(parent.get("/").text, "Child1"))
+    child = html.unescape(parent.get(f"/child/{anna}?section=homework").text)
+    assert kept in family and "Привязать заново" in family
+    assert kept in child and "Ввести логин и пароль заново" in child
+    for page in (
+        _card(granny.get("/").text, "Child1"),
+        granny.get(f"/child/{anna}?section=homework").text,
+    ):
+        page = html.unescape(page)
+        assert kept in page and "когда он привяжет ребёнка заново" in page
+        assert "Привязать заново" not in page and "Ввести логин и пароль заново" not in page
