@@ -287,7 +287,7 @@ class DiaryService:
         period_of: Mapping[Section, Period],
     ) -> None:
         """Run the fetches, record how the backends did, and settle each section."""
-        started = time.monotonic()
+        started, asked_at = time.monotonic(), self._now()
         outcome = run_all(self._runtime.executor, jobs, deadline=self._runtime.deadline)
         instance_of = {link.id: link.instance_id for link in links}
         health.record(
@@ -297,7 +297,12 @@ class DiaryService:
         for job in sorted(jobs, key=lambda job: t.cast(tuple[int, Section], job.key)):
             link_id, section = t.cast(tuple[int, Section], job.key)
             views[job.key] = self._settle(
-                link_id, section, period_of[section], outcome[job.key], snapshots.get(job.key)
+                link_id,
+                section,
+                period_of[section],
+                outcome[job.key],
+                snapshots.get(job.key),
+                asked_at=asked_at,
             )
 
     def _start_revalidation(self, period_of: Mapping[Section, Period]) -> None:
@@ -389,8 +394,14 @@ class DiaryService:
         period: Period,
         result: list[t.Any] | Exception,
         snapshot: SectionSnapshot | None,
+        *,
+        asked_at: dt.datetime,
     ) -> SectionView:
-        """Store a fetched section, or fall back to its snapshot when the fetch failed."""
+        """Store a fetched section, or fall back to its snapshot when the fetch failed.
+
+        The data is as of ``asked_at``, when the backend was asked: a slow fetch that ends
+        after a quicker, later one must not pass its older data off as the newer.
+        """
         if isinstance(result, RelinkRequired):
             return self._fallback(section, snapshot, State.RELINK)
         if isinstance(result, Exception):
@@ -401,16 +412,15 @@ class DiaryService:
             else:
                 log.error("%s of child %s failed", section, link_id, exc_info=result)
             return self._fallback(section, snapshot, State.UNAVAILABLE)
-        now = self._now()
         store_snapshot(
             self._session,
             link_id=link_id,
             section=section,
             period=period,
             payload=codec.encode(result),
-            fetched_at=now,
+            fetched_at=asked_at,
         )
-        return SectionView(section=section, state=State.FRESH, records=result, as_of=now)
+        return SectionView(section=section, state=State.FRESH, records=result, as_of=asked_at)
 
     def _fallback(
         self, section: Section, snapshot: SectionSnapshot | None, state: State

@@ -84,11 +84,12 @@ def store(
     period: Period,
     payload: list[dict[str, t.Any]],
     fetched_at: dt.datetime,
-) -> SectionSnapshot:
-    """Insert the section's snapshot, or replace the one already there; return the row.
+) -> SectionSnapshot | None:
+    """Insert the section's snapshot, or replace an older one; return the row written.
 
     Tabs that open the same never-fetched page at once all fetch and all write; the
-    conflict turns every write after the first into an update of the same row. A copy of
+    conflict turns every write after the first into an update of the same row, unless the
+    row holds data fetched later (then nothing is written and None returned). A copy of
     the row already loaded in ``session`` is refreshed, so it cannot pass for the old one.
     """
     statement = upserts.insert(session, SectionSnapshot).values(
@@ -102,7 +103,8 @@ def store(
     statement = statement.on_conflict_do_update(
         index_elements=list(KEY),
         set_={"payload": statement.excluded.payload, "fetched_at": statement.excluded.fetched_at},
+        where=SectionSnapshot.fetched_at <= statement.excluded.fetched_at,
     )
     return session.scalars(
         statement.returning(SectionSnapshot), execution_options={"populate_existing": True}
-    ).one()
+    ).one_or_none()
