@@ -164,5 +164,6 @@ def describe(instance: ConnectorInstance) -> str:
     }
     text = modes.get(faults.get("mode"), str(faults.get("mode")))
     if latency := int(faults.get("latency_ms") or 0):
-        text += ", " + _("каждый запрос дольше на %(seconds)s с", seconds=format(latency / 1000, "g"))
+        seconds = format(latency / 1000, "g")
+        text += ", " + _("каждый запрос дольше на %(seconds)s с", seconds=seconds)
     return text

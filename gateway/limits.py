@@ -8,6 +8,7 @@ from the submitted values, and the person reads when to try again above the form
 from __future__ import annotations
 
 import math
+import time
 import typing as t
 
 from flask import Response
@@ -16,12 +17,14 @@ from flask import make_response
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 
-from gateway.wiring import services
-
 
 def retry_after_seconds(limit: RequestLimit) -> int:
-    """Return the whole seconds until the limit lets the next attempt through (at least 1)."""
-    return max(1, math.ceil(limit.reset_at - services().now().timestamp()))
+    """Return the whole seconds until the limit lets the next attempt through (at least 1).
+
+    Flask-Limiter's ``reset_at`` is wall-clock epoch seconds, so it is read against the wall
+    clock, never the gateway's own (a test's pinned clock would make the wait months).
+    """
+    return max(1, math.ceil(limit.reset_at - time.time()))
 
 
 def wait_message(seconds: int) -> str:
