@@ -57,11 +57,30 @@ def _safe_next(target: str | None) -> str | None:
     return target if not urlsplit(target).netloc else None
 
 
+def _remember_next(path: str | None) -> None:
+    """Keep where to go after sign-in, sealed: it may hold a bearer secret (an invitation)."""
+    if path:
+        session["next"] = services().vault.encrypt({"next": path}).decode()
+    else:
+        session.pop("next", None)
+
+
+def _recall_next() -> str | None:
+    """Take the path kept by :func:`_remember_next`; None when there is none (or unreadable)."""
+    sealed = session.pop("next", None)
+    if not isinstance(sealed, str):
+        return None
+    try:
+        return _safe_next(str(services().vault.decrypt(sealed.encode())["next"]))
+    except (VaultError, KeyError):
+        return None
+
+
 @bp.get("/login")
 @limiter.limit(_login_limit)
 def login() -> ResponseReturnValue:
     """Send the person to the identity provider."""
-    session["next"] = _safe_next(request.args.get("next"))
+    _remember_next(_safe_next(request.args.get("next")))
     redirect_uri = current_app.config["PUBLIC_URL"] + url_for("auth.callback")
     extra = {}
     if "offline_access" in current_app.config["OIDC_SCOPES"].split():
@@ -108,11 +127,11 @@ def callback() -> ResponseReturnValue:
     if token.get("id_token"):
         record.id_token = vault.encrypt({"id_token": token["id_token"]})
     db.session.commit()
-    next_url = session.get("next")
+    next_url = _recall_next()
     session.clear()  # a fresh session at sign-in: nothing from before survives
     session["sid"] = record.id  # the cookie's only content: it is signed, not encrypted
     if users.needs_consent(db.session, user, config["CONSENT_VERSION"]):
-        session["next"] = next_url
+        _remember_next(next_url)
         return redirect(url_for("auth.consent"))
     return redirect(next_url or url_for("diary.family"))
 
@@ -126,7 +145,7 @@ def consent() -> ResponseReturnValue:
     if form.validate_on_submit():
         users.record_consent(db.session, current_user, version, services().now())
         db.session.commit()
-        return redirect(session.pop("next", None) or url_for("diary.family"), 303)
+        return redirect(_recall_next() or url_for("diary.family"), 303)
     return render_template("auth/consent.html", form=form, version=version)
 
 
@@ -292,7 +311,7 @@ def require_consent() -> ResponseReturnValue | None:
     if record is None or record.consent_version == version:
         return None
     if users.needs_consent(db.session, current_user, version):
-        session["next"] = _safe_next(request.path)
+        _remember_next(_safe_next(request.path))
         return redirect(url_for("auth.consent"))
     record.consent_version = version
     db.session.commit()

@@ -11,6 +11,7 @@ import json
 import re
 import typing as t
 import zlib
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import UserSession
 from gateway.wiring import services
+from tests.support.idp import authorize_at_idp
 from tests.support.idp import sign_in
 
 IRINA = ("+79000000001", "parent-demo-1")
@@ -87,3 +89,20 @@ def test_while_signing_in_the_pkce_verifier_and_nonce_stay_in_the_cache(gateway:
     assert len(states) == 1 and set(decoded[states[0]]) == {"exp"}
     assert set(decoded) == {"next", *states}
     assert "code_verifier" not in text and "nonce" not in text
+
+
+def test_a_path_kept_for_after_sign_in_is_sealed_and_still_followed(gateway: Flask) -> None:
+    # An invitee who is not signed in follows the link: the path holds the invitation's token.
+    invitation = "/trusted/accept/" + "T0ken-" * 7
+    browser = gateway.test_client()
+    start = browser.get(f"/login?next={invitation}")
+    assert start.status_code == 302
+    decoded, text = _cookie(browser)
+    assert "T0ken" not in text and "/trusted/" not in text
+    assert isinstance(decoded["next"], str)  # the vault's ciphertext
+    back = urlsplit(authorize_at_idp(start.headers["Location"], *IRINA))
+    done = browser.get(f"{back.path}?{back.query}")
+    if done.headers["Location"].endswith("/consent"):  # the path waits through the consent
+        assert "T0ken" not in _cookie(browser)[1]
+        done = browser.post("/consent", data={"accept": "y"})
+    assert done.headers["Location"] == invitation
