@@ -276,7 +276,8 @@ class DiaryService:
         )
         states = {view.state for view in diary.sections.values()}
         failed = next((s for s in (State.RELINK, State.UNAVAILABLE) if s in states), None)
-        return Refreshed(done=True, as_of=self._now(), failed=failed)
+        times = [view.as_of for view in diary.sections.values() if view.as_of is not None]
+        return Refreshed(done=True, as_of=min(times, default=self._now()), failed=failed)
 
     def _fetch(
         self,

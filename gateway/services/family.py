@@ -167,6 +167,7 @@ def card_key(diary: ChildDiary, grant: Grant | None, *, today: dt.date, locale: 
         link.status,
         link.instance.key,
         link.instance.region_name,
+        link.instance.connector,
         diary.backend,
         (grant.id, grant.owner.full_name, grant.ends_on) if grant else None,
         diary.period,

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired
 
 import gateway
 from gateway.forms import BaseForm
+from gateway.forms import EmailAddress
 from gateway.forms import MaxLength
 from tests.gateway.forms_world import World
 from tests.gateway.forms_world import build_world
@@ -389,3 +390,27 @@ def test_a_refused_application_can_be_corrected_through_its_own_form(world: Worl
     assert refused.status_code == 200 and "служебные символы" in refused.text
     fixed = world.submit("parent", edit, edit, {**kept, "child_full_name": "Новикова София"})
     assert fixed.status_code == 303
+
+
+class _EmailOnly(BaseForm):
+    """The invitation's e-mail field alone."""
+
+    email = StringField(validators=[EmailAddress("bad")])
+
+
+@pytest.mark.parametrize(
+    ("production", "address", "accepted"),
+    [
+        (False, "galina@example.test", True),  # the demo's addresses
+        (True, "galina@example.test", False),  # reach no one: refused in production
+        (True, "galina@mail.example.ru", True),
+        (True, "galina@", False),
+    ],
+)
+def test_test_domains_pass_the_e_mail_check_in_development_only(
+    production: bool, address: str, accepted: bool
+) -> None:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="x", WTF_CSRF_ENABLED=False, PRODUCTION=production)
+    with app.test_request_context(method="POST", data={"email": address}):
+        assert _EmailOnly().validate() is accepted

@@ -71,6 +71,7 @@ def race(app: Flask, table: str, write: Callable[[], t.Any]) -> list[BaseExcepti
             thread.join(timeout=30)
     finally:
         event.remove(engine, "before_cursor_execute", hold)
+    assert not any(thread.is_alive() for thread in threads), "a racer hung"
     return errors
 
 
