@@ -248,9 +248,12 @@ def accept(
         raise TrustError("state")
     reason = mismatch(grant, person)
     if reason is not None:
+        # Every refusal is audited; the parent gets one SMS per invitation, however often
+        # someone with the link tries again (the family page shows the rest).
+        if grant.last_refusal is None:
+            _tell_owner_of_refusal(session, grant, now=now)
         grant.last_refusal = reason
         _record(session, grant, "refused", person.id, now, detail=reason)
-        _tell_owner_of_refusal(session, grant, now=now)
         raise TrustError(reason)
     grant.grantee_id, grant.accepted_at = person.id, now
     grant.active_from, grant.token_hash = now + delay, None

@@ -99,6 +99,25 @@ def test_someone_else_cannot_accept_and_the_parent_is_told(
     assert "Телефон и почта" in again.text
 
 
+def test_the_parent_gets_one_sms_however_often_someone_tries_the_link(
+    fake_app: Flask, school: FakeSchool
+) -> None:
+    parent = signed_in(fake_app, make_parent(fake_app, "p", "Иванова Мария", phone="+79000000001"))
+    parent.post("/children/link/test-fake", data={"login": "parent", "password": "secret"})
+    with fake_app.app_context():
+        anna = db.session.scalars(select(ChildLink.id).order_by(ChildLink.position)).first()
+        token = _invite(parent, anna, "schedule")  # type: ignore[arg-type]
+    impostor = signed_in(fake_app, make_parent(fake_app, "x", "Петрова Галина", phone=GRANNY_PHONE))
+    for _attempt in range(4):
+        impostor.post(f"/trusted/accept/{token}", data={"decision": "accept"})
+    with fake_app.app_context():
+        told = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == "+79000000001")
+        ).all()
+    assert _kinds(fake_app).count("refused") == 4  # every attempt is in the access log
+    assert len(told) == 1 and "не принято" in told[0].body
+
+
 def test_revoking_closes_access_at_once_and_tells_the_trusted_person(
     parent: FlaskClient, granny: FlaskClient, fake_app: Flask, linked: tuple[int, int]
 ) -> None:
