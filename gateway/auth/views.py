@@ -12,6 +12,7 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
 from flask import Blueprint
 from flask import current_app
+from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -104,7 +105,9 @@ def callback() -> ResponseReturnValue:
         log.warning("sign-in rejected: %s", err)
         if current_user.is_authenticated and isinstance(err.__cause__, MismatchingStateError):
             # Sign-in started in two tabs: the first to return started a fresh session and
-            # dropped the other's state; that tab's person is signed in already.
+            # dropped the other's state; that tab's person is signed in already. Name them:
+            # the second tab may have been meant for someone else on a shared computer.
+            flash(_("Вход уже выполнен: %(name)s.", name=current_user.full_name), "info")
             return redirect(url_for("diary.family"))
         if err.denied:
             message = _("Вы отменили вход.")

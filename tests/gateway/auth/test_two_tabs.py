@@ -37,7 +37,9 @@ def test_the_tab_that_returns_second_lands_signed_in(gateway: Flask) -> None:
 
     assert second.status_code == 302
     assert urlsplit(second.headers["Location"]).path == "/"
-    assert client.get("/").status_code == 200
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Вход уже выполнен: Смирнова Ирина Сергеевна." in page.text  # who it is, said
 
 
 def test_a_callback_with_a_foreign_state_still_fails_when_nobody_is_signed_in(
