@@ -13,6 +13,7 @@ from connectors.schema import Section
 from gateway.models import ChildLink
 from gateway.services import periods
 from gateway.services.access import ChildAccess
+from gateway.services.attendance import attendance_report
 from gateway.services.chart import progress_chart
 from gateway.services.diary import Backend
 from gateway.services.diary import SectionView
@@ -85,6 +86,7 @@ def child_context(
         "refresh_target": {"page": "child", "section": section.value, **kept},
         "fresh": freshness([view], now),
         "report": report,
+        "attendance": (attendance_report(view.records) if section is Section.ATTENDANCE else None),
         "charts": charts,
         "today": now.date(),
     }

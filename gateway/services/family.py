@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from connectors.schema import Attendance
-from connectors.schema import AttendanceKind
 from connectors.schema import Event
 from connectors.schema import Grade
 from connectors.schema import Homework
@@ -19,6 +18,7 @@ from connectors.schema import LessonStatus
 from connectors.schema import Message
 from connectors.schema import Section
 from gateway.models import Grant
+from gateway.services.attendance import is_absence
 from gateway.services.diary import ChildDiary
 from gateway.services.freshness import Freshness
 from gateway.services.freshness import freshness
@@ -118,8 +118,8 @@ def child_today(diary: ChildDiary, now: dt.datetime) -> ChildToday:
         ),
         new_marks=_newest_first(diary.records(Section.GRADES), today - WEEK),
         # A late arrival was at school: it is listed on its own, never among the absences.
-        absences=[a for a in attendance if a.kind is not AttendanceKind.LATE],
-        late=[a for a in attendance if a.kind is AttendanceKind.LATE],
+        absences=[a for a in attendance if is_absence(a)],
+        late=[a for a in attendance if not is_absence(a)],
         messages=[
             m
             for m in diary.records(Section.MESSAGES)
