@@ -12,7 +12,6 @@ saves what the person never meant.
 from __future__ import annotations
 
 import typing as t
-import unicodedata
 
 import email_validator
 from flask import current_app
@@ -27,14 +26,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from gateway.services.children import MAX_NAME
-
-MULTI_LINE_ALLOWED = frozenset("\t\n\r")
-
-
-def has_control_characters(text: str, *, multi_line: bool = False) -> bool:
-    """Tell whether ``text`` holds a control character (tabs and breaks pass in multi-line)."""
-    allowed = MULTI_LINE_ALLOWED if multi_line else frozenset()
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+from gateway.services.text import has_control_characters
 
 
 def no_control_characters(form: FlaskForm, field: Field) -> None:

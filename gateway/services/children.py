@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import unicodedata
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from gateway.models import ChildLink
 from gateway.models import SchoolCredential
 from gateway.models import User
 from gateway.services.access import children_of
+from gateway.services.text import has_control_characters
 
 
 class InvalidName(ValueError):
@@ -28,7 +28,7 @@ def clean_name(name: str) -> str:
 
     :raise InvalidName: for an empty or over-long name, or one with control characters.
     """
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
+    if has_control_characters(name):
         raise InvalidName("control characters")
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_NAME:

@@ -8,7 +8,6 @@ which case the gateway never sees a password.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from gateway.services import children
 from gateway.services import upserts
 from gateway.services.backend import open_session
 from gateway.services.backend import seal_session
+from gateway.services.text import without_control_characters
 from gateway.services.vault import Vault
 from gateway.services.vault import VaultError
 
@@ -49,18 +49,16 @@ class Linked:
     new: list[ChildLink]
 
 
-def _printable(text: str | None) -> str | None:
-    """Drop control characters a backend sent in a name (PostgreSQL refuses a NUL)."""
-    if text is None:
-        return None
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+def _kept(given: str | None, old: str | None, limit: int) -> str | None:
+    """Return what a backend gave, cleaned and cut to the column, or the old value."""
+    return (without_control_characters(given) or old or "")[:limit] or None
 
 
 def describe(link: ChildLink, student: Student) -> None:
     """Keep what the backend says of a child; a detail it stops giving keeps its old value."""
-    link.full_name = (_printable(student.full_name) or link.full_name or "")[:FULL_NAME]
-    link.school = (_printable(student.school) or link.school or "")[:SCHOOL] or None
-    link.class_name = (_printable(student.class_name) or link.class_name or "")[:CLASS_NAME] or None
+    link.full_name = _kept(student.full_name, link.full_name, FULL_NAME) or ""
+    link.school = _kept(student.school, link.school, SCHOOL)
+    link.class_name = _kept(student.class_name, link.class_name, CLASS_NAME)
 
 
 def describe_all(links: Iterable[ChildLink], students: Iterable[Student]) -> None:
@@ -177,7 +175,7 @@ class Linker:
             **key,
             display_name=display_name,
             position=position,
-            full_name=(_printable(full_name) or "")[:FULL_NAME],
+            full_name=_kept(full_name, None, FULL_NAME) or "",
         )
         self.session.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
         link = self.session.scalar(select(ChildLink).filter_by(**key))
