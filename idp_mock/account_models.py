@@ -107,3 +107,12 @@ class FailureCounter(Base):
 
     def __repr__(self) -> str:
         return f"<FailureCounter {self.key.split(':')[0]} failed={self.failed_logins}>"
+
+
+class RecipientLock(Base):
+    """Give each phone and e-mail a row that sending a code locks, so parallel sends queue."""
+
+    __tablename__ = "recipient_lock"
+
+    # "<channel>:<recipient>"
+    key: Mapped[str] = mapped_column(String(263), primary_key=True)

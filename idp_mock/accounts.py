@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import typing as t
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from idp_mock import counters
+from idp_mock.account_models import FailureCounter
 from idp_mock.models import Person
-from idp_mock.throttle import failure_counter
 
 # Checked against when the login matches nobody, so timing does not tell the two apart.
 _DUMMY_HASH = "scrypt:32768:8:1$idpmockdummysalt$" + "0" * 128
@@ -77,13 +77,6 @@ class LockoutPolicy:
     seconds: int = 900
 
 
-class Lockable(t.Protocol):
-    """Anything whose failed sign-ins are counted toward a temporary lock."""
-
-    failed_logins: int
-    locked_until: int
-
-
 def login_key(login: str) -> str:
     """Name an unknown login's counter; the hash keeps the typed text out of the database."""
     login = login.strip()
@@ -108,9 +101,10 @@ def check_login(
     does not tell an unknown account from an existing one.
     """
     person = find_person(session, login)
-    counter: Lockable = person if person is not None else failure_counter(session, login_key(login))
-    if counter.locked_until > now:
-        return LoginOutcome(None, locked_until=counter.locked_until)
+    counted = person if person is not None else login_key(login)
+    locked_until = _locked_until(session, counted)
+    if locked_until > now:
+        return LoginOutcome(None, locked_until=locked_until)
     stored = person.password_hash if person is not None else _DUMMY_HASH
     if check_password_hash(stored, password) and person is not None:
         if not person.mfa_enabled:
@@ -118,18 +112,34 @@ def check_login(
             person.failed_logins = 0
         session.commit()
         return LoginOutcome(person)
-    return count_failure(session, counter, now=now, policy=policy)
+    return count_failure(session, counted, now=now, policy=policy)
+
+
+def _locked_until(session: Session, counted: Person | str) -> int:
+    if isinstance(counted, Person):
+        return counted.locked_until
+    found = session.get(FailureCounter, counted)
+    return found.locked_until if found is not None else 0
 
 
 def count_failure(
-    session: Session, counter: Lockable, *, now: int, policy: LockoutPolicy
+    session: Session, counted: Person | str, *, now: int, policy: LockoutPolicy
 ) -> LoginOutcome:
-    """Count one wrong password or sign-in code; lock once the policy's attempts are used up."""
-    counter.failed_logins += 1
-    if counter.failed_logins >= policy.attempts:
-        counter.failed_logins = 0
-        counter.locked_until = now + policy.seconds
-        session.commit()
-        return LoginOutcome(None, locked_until=counter.locked_until)
+    """Count one wrong password or sign-in code for a person or an unknown login's key.
+
+    The database adds the one, so parallel attempts each count: the one that uses up the
+    policy's attempts locks the account, and every attempt after it is told so.
+    """
+    if isinstance(counted, Person):
+        entity: type[Person] | type[FailureCounter] = Person
+        where = Person.id == counted.id
+    else:
+        counters.ensure_counter(session, counted)
+        entity, where = FailureCounter, FailureCounter.key == counted
+    tally = counters.count_failure(
+        session, entity, where, now=now, attempts=policy.attempts, seconds=policy.seconds
+    )
     session.commit()
-    return LoginOutcome(None, attempts_left=policy.attempts - counter.failed_logins)
+    if tally.locked_until > now:
+        return LoginOutcome(None, locked_until=tally.locked_until)
+    return LoginOutcome(None, attempts_left=policy.attempts - tally.failed)

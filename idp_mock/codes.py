@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from idp_mock.account_models import ConfirmationCode
 from idp_mock.account_models import OutboxMessage
+from idp_mock.account_models import RecipientLock
+from idp_mock.counters import insert
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +88,71 @@ def sending_refused(
     return None
 
 
-def _resend_budget(
-    session: Session, previous: ConfirmationCode, *, now: int, policy: CodePolicy
-) -> int:
+def _hold(session: Session, *, channel: str, recipient: str) -> None:
+    """Lock the recipient's row until commit, so parallel sends each see the codes sent.
+
+    Without it, parallel requests would all read "fewer than the cap, none in the last
+    minute" and all send.
+    """
+    key = f"{channel}:{recipient}"
+    statement = insert(session, RecipientLock).values(key=key)
+    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"key": key}))
+
+
+def _supersede(session: Session, *, purpose: str, channel: str) -> list[int]:
+    """Retire the live codes; return the attempts the unconfirmed ones had left.
+
+    The database returns them as the retiring statement leaves them, so a wrong entry that
+    races with a resend still costs the new code its attempt.
+    """
+    retired = session.execute(
+        sa.update(ConfirmationCode)
+        .where(
+            ConfirmationCode.purpose == purpose,
+            ConfirmationCode.channel == channel,
+            ConfirmationCode.superseded.is_(False),
+        )
+        .values(superseded=True)
+        .returning(ConfirmationCode.attempts_left, ConfirmationCode.confirmed)
+    )
+    return [left for left, confirmed in retired if not confirmed]
+
+
+def _cooldown(
+    session: Session, *, channel: str, recipient: str, now: int, policy: CodePolicy
+) -> None:
     last_sent = session.scalar(
         sa.select(sa.func.max(OutboxMessage.sent_at)).where(
-            OutboxMessage.channel == previous.channel,
-            OutboxMessage.recipient == previous.recipient,
+            OutboxMessage.channel == channel, OutboxMessage.recipient == recipient
         )
     )
     wait = (last_sent or 0) + policy.resend_seconds - now
     if wait > 0:
-        raise CodeLimit("cooldown", wait, channel=previous.channel)
-    if previous.attempts_left <= 0:
-        raise CodeLimit("exhausted", channel=previous.channel)
-    return previous.attempts_left
+        raise CodeLimit("cooldown", wait, channel=channel)
+
+
+def _attempts(
+    session: Session,
+    *,
+    purpose: str,
+    channel: str,
+    recipient: str,
+    now: int,
+    policy: CodePolicy,
+    resend: bool,
+) -> int:
+    """Retire the live code and return the new one's attempts, or raise CodeLimit."""
+    unconfirmed = _supersede(session, purpose=purpose, channel=channel)
+    attempts = policy.attempts
+    if resend and unconfirmed:
+        _cooldown(session, channel=channel, recipient=recipient, now=now, policy=policy)
+        attempts = min(unconfirmed)
+        if attempts <= 0:
+            raise CodeLimit("exhausted", channel=channel)
+    refused = sending_refused(session, channel=channel, recipient=recipient, now=now, policy=policy)
+    if refused is not None:
+        raise refused
+    return attempts
 
 
 def send_code(
@@ -119,18 +171,20 @@ def send_code(
         CodeLimit: when too many codes went to the recipient lately, or on a resend, when the
             last one was sent less than `resend_seconds` ago or its attempts are used up.
     """
-    attempts = policy.attempts
-    previous = _latest(session, purpose, channel)
-    if resend and previous is not None and not previous.confirmed:
-        attempts = _resend_budget(session, previous, now=now, policy=policy)
-    refused = sending_refused(session, channel=channel, recipient=recipient, now=now, policy=policy)
-    if refused is not None:
-        raise refused
-    session.execute(
-        sa.update(ConfirmationCode)
-        .where(ConfirmationCode.purpose == purpose, ConfirmationCode.channel == channel)
-        .values(superseded=True)
-    )
+    _hold(session, channel=channel, recipient=recipient)
+    try:
+        attempts = _attempts(
+            session,
+            purpose=purpose,
+            channel=channel,
+            recipient=recipient,
+            now=now,
+            policy=policy,
+            resend=resend,
+        )
+    except CodeLimit:
+        session.rollback()
+        raise
     code = f"{secrets.randbelow(10**6):06d}"
     row = ConfirmationCode(
         purpose=purpose,
@@ -161,8 +215,26 @@ def _latest(session: Session, purpose: str, channel: str) -> ConfirmationCode | 
     ).first()
 
 
+def _take_attempt(session: Session, row: ConfirmationCode) -> int | None:
+    """Take one of the code's attempts in the database; None when none is left or it was retired."""
+    return session.scalar(
+        sa.update(ConfirmationCode)
+        .where(
+            ConfirmationCode.id == row.id,
+            ConfirmationCode.attempts_left > 0,
+            ConfirmationCode.superseded.is_(False),
+        )
+        .values(attempts_left=ConfirmationCode.attempts_left - 1)
+        .returning(ConfirmationCode.attempts_left)
+    )
+
+
 def verify_code(session: Session, *, purpose: str, channel: str, entered: str, now: int) -> None:
-    """Accept the entered code or raise CodeError; each wrong entry costs one attempt."""
+    """Accept the entered code or raise CodeError.
+
+    Each entry takes an attempt before it is compared, so parallel entries are never compared
+    more often than the code allows.
+    """
     row = _latest(session, purpose, channel)
     if row is None:
         raise CodeError("missing")
@@ -170,13 +242,12 @@ def verify_code(session: Session, *, purpose: str, channel: str, entered: str, n
         return
     if now > row.expires_at:
         raise CodeError("expired")
-    if row.attempts_left <= 0:
+    left = _take_attempt(session, row)
+    session.commit()
+    if left is None:
         raise CodeError("exhausted")
     if not secrets.compare_digest(row.code, entered.strip()):
-        row.attempts_left -= 1
-        session.commit()
-        reason = "wrong" if row.attempts_left else "exhausted"
-        raise CodeError(reason, row.attempts_left, guessed=True)
+        raise CodeError("wrong" if left else "exhausted", left, guessed=True)
     row.confirmed = True
     session.commit()
 

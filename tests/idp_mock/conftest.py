@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import typing as t
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -30,6 +35,30 @@ def make_idp() -> t.Callable[..., Flask]:
         return create_app(config)
 
     return build
+
+
+@pytest.fixture
+def idp_database_url(tmp_path: Path) -> Iterator[str]:
+    """Return a database of the provider's own: PostgreSQL when DATABASE_URL says so, else SQLite.
+
+    On PostgreSQL the provider gets a fresh schema, dropped afterwards, so its tables never
+    meet the gateway's or another test's.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'idp.sqlite3'}"
+        return
+    schema = "idp_" + secrets.token_hex(6)
+    admin = sa.create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        private = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield private.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -125,9 +124,9 @@ def test_the_block_in_english(idp_app: Flask) -> None:
 
 
 def test_concurrent_failures_for_a_new_login_are_all_answered(
-    make_idp: t.Callable[..., Flask], tmp_path: Path
+    make_idp: t.Callable[..., Flask], idp_database_url: str
 ) -> None:
-    app = make_idp(IDP_DATABASE_URL=f"sqlite:///{tmp_path / 'idp.sqlite3'}")
+    app = make_idp(IDP_DATABASE_URL=idp_database_url)
     with serving(app) as url:
 
         def attempt(_: int) -> int:
