@@ -22,7 +22,8 @@ from tests.gateway.conftest import make_person
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
 from tests.support.live import serving
-from tests.support.stack import RequestCounter
+from tests.support.sockets import connections_before_a_probe
+from tests.support.sockets import listening
 from tests.support.stack import free_port
 
 PUBLIC = "http://93.184.216.34"
@@ -258,18 +259,19 @@ def _failed_test(app: Flask, maria: FlaskClient, name: str, base_url: str) -> st
 def test_an_address_that_became_internal_is_refused_when_called(
     make_app: t.Callable[..., Flask], school: FakeSchool
 ) -> None:
-    """An instance whose name resolved publicly at registration and to 127.0.0.1 now (DNS
-    rebinding) is stopped at the connection: the test fails like any other, unheard."""
+    """An instance whose address is internal now (a name rebound to 127.0.0.1, or a row
+    changed behind the console's back) is stopped before it is connected to: the test fails
+    like any other, and the port behind it never sees a TCP handshake."""
     app = make_app(
         CONNECTOR_CLASSES={**FAKE_CLASSES, "netschool": NetSchoolConnector},
         WTF_CSRF_ENABLED=False,
         ALLOW_PRIVATE_BACKENDS=False,
     )
     maria = signed_in(app, make_operator(app, "63"))
-    RequestCounter.counts.clear()
-    with serving(RequestCounter(_not_a_backend)) as inside:
-        assert _failed_test(app, maria, "rebound", inside) == CHECK_FAILED
-    assert RequestCounter.counts == {}
+    with listening() as inside:
+        url = f"http://127.0.0.1:{inside.getsockname()[1]}"
+        assert _failed_test(app, maria, "rebound", url) == CHECK_FAILED
+        assert connections_before_a_probe(inside) == 0
 
 
 def test_the_command_line_follows_the_same_rules(app: Flask) -> None:
