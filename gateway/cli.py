@@ -236,24 +236,43 @@ def disable_command(key: str, person: str | None) -> None:
 @connectors_group.command("enable")
 @click.argument("key")
 @BY
-def enable_command(key: str, person: str | None) -> None:
+@click.option(
+    "--url",
+    default=None,
+    help="The address you reviewed: enabling refuses if the instance is at another one now. "
+    "Without it, approving a new or re-pointed instance shows its address and asks.",
+)
+def enable_command(key: str, person: str | None, url: str | None) -> None:
     """Offer an instance to parents: again, or for the first time as an administrator
     other than the person who registered or re-pointed it (--by)."""
     instance = _instance(key)
     now = services().now()
     try:
         if instance.approved_at is None:
-            lifecycle.approve(db.session, instance, by=_actor(person, required=True), now=now)
+            by = _actor(person, required=True)
+            seen = url if url is not None else _confirmed(instance)
+            lifecycle.approve(db.session, instance, seen_url=seen, by=by, now=now)
+        elif url is not None and not lifecycle.at_address(instance, url):
+            raise lifecycle.LifecycleError("changed")
         else:
             lifecycle.set_enabled(db.session, instance, True, by=_actor(person), now=now)
     except lifecycle.LifecycleError as err:
-        raise click.ClickException(APPROVAL_REFUSED[err.code]) from err
+        message = APPROVAL_REFUSED[err.code].format(url=instance.base_url)
+        raise click.ClickException(message) from err
     db.session.commit()
-    click.echo(f"{key} enabled")
+    click.echo(f"{key} enabled at {instance.base_url}")
+
+
+def _confirmed(instance: ConnectorInstance) -> str:
+    """Show the address to be approved and return it once the administrator agrees."""
+    click.echo(f"{instance.key} is at {instance.base_url}")
+    click.confirm("approve this address and offer it to parents?", abort=True)
+    return instance.base_url
 
 
 APPROVAL_REFUSED = {
     "not_admin": "only an administrator may enable a new or re-pointed instance",
+    "changed": "the instance is at {url} now, not at the address you reviewed: review it first",
     "untested": "no connection test has passed since the last change: run `connectors check`",
     "four_eyes": "another administrator must enable it: --by made this change",
     "unapproved": "the instance is not approved yet",

@@ -16,6 +16,7 @@ from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.models import InstanceEvent
 from tests.gateway.conftest import FAKE_CLASSES
+from tests.gateway.conftest import approval_form
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_operator
 from tests.gateway.conftest import make_person
@@ -139,13 +140,16 @@ def test_a_new_instance_waits_for_a_test_and_another_admins_approval(
 
     anna = _admin(app, "admin-anna")
     approve = "/operator/instances/samara-spare/approve"
-    assert "Сначала оператор должен успешно проверить связь" in _flash(anna, anna.post(approve))
+    assert "Связь ещё не проверена" in anna.get("/operator/approvals").text  # no button yet
+    crafted = anna.post(approve, data={"base_url": PUBLIC})
+    assert "Сначала оператор должен успешно проверить связь" in _flash(anna, crafted)
     test = {"login": "parent", "password": "secret"}
     assert "учеников — 2" in _flash(
         maria, maria.post("/operator/instances/samara-spare/test", data=test)
     )
-    assert "samara-spare" in anna.get("/operator/approvals").text
-    assert "одобрено и показано родителям" in _flash(anna, anna.post(approve))
+    form = approval_form(anna, "samara-spare")
+    assert form == {"base_url": PUBLIC}
+    assert "одобрено и показано родителям" in _flash(anna, anna.post(approve, data=form))
 
     assert _instance(app).enabled is True
     assert "Самарская область (резерв)" in parent.get("/children/link").text
@@ -165,7 +169,8 @@ def test_the_operator_who_made_the_change_cannot_approve_it_even_as_an_admin(
     maria.post(
         "/operator/instances/samara-spare/test", data={"login": "parent", "password": "secret"}
     )
-    page = _flash(maria, maria.post("/operator/instances/samara-spare/approve"))
+    approve = "/operator/instances/samara-spare/approve"
+    page = _flash(maria, maria.post(approve, data=approval_form(maria, "samara-spare")))
     assert "Одобрить может только другой администратор" in page
     assert _instance(app).enabled is False and _instance(app).approved_at is None
     assert ("approved", "operator-63") not in _events(app)
@@ -175,7 +180,8 @@ def test_an_operator_who_is_not_an_admin_cannot_approve_at_all(
     app: Flask, maria: FlaskClient
 ) -> None:
     maria.post("/operator/instances/new", data={**FORM, "base_url": PUBLIC})
-    assert maria.post("/operator/instances/samara-spare/approve").status_code == 404
+    approve = "/operator/instances/samara-spare/approve"
+    assert maria.post(approve, data={"base_url": PUBLIC}).status_code == 404
     assert maria.get("/operator/approvals").status_code == 404
 
 
@@ -285,14 +291,15 @@ def test_the_command_line_follows_the_same_rules(app: Flask) -> None:
     private = runner.invoke(args=[*add, "--base-url", "http://10.0.0.7"])
     assert private.exit_code != 0 and "private" in private.output
     assert runner.invoke(args=[*add, "--base-url", PUBLIC]).exit_code == 0
-    untested = runner.invoke(args=["connectors", "enable", "samara-cli", "--by", "admin-anna"])
+    enable = ["connectors", "enable", "samara-cli", "--url", PUBLIC]
+    untested = runner.invoke(args=[*enable, "--by", "admin-anna"])
     assert untested.exit_code != 0 and "no connection test has passed" in untested.output
     check = ["connectors", "check", "samara-cli", "--login", "parent", "--password", "secret"]
     assert runner.invoke(args=[*check, "--by", "operator-63"]).exit_code == 0
-    own = runner.invoke(args=["connectors", "enable", "samara-cli", "--by", "operator-63"])
+    own = runner.invoke(args=[*enable, "--by", "operator-63"])
     assert own.exit_code != 0 and "another administrator" in own.output
-    assert runner.invoke(args=["connectors", "enable", "samara-cli"]).exit_code != 0  # who?
-    done = runner.invoke(args=["connectors", "enable", "samara-cli", "--by", "admin-anna"])
+    assert runner.invoke(args=enable).exit_code != 0  # who?
+    done = runner.invoke(args=[*enable, "--by", "admin-anna"])
     assert done.exit_code == 0, done.output
     assert _instance(app, "samara-cli").enabled is True
     assert _events(app) == [
