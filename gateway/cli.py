@@ -81,8 +81,18 @@ def _instance(key: str) -> ConnectorInstance:
 
 @connectors_group.command("load")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None)
-def load_command(path: str | None) -> None:
-    """Register the instances of a TOML file (the configured registry by default)."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Apply every declaration whole, undoing console changes to the file's instances "
+    "(a disable, a re-point awaiting approval).",
+)
+def load_command(path: str | None, force: bool) -> None:
+    """Register the instances of a TOML file (the configured registry by default).
+
+    A known instance gets only what the file changed since its last load: a disable or a
+    re-point made in the console since stays, unless the file changed that very field.
+    """
     source = Path(path or current_app.config["CONNECTORS_FILE"])
     try:
         loaded = load_registry_file(
@@ -91,13 +101,19 @@ def load_command(path: str | None) -> None:
             environ=os.environ,
             allow_private=current_app.config["ALLOW_PRIVATE_BACKENDS"],
             now=services().now(),
+            force=force,
         )
     except RefusedAddress as err:
         raise click.ClickException(
             f"{err}: the host does not resolve or is private (GATEWAY_ALLOW_PRIVATE_BACKENDS)"
         ) from err
-    for instance in loaded:
-        click.echo(f"{instance.key}: {instance.connector} at {instance.base_url}")
+    for each in loaded:
+        instance = each.instance
+        done = "set " + ", ".join(each.applied) if each.applied else "unchanged in the file"
+        click.echo(
+            f"{instance.key}: {instance.connector} at {instance.base_url}, "
+            f"{lifecycle.state(instance)} ({done})"
+        )
     db.session.commit()
 
 
