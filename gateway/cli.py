@@ -47,12 +47,18 @@ def rotate_vault_command() -> None:
     click.echo(f"re-encrypted {count} credentials")
 
 
-connectors_group = AppGroup("connectors", help="Connector instances that regional operators run.")
+connectors_group = AppGroup(
+    "connectors",
+    help="Connector instances that regional operators run.\n\nThese commands are for a "
+    "trusted administrator on the server: --by records who they say they are, and nothing "
+    "checks it. Four eyes are enforced by sign-in in the console (/operator/approvals).",
+)
 BY = click.option(
     "--by",
     "person",
     default=None,
-    help="Who makes the change: the subject, phone or e-mail of a person who has signed in.",
+    help="Who makes the change: the subject, phone or e-mail of a person who has signed in. "
+    "Taken on trust from whoever runs the command on the server.",
 )
 
 
@@ -61,7 +67,7 @@ def _policy() -> lifecycle.Policy:
 
 
 def _actor(person: str | None, *, required: bool = False) -> lifecycle.Actor:
-    """Name the person behind a command; the four-eyes rule compares people, not shells."""
+    """Name the person behind a command, as whoever runs it on the server says (--by)."""
     if person is None:
         if required:
             raise click.UsageError("say who makes this change: --by PERSON")
@@ -260,7 +266,12 @@ def disable_command(key: str, person: str | None) -> None:
 )
 def enable_command(key: str, person: str | None, url: str | None) -> None:
     """Offer an instance to parents: again, or for the first time as an administrator
-    other than the person who registered or re-pointed it (--by)."""
+    other than the person who registered or re-pointed it (--by).
+
+    The four-eyes rule here compares the names given to --by, which the command cannot
+    verify: it trusts the administrator running it on the server. The console checks who
+    approves by their sign-in.
+    """
     instance = _instance(key)
     now = services().now()
     try:

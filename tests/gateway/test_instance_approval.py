@@ -193,3 +193,15 @@ def test_the_command_line_approves_the_address_named_or_shown_and_confirmed(
     right = runner.invoke(args=["connectors", "enable", KEY, "--url", ELSEWHERE + "/"])
     assert right.exit_code == 0, right.output
     assert _instance(app).enabled is True
+
+
+@pytest.mark.parametrize("command", ["add", "set-url", "check", "disable", "enable"])
+def test_the_command_line_says_it_takes_by_on_trust(app: Flask, command: str) -> None:
+    """Anyone with a shell on the server can name anyone: the help says so, and where the
+    four-eyes rule is enforced by sign-in instead."""
+    runner = app.test_cli_runner()
+    group = " ".join(runner.invoke(args=["connectors", "--help"]).output.split())
+    assert "trusted administrator on the server" in group
+    assert "nothing checks it" in group and "enforced by sign-in in the console" in group
+    shown = " ".join(runner.invoke(args=["connectors", command, "--help"]).output.split())
+    assert "Taken on trust from whoever runs the command on the server" in shown
