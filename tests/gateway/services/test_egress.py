@@ -263,3 +263,18 @@ def test_tls_to_the_checked_address_is_verified_for_the_urls_host(
         http.get(f"https://other.example.org:{port}/webapi", timeout=5, verify=str(ca))
     with pytest.raises(requests.exceptions.SSLError):  # a CA the gateway does not trust
         http.get(f"https://school.example.org:{port}/webapi", timeout=5)
+
+
+def test_a_name_that_does_not_resolve_when_called_fails_as_a_connection_error() -> None:
+    http = egress.guard(pooled_session(4), resolve=_fails)
+    with pytest.raises(requests.ConnectionError):
+        http.get("http://school.example.org/webapi", timeout=5)
+
+
+def test_the_next_checked_address_is_tried_when_one_does_not_answer() -> None:
+    """As urllib3 tries each address a name has, the guarded connection does too."""
+    with serving(_answer) as url:
+        port = int(url.rsplit(":", 1)[1])
+        resolve = _resolver("127.0.0.2", "127.0.0.1")  # nothing listens on 127.0.0.2
+        http = egress.guard(pooled_session(4), resolve=resolve, refuse=lambda _: False)
+        assert http.get(f"http://school.example.org:{port}/", timeout=5).status_code == 200
