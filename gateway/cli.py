@@ -47,12 +47,18 @@ def rotate_vault_command() -> None:
     click.echo(f"re-encrypted the secrets of {count} rows")
 
 
-connectors_group = AppGroup("connectors", help="Connector instances that regional operators run.")
+connectors_group = AppGroup(
+    "connectors",
+    help="Connector instances that regional operators run.\n\nThese commands are for a "
+    "trusted administrator on the server: --by records who they say they are, and nothing "
+    "checks it. Four eyes are enforced by sign-in in the console (/operator/approvals).",
+)
 BY = click.option(
     "--by",
     "person",
     default=None,
-    help="Who makes the change: the subject, phone or e-mail of a person who has signed in.",
+    help="Who makes the change: the subject, phone or e-mail of a person who has signed in. "
+    "Taken on trust from whoever runs the command on the server.",
 )
 
 
@@ -61,7 +67,7 @@ def _policy() -> lifecycle.Policy:
 
 
 def _actor(person: str | None, *, required: bool = False) -> lifecycle.Actor:
-    """Name the person behind a command; the four-eyes rule compares people, not shells."""
+    """Name the person behind a command, as whoever runs it on the server says (--by)."""
     if person is None:
         if required:
             raise click.UsageError("say who makes this change: --by PERSON")
@@ -81,8 +87,18 @@ def _instance(key: str) -> ConnectorInstance:
 
 @connectors_group.command("load")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None)
-def load_command(path: str | None) -> None:
-    """Register the instances of a TOML file (the configured registry by default)."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Apply every declaration whole, undoing console changes to the file's instances "
+    "(a disable, a re-point awaiting approval).",
+)
+def load_command(path: str | None, force: bool) -> None:
+    """Register the instances of a TOML file (the configured registry by default).
+
+    A known instance gets only what the file changed since its last load: a disable or a
+    re-point made in the console since stays, unless the file changed that very field.
+    """
     source = Path(path or current_app.config["CONNECTORS_FILE"])
     try:
         loaded = load_registry_file(
@@ -91,13 +107,19 @@ def load_command(path: str | None) -> None:
             environ=os.environ,
             allow_private=current_app.config["ALLOW_PRIVATE_BACKENDS"],
             now=services().now(),
+            force=force,
         )
     except RefusedAddress as err:
         raise click.ClickException(
             f"{err}: the host does not resolve or is private (GATEWAY_ALLOW_PRIVATE_BACKENDS)"
         ) from err
-    for instance in loaded:
-        click.echo(f"{instance.key}: {instance.connector} at {instance.base_url}")
+    for each in loaded:
+        instance = each.instance
+        done = "set " + ", ".join(each.applied) if each.applied else "unchanged in the file"
+        click.echo(
+            f"{instance.key}: {instance.connector} at {instance.base_url}, "
+            f"{lifecycle.state(instance)} ({done})"
+        )
     db.session.commit()
 
 
@@ -236,24 +258,48 @@ def disable_command(key: str, person: str | None) -> None:
 @connectors_group.command("enable")
 @click.argument("key")
 @BY
-def enable_command(key: str, person: str | None) -> None:
+@click.option(
+    "--url",
+    default=None,
+    help="The address you reviewed: enabling refuses if the instance is at another one now. "
+    "Without it, approving a new or re-pointed instance shows its address and asks.",
+)
+def enable_command(key: str, person: str | None, url: str | None) -> None:
     """Offer an instance to parents: again, or for the first time as an administrator
-    other than the person who registered or re-pointed it (--by)."""
+    other than the person who registered or re-pointed it (--by).
+
+    The four-eyes rule here compares the names given to --by, which the command cannot
+    verify: it trusts the administrator running it on the server. The console checks who
+    approves by their sign-in.
+    """
     instance = _instance(key)
     now = services().now()
     try:
         if instance.approved_at is None:
-            lifecycle.approve(db.session, instance, by=_actor(person, required=True), now=now)
+            by = _actor(person, required=True)
+            seen = url if url is not None else _confirmed(instance)
+            lifecycle.approve(db.session, instance, seen_url=seen, by=by, now=now)
+        elif url is not None and not lifecycle.at_address(instance, url):
+            raise lifecycle.LifecycleError("changed")
         else:
             lifecycle.set_enabled(db.session, instance, True, by=_actor(person), now=now)
     except lifecycle.LifecycleError as err:
-        raise click.ClickException(APPROVAL_REFUSED[err.code]) from err
+        message = APPROVAL_REFUSED[err.code].format(url=instance.base_url)
+        raise click.ClickException(message) from err
     db.session.commit()
-    click.echo(f"{key} enabled")
+    click.echo(f"{key} enabled at {instance.base_url}")
+
+
+def _confirmed(instance: ConnectorInstance) -> str:
+    """Show the address to be approved and return it once the administrator agrees."""
+    click.echo(f"{instance.key} is at {instance.base_url}")
+    click.confirm("approve this address and offer it to parents?", abort=True)
+    return instance.base_url
 
 
 APPROVAL_REFUSED = {
     "not_admin": "only an administrator may enable a new or re-pointed instance",
+    "changed": "the instance is at {url} now, not at the address you reviewed: review it first",
     "untested": "no connection test has passed since the last change: run `connectors check`",
     "four_eyes": "another administrator must enable it: --by made this change",
     "unapproved": "the instance is not approved yet",

@@ -47,6 +47,9 @@ class ConnectorInstance(Base):
     # The administrator's approval of the current base URL (a user id; None for the file).
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[dt.datetime | None]
+    # What the registry file declared at its last load (None: never declared there). A load
+    # sets only the fields the file changed since; see ``services.instances``.
+    declared: Mapped[dict[str, t.Any] | None] = mapped_column(JSON)
 
     changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
@@ -131,6 +132,13 @@ class RoleForm(BaseForm):
 
 class ActionForm(BaseForm):
     """A CSRF-protected button."""
+
+
+class ApproveInstanceForm(ActionForm):
+    """Approve an instance at the address the administrator was shown."""
+
+    # Empty or missing reads as another address: the approval is refused, never assumed.
+    base_url = HiddenField()
 
 
 class RepointForm(BaseForm):

@@ -24,6 +24,7 @@ from connectors.base import IssuesCredentials
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.operator.forms import ActionForm
+from gateway.operator.forms import ApproveInstanceForm
 from gateway.operator.forms import CheckForm
 from gateway.operator.forms import InstanceForm
 from gateway.operator.forms import RepointForm
@@ -231,22 +232,32 @@ def awaiting() -> ResponseReturnValue:
 @bp.post("/instances/<key>/approve")
 @login_required
 def approve_instance(key: str) -> ResponseReturnValue:
-    """Approve an instance's address and offer it to parents (another person's change only)."""
+    """Approve an instance at the address the administrator saw (another person's change)."""
     _require_admin()
     found = db.session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key))
-    if found is None or not ActionForm().validate_on_submit():
+    form = ApproveInstanceForm()
+    if found is None or not form.validate_on_submit():
         abort(404 if found is None else 400)
     try:
-        lifecycle.approve(db.session, found, by=_me(), now=_now())
+        lifecycle.approve(
+            db.session, found, seen_url=form.base_url.data or "", by=_me(), now=_now()
+        )
     except lifecycle.LifecycleError as err:
-        flash(_approval_refused(err.code), "error")
+        db.session.rollback()
+        flash(_approval_refused(err.code, found), "error")
     else:
         db.session.commit()
         flash(_("Подключение одобрено и показано родителям."), "success")
     return redirect(url_for("operator.awaiting"), 303)
 
 
-def _approval_refused(code: str) -> str:
+def _approval_refused(code: str, found: ConnectorInstance) -> str:
+    if code == "changed":
+        return _(
+            "Адрес подключения изменился, пока была открыта страница: теперь это %(url)s. "
+            "Посмотрите новый адрес и одобрите снова, когда по нему пройдёт проверка связи.",
+            url=found.base_url,
+        )
     if code == "untested":
         return _("Сначала оператор должен успешно проверить связь по этому адресу.")
     return _("Одобрить может только другой администратор: это изменение внесли вы.")

@@ -8,6 +8,7 @@ import threading
 import tomllib
 import typing as t
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
@@ -34,6 +35,14 @@ def expand(value: str, environ: Mapping[str, str]) -> str:
     return _VARIABLE.sub(lambda m: environ.get(m["name"]) or (m["default"] or ""), value)
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A declared instance after a load, and the fields the load set (none: left as it was)."""
+
+    instance: ConnectorInstance
+    applied: tuple[str, ...]
+
+
 def load_registry_file(
     session: Session,
     path: Path,
@@ -41,38 +50,75 @@ def load_registry_file(
     environ: Mapping[str, str],
     allow_private: bool,
     now: dt.datetime | None = None,
-) -> list[ConnectorInstance]:
+    force: bool = False,
+) -> list[Loaded]:
     """Create or update the instances declared in a connectors TOML file, keyed by ``key``.
 
-    The file is the deployment's own declaration, as the roles file is: its instances are
-    enabled as declared, counted as approved, and the load is in each one's audit log.
-    Their addresses are checked as an operator's are.
+    The file is the deployment's own declaration, as the roles file is: a new instance is
+    created as declared and counted as approved. A known one gets only what the file
+    changed since its last load, so what people did in the console since (a disable, a
+    re-point awaiting approval) stays unless the file changed that very thing; a changed
+    base URL is approved by the file and enabled as declared. ``force`` applies the whole
+    declaration. Either way the load is in each instance's audit log. Addresses are checked
+    as an operator's are.
 
     :raise egress.RefusedAddress: for an address the deployment does not allow.
     """
     with path.open("rb") as fh:
         declared = tomllib.load(fh).get("instance", [])
     now = now or dt.datetime.now(dt.UTC)
-    instances = []
+    loaded = []
     for entry in declared:
         values = _declared(entry, environ)
         if not allow_private:
             egress.check_all(egress.urls_in(values["base_url"], values["settings"]))
-        values.update(approved_at=now, approved_by_id=None, changed_at=now, changed_by_id=None)
-        # One statement per instance: gateways starting together load the file at once.
-        statement = upserts.insert(session, ConnectorInstance).values(key=entry["key"], **values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["key"], set_={name: statement.excluded[name] for name in values}
+        instance, applied = _created(session, entry["key"], values, now) or _updated(
+            session, entry["key"], values, now, force=force
         )
-        instance = session.scalars(
-            statement.returning(ConnectorInstance),
-            execution_options={"populate_existing": True},
-        ).one()
-        audit.record_instance(
-            session, instance, "loaded", now=now, via=f"file:{path.name}", detail=instance.base_url
-        )
-        instances.append(instance)
-    return instances
+        via = f"file:{path.name}"
+        if applied:
+            detail = f"{instance.base_url}; {', '.join(applied)}"
+            audit.record_instance(session, instance, "loaded", now=now, via=via, detail=detail)
+        else:
+            audit.record_instance(session, instance, "load_kept", now=now, via=via)
+        loaded.append(Loaded(instance, applied))
+    return loaded
+
+
+def _created(
+    session: Session, key: str, values: dict[str, t.Any], now: dt.datetime
+) -> tuple[ConnectorInstance, tuple[str, ...]] | None:
+    """Insert a new instance as declared; return None when the key is taken."""
+    # One statement: gateways starting together load the file at once, and only one inserts.
+    statement = (
+        upserts.insert(session, ConnectorInstance)
+        .values(key=key, **values, declared=values, approved_at=now, changed_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ConnectorInstance)
+    )
+    instance = session.scalars(statement, execution_options={"populate_existing": True}).first()
+    return None if instance is None else (instance, tuple(values))
+
+
+def _updated(
+    session: Session, key: str, values: dict[str, t.Any], now: dt.datetime, *, force: bool
+) -> tuple[ConnectorInstance, tuple[str, ...]]:
+    """Set the fields the file changed since its last load (every one, forced)."""
+    instance = session.scalars(
+        select(ConnectorInstance).where(ConnectorInstance.key == key).with_for_update(),
+        execution_options={"populate_existing": True},
+    ).one()
+    last = instance.declared or {}
+    applied = tuple(n for n, v in values.items() if force or n not in last or last[n] != v)
+    for name in applied:
+        setattr(instance, name, values[name])
+    if force or "base_url" in applied:  # the deployment re-points it itself
+        instance.approved_at, instance.approved_by_id = now, None
+        instance.changed_at, instance.changed_by_id = now, None
+    if {"base_url", "enabled"} & set(applied):
+        instance.enabled = values["enabled"] and instance.approved_at is not None
+    instance.declared = values
+    return instance, applied
 
 
 def _declared(entry: Mapping[str, t.Any], environ: Mapping[str, str]) -> dict[str, t.Any]:

@@ -2,9 +2,9 @@
 
 A new or re-pointed instance is not offered to parents until a connection test of its
 current address has passed and an administrator other than the person who made the
-change has approved it (four eyes). After that its operator may disable and enable it.
-Every step goes to the instance's audit log. The console and the ``flask connectors``
-commands both come here, so the rules are the same wherever a change is made.
+change has approved that very address (four eyes). After that its operator may disable
+and enable it. Every step goes to the instance's audit log. The console and the ``flask
+connectors`` commands both come here, so the rules are the same wherever a change is made.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class AddressRefused(InstanceError):
 
 
 class LifecycleError(Exception):
-    """A step is not allowed now; ``code`` says which rule: ``not_admin``, ``untested``,
-    ``four_eyes`` or ``unapproved``."""
+    """A step is not allowed now; ``code`` says which rule: ``not_admin``, ``changed``,
+    ``untested``, ``four_eyes`` or ``unapproved``."""
 
     def __init__(self, code: str) -> None:
         """Keep the rule's code."""
@@ -263,14 +263,34 @@ def _signed_in(connector: t.Any, credentials: Credentials, code: str | None) -> 
         return connector.confirm_second_factor(asked.challenge, code)
 
 
-def approve(session: Session, instance: ConnectorInstance, *, by: Actor, now: dt.datetime) -> None:
-    """Approve the instance's current address and offer it to parents.
+def at_address(instance: ConnectorInstance, url: str) -> bool:
+    """Tell whether ``url`` is the instance's current base URL (a trailing slash aside)."""
+    return url.strip().rstrip("/") == instance.base_url
 
-    :raise LifecycleError: ``not_admin``, ``untested`` (no passing test since the last
-        change) or ``four_eyes`` (the approver made the change, or is unknown).
+
+def approve(
+    session: Session,
+    instance: ConnectorInstance,
+    *,
+    seen_url: str,
+    by: Actor,
+    now: dt.datetime,
+) -> None:
+    """Approve the instance at ``seen_url``, the address the approver reviewed, and offer
+    it to parents.
+
+    :raise LifecycleError: ``not_admin``, ``changed`` (the instance is at another address
+        now: it was re-pointed after the approver looked), ``untested`` (no passing test
+        since the last change) or ``four_eyes`` (the approver made the change, or is
+        unknown).
     """
     if by.user is None or not roles.is_admin(session, by.user):
         raise LifecycleError("not_admin")
+    # Read the row again, and hold it until the commit: a re-point that lands between the
+    # approver's page and this write must not be approved unseen.
+    session.refresh(instance, with_for_update=True)
+    if not at_address(instance, seen_url):
+        raise LifecycleError("changed")
     if instance.checked_at is None:
         raise LifecycleError("untested")
     if by.id == instance.changed_by_id:

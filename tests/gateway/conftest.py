@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import typing as t
 from collections.abc import Iterator
@@ -106,6 +107,19 @@ def signed_in(app: Flask, user_id: int) -> FlaskClient:
     with client.session_transaction() as state:
         state["sid"] = record_id  # all a signed-in cookie carries
     return client
+
+
+def approval_form(admin: FlaskClient, key: str) -> dict[str, str]:
+    """Open the approvals page and return what its button for ``key`` would post."""
+    page = admin.get("/operator/approvals").text
+    form = re.search(rf'action="/operator/instances/{key}/approve">(.*?)</form>', page, re.S)
+    assert form is not None, f"no approval button for {key}"
+    fields = {}
+    for tag in re.findall(r"<input [^>]*>", form[1]):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name is not None:
+            fields[name[1]] = html.unescape(value[1]) if value is not None else ""
+    return fields
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ INSTANCES = (
     ("test-school", "97", "Школьная область", "fake_school"),
     ("samara-fake", "63", "Самарская область", "fake_operator"),
 )
+MOVED_TO = "http://93.184.216.34/netschool"
 
 
 def token_of(page: str) -> str:
@@ -88,6 +89,18 @@ def build_world(make_app: t.Callable[..., Flask]) -> World:
                     settings={},
                 )
             )
+        db.session.add(  # re-pointed and tested: it waits for an administrator
+            ConnectorInstance(
+                key="samara-moved",
+                region_code="63",
+                region_name="Самарская область (новый адрес)",
+                connector="fake",
+                base_url=MOVED_TO,
+                settings={},
+                enabled=False,
+                checked_at=now,
+            )
+        )
         db.session.commit()
     parent = make_person(app, "pavel", PAVEL, birthdate="1984-02-17", phone="+79000000005")
     granny = make_person(app, "granny", "Смирнова Галина Ивановна", phone="+79000000003")

@@ -26,6 +26,7 @@ import gateway
 from gateway.forms import BaseForm
 from gateway.forms import EmailAddress
 from gateway.forms import MaxLength
+from tests.gateway.forms_world import MOVED_TO
 from tests.gateway.forms_world import World
 from tests.gateway.forms_world import build_world
 from tests.gateway.forms_world import stored_applications
@@ -151,6 +152,18 @@ SPECS: dict[str, Spec] = {
         formats=(("base_url", "dnevnik", "Нужен адрес вида"),),
         inline=False,
     ),
+    "gateway.operator.forms.ApproveInstanceForm": Spec(
+        "/operator/approvals",
+        "/operator/instances/samara-moved/approve",
+        "admin",
+        {"base_url": MOVED_TO},
+        hidden=("base_url",),
+        formats=(
+            ("base_url", MOVED_TO.replace("34", "35"), "Адрес подключения изменился"),
+            ("base_url", "не адрес", "Адрес подключения изменился"),
+        ),
+        inline=False,
+    ),
     "gateway.operator.forms.ApproveForm": Spec(
         "/operator/applications/{waiting}",
         "/operator/applications/{waiting}/approve",
@@ -215,7 +228,7 @@ ROUTES = {
     "operator.new_instance": "InstanceForm",
     "operator.test_instance": "CheckForm",
     "operator.repoint": "RepointForm",
-    "operator.approve_instance": "ActionForm",
+    "operator.approve_instance": "ApproveInstanceForm",
     "operator.approve": "ApproveForm",
     "operator.refuse": "RefuseForm",
     "operator.reveal": "ActionForm",

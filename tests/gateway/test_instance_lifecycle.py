@@ -16,13 +16,15 @@ from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.models import InstanceEvent
 from tests.gateway.conftest import FAKE_CLASSES
+from tests.gateway.conftest import approval_form
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_operator
 from tests.gateway.conftest import make_person
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
 from tests.support.live import serving
-from tests.support.stack import RequestCounter
+from tests.support.sockets import connections_before_a_probe
+from tests.support.sockets import listening
 from tests.support.stack import free_port
 
 PUBLIC = "http://93.184.216.34"
@@ -138,13 +140,16 @@ def test_a_new_instance_waits_for_a_test_and_another_admins_approval(
 
     anna = _admin(app, "admin-anna")
     approve = "/operator/instances/samara-spare/approve"
-    assert "Сначала оператор должен успешно проверить связь" in _flash(anna, anna.post(approve))
+    assert "Связь ещё не проверена" in anna.get("/operator/approvals").text  # no button yet
+    crafted = anna.post(approve, data={"base_url": PUBLIC})
+    assert "Сначала оператор должен успешно проверить связь" in _flash(anna, crafted)
     test = {"login": "parent", "password": "secret"}
     assert "учеников — 2" in _flash(
         maria, maria.post("/operator/instances/samara-spare/test", data=test)
     )
-    assert "samara-spare" in anna.get("/operator/approvals").text
-    assert "одобрено и показано родителям" in _flash(anna, anna.post(approve))
+    form = approval_form(anna, "samara-spare")
+    assert form == {"base_url": PUBLIC}
+    assert "одобрено и показано родителям" in _flash(anna, anna.post(approve, data=form))
 
     assert _instance(app).enabled is True
     assert "Самарская область (резерв)" in parent.get("/children/link").text
@@ -164,7 +169,8 @@ def test_the_operator_who_made_the_change_cannot_approve_it_even_as_an_admin(
     maria.post(
         "/operator/instances/samara-spare/test", data={"login": "parent", "password": "secret"}
     )
-    page = _flash(maria, maria.post("/operator/instances/samara-spare/approve"))
+    approve = "/operator/instances/samara-spare/approve"
+    page = _flash(maria, maria.post(approve, data=approval_form(maria, "samara-spare")))
     assert "Одобрить может только другой администратор" in page
     assert _instance(app).enabled is False and _instance(app).approved_at is None
     assert ("approved", "operator-63") not in _events(app)
@@ -174,7 +180,8 @@ def test_an_operator_who_is_not_an_admin_cannot_approve_at_all(
     app: Flask, maria: FlaskClient
 ) -> None:
     maria.post("/operator/instances/new", data={**FORM, "base_url": PUBLIC})
-    assert maria.post("/operator/instances/samara-spare/approve").status_code == 404
+    approve = "/operator/instances/samara-spare/approve"
+    assert maria.post(approve, data={"base_url": PUBLIC}).status_code == 404
     assert maria.get("/operator/approvals").status_code == 404
 
 
@@ -258,18 +265,19 @@ def _failed_test(app: Flask, maria: FlaskClient, name: str, base_url: str) -> st
 def test_an_address_that_became_internal_is_refused_when_called(
     make_app: t.Callable[..., Flask], school: FakeSchool
 ) -> None:
-    """An instance whose name resolved publicly at registration and to 127.0.0.1 now (DNS
-    rebinding) is stopped at the connection: the test fails like any other, unheard."""
+    """An instance whose address is internal now (a name rebound to 127.0.0.1, or a row
+    changed behind the console's back) is stopped before it is connected to: the test fails
+    like any other, and the port behind it never sees a TCP handshake."""
     app = make_app(
         CONNECTOR_CLASSES={**FAKE_CLASSES, "netschool": NetSchoolConnector},
         WTF_CSRF_ENABLED=False,
         ALLOW_PRIVATE_BACKENDS=False,
     )
     maria = signed_in(app, make_operator(app, "63"))
-    RequestCounter.counts.clear()
-    with serving(RequestCounter(_not_a_backend)) as inside:
-        assert _failed_test(app, maria, "rebound", inside) == CHECK_FAILED
-    assert RequestCounter.counts == {}
+    with listening() as inside:
+        url = f"http://127.0.0.1:{inside.getsockname()[1]}"
+        assert _failed_test(app, maria, "rebound", url) == CHECK_FAILED
+        assert connections_before_a_probe(inside) == 0
 
 
 def test_the_command_line_follows_the_same_rules(app: Flask) -> None:
@@ -283,14 +291,15 @@ def test_the_command_line_follows_the_same_rules(app: Flask) -> None:
     private = runner.invoke(args=[*add, "--base-url", "http://10.0.0.7"])
     assert private.exit_code != 0 and "private" in private.output
     assert runner.invoke(args=[*add, "--base-url", PUBLIC]).exit_code == 0
-    untested = runner.invoke(args=["connectors", "enable", "samara-cli", "--by", "admin-anna"])
+    enable = ["connectors", "enable", "samara-cli", "--url", PUBLIC]
+    untested = runner.invoke(args=[*enable, "--by", "admin-anna"])
     assert untested.exit_code != 0 and "no connection test has passed" in untested.output
     check = ["connectors", "check", "samara-cli", "--login", "parent", "--password", "secret"]
     assert runner.invoke(args=[*check, "--by", "operator-63"]).exit_code == 0
-    own = runner.invoke(args=["connectors", "enable", "samara-cli", "--by", "operator-63"])
+    own = runner.invoke(args=[*enable, "--by", "operator-63"])
     assert own.exit_code != 0 and "another administrator" in own.output
-    assert runner.invoke(args=["connectors", "enable", "samara-cli"]).exit_code != 0  # who?
-    done = runner.invoke(args=["connectors", "enable", "samara-cli", "--by", "admin-anna"])
+    assert runner.invoke(args=enable).exit_code != 0  # who?
+    done = runner.invoke(args=[*enable, "--by", "admin-anna"])
     assert done.exit_code == 0, done.output
     assert _instance(app, "samara-cli").enabled is True
     assert _events(app) == [

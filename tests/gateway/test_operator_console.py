@@ -19,6 +19,7 @@ from gateway.models import ConnectorInstance
 from gateway.models import OutboxMessage
 from gateway.models import SectionSnapshot
 from gateway.services import health
+from tests.gateway.conftest import approval_form
 from tests.gateway.conftest import make_operator
 from tests.gateway.conftest import make_person
 from tests.gateway.conftest import signed_in
@@ -220,7 +221,7 @@ def test_an_operator_registers_tests_and_disables_an_instance(
 def _approved_by_an_admin(app: Flask, key: str) -> None:
     admin = signed_in(app, make_person(app, "admin-1", "Админов Админ Админович"))
     app.test_cli_runner().invoke(args=["roles", "grant-admin", "admin-1"])
-    approved = admin.post(f"/operator/instances/{key}/approve")
+    approved = admin.post(f"/operator/instances/{key}/approve", data=approval_form(admin, key))
     assert "одобрено и показано родителям" in admin.get(approved.headers["Location"]).text
 
 
