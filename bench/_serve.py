@@ -12,7 +12,6 @@ demo ports to be free. Request logging is off: it would cost the gateway CPU per
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import typing as t
@@ -48,8 +47,9 @@ def idp_app(args: argparse.Namespace) -> t.Any:
 def emulator_app(system: str, args: argparse.Namespace) -> t.Any:
     """Build one regional emulator over today's demo world."""
     from regional_mock.world import build_world
+    from regional_mock.world import demo_today
 
-    world = build_world(today=dt.date.today(), seed=int(os.environ.get("DEMO_SEED") or 2026))
+    world = build_world(today=demo_today(), seed=int(os.environ.get("DEMO_SEED") or 2026))
     if system == "dnevnik_ru":
         from regional_mock.dnevnik_ru import create_app as dnevnik
 

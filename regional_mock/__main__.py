@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib
 import os
 import threading
@@ -14,6 +13,7 @@ from werkzeug.serving import run_simple
 
 from regional_mock.world import World
 from regional_mock.world import build_world
+from regional_mock.world import demo_today
 
 # system -> (module with create_app, port variable, default port per DEMO.md)
 SYSTEMS: dict[str, tuple[str, str, int]] = {
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None, environ: t.Mapping[str, str] | None 
     """Build today's world from ``DEMO_SEED`` and serve the chosen emulators."""
     args = parse_args(argv)
     environ = os.environ if environ is None else environ
-    world = build_world(today=dt.date.today(), seed=int(environ.get("DEMO_SEED") or 2026))
+    world = build_world(today=demo_today(), seed=int(environ.get("DEMO_SEED") or 2026))
     systems = [args.system] if args.system else sorted(SYSTEMS)
     if args.port is not None and len(systems) > 1:
         raise SystemExit("--port needs --system when several emulators run")

@@ -17,7 +17,6 @@ endpoints (enabled unless ``EMULATOR_ADMIN`` is false):
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import threading
 import time
@@ -39,6 +38,7 @@ from flask import request
 
 from regional_mock.world import World
 from regional_mock.world import build_world
+from regional_mock.world import demo_today
 
 MODES = (None, "5xx", "maintenance", "malformed_json", "429")
 MAINTENANCE_PAGE = """<!DOCTYPE html>
@@ -295,5 +295,5 @@ def new_emulator_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if world is None:
-        world = build_world(today=dt.date.today(), seed=int(app.config["DEMO_SEED"]))
+        world = build_world(today=demo_today(), seed=int(app.config["DEMO_SEED"]))
     return app, world

@@ -50,6 +50,7 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
+from zoneinfo import ZoneInfo
 
 from regional_mock.generate import Builder
 from regional_mock.records import Absence
@@ -84,9 +85,18 @@ __all__ = [
     "WorkType",
     "World",
     "build_world",
+    "demo_today",
 ]
 
 R = t.TypeVar("R")
+# The demo's school day is Moscow's, as the gateway's pages are: at 01:30 in Moscow (22:30
+# UTC) the family page asks for today's lessons, and the world must already be on that day.
+DEMO_ZONE = ZoneInfo("Europe/Moscow")
+
+
+def demo_today() -> dt.date:
+    """Return the day the demo world is generated for: today in Moscow."""
+    return dt.datetime.now(DEMO_ZONE).date()
 
 
 def build_world(*, today: dt.date, seed: int = 2026) -> World:

@@ -11,6 +11,7 @@ import typing as t
 from collections.abc import Collection
 from collections.abc import Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -27,6 +28,8 @@ from gateway.services import outbox
 from gateway.services.vault import Vault
 
 INVITATION_DAYS = 7
+# Access «до 3 декабря» lasts to the end of that day where the family's pages are read.
+DAY_ZONE = ZoneInfo("Europe/Moscow")
 # What a parent may share, in the order the invitation offers it and every page lists it.
 SHAREABLE = (
     Section.SCHEDULE,
@@ -61,6 +64,11 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def parents_day(now: dt.datetime) -> dt.date:
+    """Return the calendar day a parent's «до 3 декабря» is read in: Moscow's, as the pages."""
+    return now.astimezone(DAY_ZONE).date()
+
+
 def status_of(grant: Grant, now: dt.datetime) -> Status:
     """Derive a grant's state at ``now``."""
     if grant.revoked_at is not None:
@@ -70,7 +78,7 @@ def status_of(grant: Grant, now: dt.datetime) -> Status:
     if grant.accepted_at is None:
         expired = now >= _aware(grant.invitation_expires_at)
         return Status.EXPIRED if expired else Status.PENDING
-    if grant.ends_on is not None and now.date() > grant.ends_on:
+    if grant.ends_on is not None and parents_day(now) > grant.ends_on:
         return Status.EXPIRED
     if grant.active_from is not None and now < _aware(grant.active_from):
         return Status.ACCEPTED
@@ -136,7 +144,7 @@ def invite(
     own = set(session.scalars(select(ChildLink.id).where(ChildLink.user_id == owner.id)))
     if not set(scopes) <= own:
         raise TrustError("scope")
-    if invitation.ends_on is not None and invitation.ends_on < now.date():
+    if invitation.ends_on is not None and invitation.ends_on < parents_day(now):
         raise TrustError("ends_on")
     token = secrets.token_urlsafe(32)
     grant = Grant(

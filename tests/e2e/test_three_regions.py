@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 from collections import Counter
 
 import pytest
 
 from gateway.services.periods import last_school_month
+from regional_mock.world import demo_today
 from tests.e2e.flows import link_three
 from tests.e2e.flows import sign_in
 
@@ -30,7 +30,7 @@ def _marks_on_page(page: t.Any, child: str) -> Counter[tuple[str, str, str]]:
 
 
 def _marks_in_world(world: t.Any, full_name: str) -> Counter[tuple[str, str, str]]:
-    period = last_school_month(dt.date.today())
+    period = last_school_month(demo_today())
     student = world.student_by_name(full_name)
     return Counter(
         (mark.date.isoformat(), mark.subject, mark.shown)

@@ -7,6 +7,7 @@ import typing as t
 import pytest
 
 from gateway.services.periods import last_school_month
+from regional_mock.world import demo_today
 from tests.e2e.flows import link_maxim
 from tests.e2e.flows import sign_in
 
@@ -41,9 +42,8 @@ def test_a_wrong_password_at_the_provider_is_explained(page: t.Any, live_gateway
 
 def expected_marks(world: t.Any, full_name: str) -> dict[str, str]:
     """The marks the emulator's world holds for a student in the default period."""
-    import datetime as dt
 
-    period = last_school_month(dt.date.today())
+    period = last_school_month(demo_today())
     student = world.student_by_name(full_name)
     return {
         str(mark.id): mark.shown

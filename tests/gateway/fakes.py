@@ -21,6 +21,7 @@ from connectors.schema import Period
 from connectors.schema import Scale
 from connectors.schema import Section
 from connectors.schema import Student
+from regional_mock.world import demo_today
 
 EXTRA_SECTIONS = (
     Section.SCHEDULE,
@@ -209,7 +210,7 @@ def grade(student_grades: list[Grade], **fields: t.Any) -> Grade:
         "value": "5",
         "numeric": 5.0,
         "scale": Scale.FIVE_POINT,
-        "date": dt.date.today(),
+        "date": demo_today(),
     }
     defaults.update(fields)
     record = Grade(**defaults)

@@ -14,9 +14,10 @@ from connectors.schema import AttendanceKind
 from connectors.schema import Section
 from gateway.extensions import db
 from gateway.models import ChildLink
+from regional_mock.world import demo_today
 from tests.gateway.fakes import FakeSchool
 
-TODAY = dt.date.today()
+TODAY = demo_today()
 
 
 @pytest.fixture

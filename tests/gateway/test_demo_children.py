@@ -8,12 +8,13 @@ import typing as t
 import pytest
 from flask import Flask
 
+from regional_mock.world import demo_today
 from tests.gateway.demo_children import IRINA
 from tests.gateway.demo_children import SYSTEMS
 from tests.gateway.demo_children import link_child
 from tests.support.idp import sign_in
 
-TODAY = dt.date.today()
+TODAY = demo_today()
 WEEK = f"start={TODAY}&end={TODAY + dt.timedelta(days=7)}"
 # The systems' short names, as each connector declares them (display_names).
 TITLES = {"mesh": "МЭШ", "dnevnik_ru": "Дневник.ру", "netschool": "Сетевой город"}

@@ -13,6 +13,7 @@ from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
+from regional_mock.world import demo_today
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
@@ -32,7 +33,7 @@ def _child_id(app: Flask, display_name: str) -> int:
 def test_the_child_page_shows_marks_by_subject_with_weights_comments_and_averages(
     parent: FlaskClient, fake_app: Flask, school: FakeSchool
 ) -> None:
-    today = dt.date.today()
+    today = demo_today()
     anna = school.grades["s1"]
     grade(anna, value="5", numeric=5.0, weight=10, comment="Отличный разбор у доски")
     grade(anna, value="3", numeric=3.0, weight=40, work_type="Контрольная работа")

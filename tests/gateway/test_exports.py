@@ -29,6 +29,7 @@ from gateway.extensions import db
 from gateway.models import CalendarFeed
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
+from regional_mock.world import demo_today
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.demo_children import IRINA
@@ -38,7 +39,7 @@ from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 from tests.support.idp import sign_in
 
-TODAY = dt.date.today()
+TODAY = demo_today()
 SAMARA = "Europe/Samara"
 FEED_URL = re.compile(r'value="(https?://[^"]+/calendar/[^"]+\.ics)"')
 REAL_NAMES = {"mesh": "Смирнов Артём", "dnevnik_ru": "Смирнова Полина"}

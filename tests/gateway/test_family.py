@@ -27,11 +27,12 @@ from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.models import SectionSnapshot
+from regional_mock.world import demo_today
 from tests.gateway.clock import pin_clock
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 
-TODAY = dt.date.today()
+TODAY = demo_today()
 MEETING = Event(
     id="m1",
     kind=EventKind.PARENT_MEETING,

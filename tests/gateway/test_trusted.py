@@ -17,6 +17,8 @@ from gateway.models import ChildLink
 from gateway.models import Grant
 from gateway.models import OutboxMessage
 from gateway.models import PersonalDataConsent
+from gateway.services import trust
+from regional_mock.world import demo_today
 from tests.gateway.conftest import invitation_token_sent
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
@@ -176,7 +178,7 @@ def test_an_expired_invitation_or_grant_gives_nothing(
     with fake_app.app_context():
         grant = db.session.scalar(select(Grant))
         grant.invitation_expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-        grant.ends_on = dt.date.today() - dt.timedelta(days=1) if what == "end_date" else None
+        grant.ends_on = demo_today() - dt.timedelta(days=1) if what == "end_date" else None
         db.session.commit()
     granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
     closed = granny.get(f"/child/{anna}")
@@ -352,7 +354,7 @@ def test_the_link_shows_who_invites_to_which_child_and_sections_before_sign_in(
     parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
 ) -> None:
     anna, _ = linked
-    ends = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    ends = (demo_today() + dt.timedelta(days=30)).isoformat()
     with fake_app.app_context():
         token = _invite(parent, anna, "homework", "schedule", ends_on=ends)
     page = fake_app.test_client().get(f"/trusted/accept/{token}").text
@@ -436,3 +438,21 @@ def test_removing_asks_for_confirmation_first(
     assert parent.get("/trusted/person/999/remove").status_code == 404
     stranger = signed_in(fake_app, make_parent(fake_app, "z", "Петрова Галина"))
     assert stranger.get(f"/trusted/person/{grantee}/remove").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("moment", "state"),
+    [
+        (dt.datetime(2026, 12, 3, 20, 59, tzinfo=dt.UTC), trust.Status.ACTIVE),  # 23:59 Moscow
+        (dt.datetime(2026, 12, 3, 21, 0, tzinfo=dt.UTC), trust.Status.EXPIRED),  # 00:00 next day
+    ],
+)
+def test_access_until_a_day_ends_at_midnight_in_moscow_not_in_utc(
+    moment: dt.datetime, state: trust.Status
+) -> None:
+    grant = Grant(
+        accepted_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+        invitation_expires_at=dt.datetime(2026, 12, 8, tzinfo=dt.UTC),
+        ends_on=dt.date(2026, 12, 3),
+    )
+    assert trust.status_of(grant, moment) is state

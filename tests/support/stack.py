@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import typing as t
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from flask import Flask
 from gateway.extensions import db
 from gateway.services.instances import load_registry_file
 from gateway.settings import CONFIG_DIR
+from regional_mock.world import demo_today
 from tests.support.live import serving
 from tests.support.live import unavailable
 
@@ -103,7 +103,7 @@ def demo_world() -> t.Any:
     """Build the deterministic demo world for today."""
     from regional_mock.world import build_world
 
-    return build_world(today=dt.date.today())
+    return build_world(today=demo_today())
 
 
 @pytest.fixture(scope="session")

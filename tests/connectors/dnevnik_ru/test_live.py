@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import html
 import re
 import typing as t
@@ -32,6 +31,7 @@ from connectors.schema import Scale
 from regional_mock.dnevnik_ru import create_app
 from regional_mock.world import World
 from regional_mock.world import build_world
+from regional_mock.world import demo_today
 from tests.connectors.dnevnik_ru.helpers import LOGIN
 from tests.connectors.dnevnik_ru.helpers import PARTNER
 from tests.connectors.dnevnik_ru.helpers import POLINA
@@ -75,7 +75,7 @@ class Live:
 @pytest.fixture(scope="module")
 def world() -> World:
     """Build today's demo world once."""
-    return build_world(today=dt.date.today())
+    return build_world(today=demo_today())
 
 
 @pytest.fixture

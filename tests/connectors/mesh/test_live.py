@@ -32,6 +32,7 @@ from regional_mock.mesh.ids import MeshIds
 from regional_mock.mesh.payloads import mesh_weight
 from regional_mock.world import World
 from regional_mock.world import build_world
+from regional_mock.world import demo_today
 from tests.support.live import serving
 
 IRINA = Credentials("irina.smirnova", "Mesh-2026-parent")
@@ -80,7 +81,7 @@ class Live:
 @pytest.fixture(scope="module")
 def world() -> World:
     """Return today's demo world."""
-    return build_world(today=dt.date.today())
+    return build_world(today=demo_today())
 
 
 @contextlib.contextmanager
