@@ -36,11 +36,9 @@ from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.models import UserSession
-from gateway.services import roles
 from gateway.services import sessions
+from gateway.services import signin
 from gateway.services import users
-from gateway.services.vault import Vault
-from gateway.services.vault import VaultError
 from gateway.wiring import services
 
 bp = Blueprint("auth", __name__)
@@ -61,20 +59,14 @@ def _safe_next(target: str | None) -> str | None:
 def _remember_next(path: str | None) -> None:
     """Keep where to go after sign-in, sealed: it may hold a bearer secret (an invitation)."""
     if path:
-        session["next"] = services().vault.encrypt({"next": path}).decode()
+        session["next"] = signin.seal_next(services().vault, path)
     else:
         session.pop("next", None)
 
 
 def _recall_next() -> str | None:
     """Take the path kept by :func:`_remember_next`; None when there is none (or unreadable)."""
-    sealed = session.pop("next", None)
-    if not isinstance(sealed, str):
-        return None
-    try:
-        return _safe_next(str(services().vault.decrypt(sealed.encode())["next"]))
-    except (VaultError, KeyError):
-        return None
+    return _safe_next(signin.open_next(services().vault, session.pop("next", None)))
 
 
 @bp.get("/login")
@@ -114,26 +106,18 @@ def callback() -> ResponseReturnValue:
         else:
             message = _("Не удалось войти. Попробуйте ещё раз.")
         return render_template("auth/failed.html", message=message), 400
-    user = users.upsert_from_claims(
-        db.session, issuer=config["OIDC_ISSUER"], claims=token["userinfo"], now=services().now()
+    signed = signin.start_session(
+        db.session,
+        token=token,
+        issuer=config["OIDC_ISSUER"],
+        vault=services().vault,
+        now=services().now(),
     )
-    roles.claim_pending(db.session, user)  # roles granted to this verified phone or e-mail
-    db.session.commit()
-    record = sessions.start(
-        db.session, user, provider_sid=token["userinfo"].get("sid"), now=services().now()
-    )
-    vault = services().vault
-    if token.get("refresh_token"):
-        record.provider_refresh_token = vault.encrypt(
-            {"rt": token["refresh_token"], "scope": token.get("scope")}
-        )
-    if token.get("id_token"):
-        record.id_token = vault.encrypt({"id_token": token["id_token"]})
     db.session.commit()
     next_url = _recall_next()
     session.clear()  # a fresh session at sign-in: nothing from before survives
-    session["sid"] = record.id  # the cookie's only content: it is signed, not encrypted
-    if users.needs_consent(db.session, user, config["CONSENT_VERSION"]):
+    session["sid"] = signed.record.id  # the cookie's only content: it is signed, not encrypted
+    if users.needs_consent(db.session, signed.user, config["CONSENT_VERSION"]):
         _remember_next(next_url)
         return redirect(url_for("auth.consent"))
     return redirect(next_url or url_for("diary.family"))
@@ -158,13 +142,14 @@ def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if request.method == "GET" or not form.validate_on_submit():
         return render_template("auth/logout.html", form=form)
-    record = db.session.get(UserSession, session.get("sid", ""))
-    id_token = _take_id_token(record)
-    if current_user.is_authenticated:
-        if form.everywhere.data:
-            sessions.end_all(db.session, current_user.id, reason="everywhere", now=services().now())
-        elif record is not None:
-            sessions.end(db.session, record, reason="logout", now=services().now())
+    id_token = signin.end_session(
+        db.session,
+        signin.session_record(db.session, session.get("sid", "")),
+        user=current_user if current_user.is_authenticated else None,
+        everywhere=bool(form.everywhere.data),
+        vault=services().vault,
+        now=services().now(),
+    )
     db.session.commit()
     logout_user()
     session.clear()
@@ -185,21 +170,6 @@ def logout() -> ResponseReturnValue:
     return response  # type: ignore[no-any-return]
 
 
-def _take_id_token(record: UserSession | None) -> str | None:
-    """Return the session's ID token for the provider's logout, and keep it no longer.
-
-    A session that timed out still has one: signing out then ends the provider's too.
-    """
-    if record is None or record.id_token is None:
-        return None
-    sealed, record.id_token = record.id_token, None
-    try:
-        return str(services().vault.decrypt(sealed)["id_token"])
-    except VaultError:  # sealed under a retired key: sign out here all the same
-        log.warning("a session's ID token no longer decrypts; provider sign-out skipped")
-        return None
-
-
 @bp.get("/auth/logged-out")
 def logged_out() -> ResponseReturnValue:
     """Land here from the provider's logout; its ``state`` must be the one we sent."""
@@ -217,41 +187,36 @@ def logged_out() -> ResponseReturnValue:
 @limiter.limit(_login_limit)
 def refresh_profile() -> ResponseReturnValue:
     """Re-read the account level (and name) from the provider without signing in again."""
-    record = db.session.get(UserSession, session.get("sid", ""))
-    config, vault = current_app.config, services().vault
-    stored = _refresh_token_of(record, vault)
-    if record is None or stored is None:  # a fresh sign-in reads the level instead
-        return redirect(url_for("auth.login", next=url_for("children.choose_region")))
+    config = current_app.config
     try:
-        claims, rotated = refreshed_claims(
-            services().idp,
-            stored["rt"],
-            scope=stored.get("scope"),
+        refreshed = signin.refresh_profile(
+            db.session,
+            signin.session_record(db.session, session.get("sid", "")),
+            refresh=_provider_refresh,
             issuer=config["OIDC_ISSUER"],
-            client_id=config["OIDC_CLIENT_ID"],
-            subject=current_user.subject,
+            vault=services().vault,
+            now=services().now(),
         )
     except SignInError as err:
         log.warning("profile refresh rejected: %s", err)
         message = _("Не удалось обновить данные. Войдите снова.")
         return render_template("auth/failed.html", message=message), 400
-    now = services().now()
-    users.upsert_from_claims(db.session, issuer=config["OIDC_ISSUER"], claims=claims, now=now)
-    if rotated:
-        record.provider_refresh_token = vault.encrypt({**stored, "rt": rotated})
+    if not refreshed:  # no refresh token: a fresh sign-in reads the level instead
+        return redirect(url_for("auth.login", next=url_for("children.choose_region")))
     db.session.commit()
     return redirect(url_for("children.choose_region"), 303)
 
 
-def _refresh_token_of(record: UserSession | None, vault: Vault) -> dict[str, t.Any] | None:
-    """Open the session's provider refresh token; None without one or under a retired key."""
-    if record is None or record.provider_refresh_token is None:
-        return None
-    try:
-        return vault.decrypt(record.provider_refresh_token)
-    except VaultError:
-        log.warning("a session's provider refresh token no longer decrypts")
-        return None
+def _provider_refresh(refresh_token: str, scope: str | None) -> tuple[dict[str, t.Any], str | None]:
+    """Refresh the signed-in person's tokens at the provider (:data:`signin.Refresh`)."""
+    return refreshed_claims(
+        services().idp,
+        refresh_token,
+        scope=scope,
+        issuer=current_app.config["OIDC_ISSUER"],
+        client_id=current_app.config["OIDC_CLIENT_ID"],
+        subject=current_user.subject,
+    )
 
 
 @bp.post("/auth/backchannel-logout")
@@ -288,12 +253,7 @@ def backchannel_logout() -> ResponseReturnValue:
 
 
 def _first_use_of(jti: str) -> bool:
-    cache = services().cache
-    key = f"logout-jti:{jti}"
-    if cache.get(key) is not None:
-        return False
-    cache.set(key, "1", 3600)
-    return True
+    return signin.first_use_of_logout_token(services().cache, jti)
 
 
 @bp.get("/lang/<code>")
