@@ -15,12 +15,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from connectors.base import ChecksRoster
-from connectors.base import Credentials
-from connectors.base import IssuesCredentials
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.operator.forms import ActionForm
@@ -37,7 +33,8 @@ from gateway.services import audit
 from gateway.services import lifecycle
 from gateway.services import roles
 from gateway.services.instances import InstanceError
-from gateway.services.instances import UnknownConnector
+from gateway.services.instances import instance_by_key
+from gateway.services.instances import offers
 from gateway.wiring import services
 
 
@@ -101,17 +98,14 @@ def new_instance() -> ResponseReturnValue:
 def instance(key: str) -> ResponseReturnValue:
     """The health page of one instance, its state and its audit log."""
     found = _instance(key)
-    try:
-        connector = services().pool.for_instance(found)
-    except (UnknownConnector, ValueError):
-        connector = None
+    offered = offers(services().pool, found)
     return render_template(
         "operator/instance.html",
         health=_health(found),
         state=lifecycle.state(found),
         events=audit.instance_log(db.session, found),
-        issues=isinstance(connector, IssuesCredentials),
-        roster=isinstance(connector, ChecksRoster),
+        issues=offered.issues_credentials,
+        roster=offered.checks_roster,
         form=CheckForm(),
         repoint=RepointForm(base_url=found.base_url),
         action=ActionForm(),
@@ -127,12 +121,16 @@ def test_instance(key: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Введите тестовый логин и пароль."), "error")
         return redirect(url_for("operator.instance", key=key), 303)
-    credentials = Credentials(
-        login=form.login.data, password=form.password.data, school=form.school.data or None
-    )
     try:
         result = lifecycle.check_connection(
-            db.session, services().pool, found, credentials, by=_me(), now=_now()
+            db.session,
+            found,
+            pool=services().pool,
+            login=form.login.data,
+            password=form.password.data,
+            school=form.school.data,
+            by=_me(),
+            now=_now(),
         )
     except lifecycle.ConnectionFailed as failed:
         flash(_check_failed(failed.code), "error")
@@ -188,7 +186,10 @@ def _set_enabled(key: str, enabled: bool) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        lifecycle.set_enabled(db.session, found, enabled, by=_me(), now=_now())
+        if enabled:
+            lifecycle.enable(db.session, found, by=_me(), now=_now())
+        else:
+            lifecycle.set_enabled(db.session, found, False, by=_me(), now=_now())
     except lifecycle.LifecycleError:
         flash(_("Подключение ещё не одобрено администратором."), "error")
     else:
@@ -234,10 +235,13 @@ def awaiting() -> ResponseReturnValue:
 def approve_instance(key: str) -> ResponseReturnValue:
     """Approve an instance at the address the administrator saw (another person's change)."""
     _require_admin()
-    found = db.session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key))
+    try:
+        found = instance_by_key(db.session, key)
+    except InstanceError:
+        abort(404)
     form = ApproveInstanceForm()
-    if found is None or not form.validate_on_submit():
-        abort(404 if found is None else 400)
+    if not form.validate_on_submit():
+        abort(400)
     try:
         lifecycle.approve(
             db.session, found, seen_url=form.base_url.data or "", by=_me(), now=_now()
