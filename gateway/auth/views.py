@@ -94,18 +94,7 @@ def callback() -> ResponseReturnValue:
             client_id=config["OIDC_CLIENT_ID"],
         )
     except SignInError as err:
-        log.warning("sign-in rejected: %s", err)
-        if current_user.is_authenticated and isinstance(err.__cause__, MismatchingStateError):
-            # Sign-in started in two tabs: the first to return started a fresh session and
-            # dropped the other's state; that tab's person is signed in already. Name them:
-            # the second tab may have been meant for someone else on a shared computer.
-            flash(_("Вход уже выполнен: %(name)s.", name=current_user.full_name), "info")
-            return redirect(url_for("diary.family"))
-        if err.denied:
-            message = _("Вы отменили вход.")
-        else:
-            message = _("Не удалось войти. Попробуйте ещё раз.")
-        return render_template("auth/failed.html", message=message), 400
+        return _sign_in_refused(err)
     signed = signin.start_session(
         db.session,
         token=token,
@@ -121,6 +110,21 @@ def callback() -> ResponseReturnValue:
         _remember_next(next_url)
         return redirect(url_for("auth.consent"))
     return redirect(next_url or url_for("diary.family"))
+
+
+def _sign_in_refused(err: SignInError) -> ResponseReturnValue:
+    log.warning("sign-in rejected: %s", err)
+    if current_user.is_authenticated and isinstance(err.__cause__, MismatchingStateError):
+        # Sign-in started in two tabs: the first to return started a fresh session and
+        # dropped the other's state; that tab's person is signed in already. Name them:
+        # the second tab may have been meant for someone else on a shared computer.
+        flash(_("Вход уже выполнен: %(name)s.", name=current_user.full_name), "info")
+        return redirect(url_for("diary.family"))
+    if err.denied:
+        message = _("Вы отменили вход.")
+    else:
+        message = _("Не удалось войти. Попробуйте ещё раз.")
+    return render_template("auth/failed.html", message=message), 400
 
 
 @bp.route("/consent", methods=["GET", "POST"])
@@ -153,6 +157,11 @@ def logout() -> ResponseReturnValue:
     db.session.commit()
     logout_user()
     session.clear()
+    return _provider_logout(id_token)
+
+
+def _provider_logout(id_token: str | None) -> ResponseReturnValue:
+    """Send the person on to end the provider's session too, when it can be ended."""
     idp = services().idp
     try:
         end_session = idp.load_server_metadata().get("end_session_endpoint")
@@ -224,25 +233,14 @@ def _provider_refresh(refresh_token: str, scope: str | None) -> tuple[dict[str, 
 @limiter.limit(_login_limit)
 def backchannel_logout() -> ResponseReturnValue:
     """End the sessions the provider names in a signed logout token (on every instance)."""
-    config = current_app.config
-    idp = services().idp
     try:
-        metadata = idp.load_server_metadata()
-        claims = validate_logout_token(
-            request.form.get("logout_token", ""),
-            issuer=config["OIDC_ISSUER"],
-            client_id=config["OIDC_CLIENT_ID"],
-            algorithms=metadata.get("id_token_signing_alg_values_supported", ["RS256"]),
-            jwks=lambda force: idp.fetch_jwk_set(force=force),
-            now=int(time.time()),
-            first_use_of=_first_use_of,
-        )
+        claims = _logout_claims(request.form.get("logout_token", ""))
     except (LogoutTokenError, RequestException) as err:
         log.warning("back-channel logout refused: %s", err)
         return {"error": "invalid_request"}, 400, {"Cache-Control": "no-store"}
     ended = sessions.end_for_provider(
         db.session,
-        issuer=config["OIDC_ISSUER"],
+        issuer=current_app.config["OIDC_ISSUER"],
         subject=claims.get("sub"),
         provider_sid=claims.get("sid"),
         now=services().now(),
@@ -250,6 +248,21 @@ def backchannel_logout() -> ResponseReturnValue:
     db.session.commit()
     log.info("back-channel logout ended %d sessions", ended)
     return "", 200, {"Cache-Control": "no-store"}
+
+
+def _logout_claims(token: str) -> dict[str, t.Any]:
+    """Validate a logout token against the provider's keys; return its claims."""
+    config, idp = current_app.config, services().idp
+    metadata = idp.load_server_metadata()
+    return validate_logout_token(
+        token,
+        issuer=config["OIDC_ISSUER"],
+        client_id=config["OIDC_CLIENT_ID"],
+        algorithms=metadata.get("id_token_signing_alg_values_supported", ["RS256"]),
+        jwks=lambda force: idp.fetch_jwk_set(force=force),
+        now=int(time.time()),
+        first_use_of=_first_use_of,
+    )
 
 
 def _first_use_of(jti: str) -> bool:

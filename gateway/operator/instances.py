@@ -62,35 +62,39 @@ def new_instance() -> ResponseReturnValue:
     form = InstanceForm()
     form.region_code.choices = sorted(_my_regions())
     form.connector.choices = [SelectChoice(k, v) for k, v in services().pool.installed().items()]
-    if form.validate_on_submit():
-        try:
-            instance = lifecycle.register(
-                db.session,
-                services().pool,
-                key=form.key.data,
-                region_code=form.region_code.data,
-                region_name=form.region_name.data.strip(),
-                connector=form.connector.data,
-                base_url=form.base_url.data.strip(),
-                settings=form.parsed_settings(),
-                by=_me(),
-                now=_now(),
-                policy=_policy(),
-            )
-        except InstanceError as err:
-            db.session.rollback()
-            flash(_refused(err), "error")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "Подключение зарегистрировано. Проверьте связь: родителям его покажут, "
-                    "когда его одобрит администратор."
-                ),
-                "success",
-            )
-            return redirect(url_for("operator.instance", key=instance.key), 303)
+    if form.validate_on_submit() and (instance := _registered(form)) is not None:
+        db.session.commit()
+        flash(
+            _(
+                "Подключение зарегистрировано. Проверьте связь: родителям его покажут, "
+                "когда его одобрит администратор."
+            ),
+            "success",
+        )
+        return redirect(url_for("operator.instance", key=instance.key), 303)
     return render_template("operator/new_instance.html", form=form)
+
+
+def _registered(form: InstanceForm) -> ConnectorInstance | None:
+    """Register what the form describes; None (the reason flashed) when it is refused."""
+    try:
+        return lifecycle.register(
+            db.session,
+            services().pool,
+            key=form.key.data,
+            region_code=form.region_code.data,
+            region_name=form.region_name.data.strip(),
+            connector=form.connector.data,
+            base_url=form.base_url.data.strip(),
+            settings=form.parsed_settings(),
+            by=_me(),
+            now=_now(),
+            policy=_policy(),
+        )
+    except InstanceError as err:
+        db.session.rollback()
+        flash(_refused(err), "error")
+        return None
 
 
 @bp.get("/instances/<key>")
@@ -157,10 +161,7 @@ def repoint(key: str) -> ResponseReturnValue:
     found = _instance(key)
     form = RepointForm()
     if not form.validate_on_submit():
-        problem = next(iter(form.base_url.errors), None) or _(
-            "Укажите адрес системы: http:// или https://."
-        )
-        flash(str(problem), "error")
+        flash(_address_problem(form), "error")
         return redirect(url_for("operator.instance", key=key), 303)
     try:
         lifecycle.repoint(
@@ -179,6 +180,11 @@ def repoint(key: str) -> ResponseReturnValue:
         db.session.commit()
         flash(_("Адрес изменён. Проверьте связь: администратор одобрит новый адрес."), "success")
     return redirect(url_for("operator.instance", key=key), 303)
+
+
+def _address_problem(form: RepointForm) -> str:
+    problem = next(iter(form.base_url.errors), None)
+    return str(problem or _("Укажите адрес системы: http:// или https://."))
 
 
 def _set_enabled(key: str, enabled: bool) -> ResponseReturnValue:

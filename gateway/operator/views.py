@@ -156,9 +156,6 @@ def approve(application_id: int) -> ResponseReturnValue:
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
-    entered = None
-    if form.login.data and form.password.data:
-        entered = school_login(form.login.data.strip(), form.password.data, found.school)
     try:
         child = applications.approve(
             db.session,
@@ -167,7 +164,9 @@ def approve(application_id: int) -> ResponseReturnValue:
             connector=services().pool.for_instance(found.instance),
             vault=services().vault,
             now=_now(),
-            entered=entered,
+            entered=school_login(form.login.data.strip(), form.password.data, found.school)
+            if form.login.data and form.password.data
+            else None,  # typed in, for a system that cannot issue logins
         )
     except (applications.ApplicationError, *LINK_FAILURES) as err:
         db.session.rollback()
