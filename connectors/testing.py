@@ -315,7 +315,7 @@ def periods(oracle: Oracle) -> dict[str, Period]:
     friday = today - dt.timedelta(days=today.weekday() + 3)
     sep1 = dt.date(today.year - (today.month < 9), 9, 1)
     end = oracle.month.end
-    future = end + dt.timedelta(days=63 - end.weekday())  # a Monday eight weeks on
+    future = end + dt.timedelta(days=63 - end.weekday())  # the first Monday over 8 weeks on
     spans = {"sunday": (friday + dt.timedelta(days=2), 1), "far_future": (future, 7)}
     spans |= {"week": (friday, 6), "school_year": (sep1 - dt.timedelta(days=5), 10)}
     return {k: Period(start=d, end=d + dt.timedelta(days=n - 1)) for k, (d, n) in spans.items()}
