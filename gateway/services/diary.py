@@ -346,26 +346,35 @@ class DiaryService:
             return None
         fetched_at = aware(snapshot.fetched_at)
         age = self._now() - fetched_at
-        if age <= self._runtime.fresh_for:
-            return self._from_snapshot(section, snapshot, State.FRESH)
         window = self._runtime.revalidate_within
-        if window is not None and self._runtime.revalidate is not None and age <= window:
+        if age <= self._runtime.fresh_for:
+            state = State.FRESH
+        elif window is not None and self._runtime.revalidate is not None and age <= window:
             self._to_revalidate.add((link.id, section))
-            # A refresh since this snapshot failed: the system is down, not "refreshing".
-            failed_at = self._failing(window).get((link.instance_id, section))
-            failed = failed_at is not None and failed_at >= fetched_at
-            return self._from_snapshot(
-                section, snapshot, State.UNAVAILABLE if failed else State.REVALIDATING
-            )
-        return None
+            state = State.REVALIDATING
+        else:
+            return None
+        # A refresh since this snapshot failed: the system is down, whether the data is
+        # a minute old (the parent's «Обновить сейчас» failed) or is being refreshed.
+        if self._failed_since(link.instance_id, section, fetched_at):
+            state = State.UNAVAILABLE
+        return self._from_snapshot(section, snapshot, state)
 
-    def _failing(self, window: dt.timedelta) -> dict[tuple[int, Section], dt.datetime]:
-        """Return the backends' failing sections, asked once per read and only if needed."""
+    def _failed_since(self, instance_id: int, section: Section, fetched_at: dt.datetime) -> bool:
+        """Tell whether the backend failed this section after this fetch and not worked since.
+
+        The backends' failures are asked once per read, over the longest age a snapshot
+        is served at without a fetch first.
+        """
         if self._failures is None:
-            self._failures = health.failing(
-                self._session, self._instance_ids, since=self._now() - window
+            horizon = max(
+                self._runtime.fresh_for, self._runtime.revalidate_within or dt.timedelta()
             )
-        return self._failures
+            self._failures = health.failing(
+                self._session, self._instance_ids, since=self._now() - horizon
+            )
+        failed_at = self._failures.get((instance_id, section))
+        return failed_at is not None and failed_at >= fetched_at
 
     def _offered(self, link: ChildLink) -> frozenset[Section] | None:
         try:

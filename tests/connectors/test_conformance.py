@@ -11,7 +11,7 @@ from connectors.testing import CHECKS
 from connectors.testing import Bench
 from connectors.testing import ConformanceTarget
 from connectors.testing import bench
-from tests.connectors.conformance.targets import targets
+from regional_mock.conformance import targets
 
 # (target, check) -> the connector bug that makes the check fail, reported to the lead.
 KNOWN_BUGS: dict[tuple[str, str], str] = {}  # (target, check) -> why it is expected to fail

@@ -1,18 +1,29 @@
-"""A third-party connector package plugs in through its entry point alone."""
+"""A third-party connector package plugs in through its entry point alone.
+
+It also passes the conformance kit without our emulators: its oracle is a recorded fixture,
+and a subprocess that cannot import ``regional_mock`` (nor ``gateway``) runs the same checks.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
+import functools
 import importlib
+import json
+import os
 import subprocess
 import sys
-import typing as t
+import textwrap
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from connectors.base import Connector
 from connectors.base import Credentials
 from connectors.registry import installed_connectors
 from connectors.schema import Period
@@ -26,10 +37,11 @@ from connectors.testing import check_rejects_non_http_base_url
 from connectors.testing import check_sign_in
 from connectors.testing import check_students
 from connectors.testing import check_wrong_password
-from regional_mock.world import World
 from tests.connectors.conformance.wheel import build_wheel
 
 PLUGIN = Path(__file__).parent / "example_plugin"
+RECORDED = PLUGIN / "recorded.json"
+ROOT = Path(__file__).parents[2]
 KIT_CHECKS = (
     check_sign_in,
     check_wrong_password,
@@ -37,6 +49,59 @@ KIT_CHECKS = (
     check_grades_match_world,
     check_rejects_non_http_base_url,
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedDiary:
+    """The example's diary as recorded in a JSON fixture: the kit's oracle for it."""
+
+    today: dt.date
+    month: Period
+    grades: Mapping[str, tuple[tuple[dt.date, GradeKey], ...]]  # by the child's full name
+    sign_in_requests: frozenset[str] = frozenset()  # the kit injects no faults here
+
+    @classmethod
+    def load(cls, path: Path) -> RecordedDiary:
+        """Read a recording: its day, its month and each child's grades."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        start, end = map(dt.date.fromisoformat, data["month"])
+        grades = {
+            child: tuple(
+                (dt.date.fromisoformat(g["date"]), (g["id"], g["value"], g["numeric"], g["weight"]))
+                for g in recorded
+            )
+            for child, recorded in data["grades"].items()
+        }
+        return cls(dt.date.fromisoformat(data["today"]), Period(start=start, end=end), grades)
+
+    @property
+    def students(self) -> tuple[str, ...]:
+        """The children the recorded login lists."""
+        return tuple(self.grades)
+
+    @property
+    def private_names(self) -> tuple[str, ...]:
+        """The recording names no one but the children."""
+        return self.students
+
+    def expected_grades(self, student: Student, period: Period) -> list[GradeKey]:
+        """Return the recorded grades of a child dated in a period."""
+        return [
+            key for day, key in self.grades[student.full_name] if period.start <= day <= period.end
+        ]
+
+
+def example_target(connector: type[Connector]) -> ConformanceTarget[RecordedDiary]:
+    """Describe the example for the kit: no emulator to serve and no faults to inject."""
+    return ConformanceTarget(
+        name="example",
+        connector=connector,
+        oracle=functools.partial(RecordedDiary.load, RECORDED),
+        base_url="https://diary.example.org",  # the canned connector never calls it
+        faults=None,
+        credentials=Credentials("example.parent", "Example-2026"),
+        wrong_password="wrong",
+    )
 
 
 @contextlib.contextmanager
@@ -60,33 +125,16 @@ def installed(root: Path) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConformanceTarget]:
-    """Install the example package for the module and describe it for the kit."""
-    with installed(tmp_path_factory.mktemp("plugin")):
-        yield ConformanceTarget(
-            name="example",
-            connector=installed_connectors()["example"],
-            emulator=lambda world: answer_anything,
-            credentials=Credentials("example.parent", "Example-2026"),
-            wrong_password="wrong",
-            students=("Примеров Пример",),
-            expected_grades=canned_grades,
-            sign_in_requests=frozenset(),
-        )
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Install the example package for the module; give the directory it went to."""
+    with installed(tmp_path_factory.mktemp("plugin")) as site:
+        yield site
 
 
-def canned_grades(world: World, student: Student, period: Period) -> list[GradeKey]:
-    """Return what the example connector's canned diary holds in a period."""
-    from example_connector import GRADES
-
-    found = [g for g in GRADES.get(student.id, ()) if period.start <= g.date <= period.end]
-    return [(g.id, g.value, g.numeric, g.weight) for g in found]
-
-
-def answer_anything(environ: dict[str, t.Any], start: Callable[..., t.Any]) -> list[bytes]:
-    """Stand in for a backend the example never calls (the kit only clears its faults)."""
-    start("200 OK", [("Content-Type", "application/json")])
-    return [b"{}"]
+@pytest.fixture(scope="module")
+def example(example_site: Path) -> ConformanceTarget[RecordedDiary]:
+    """Describe the installed example for the kit."""
+    return example_target(installed_connectors()["example"])
 
 
 def test_installing_the_package_adds_the_connector_beside_the_built_ins(tmp_path: Path) -> None:
@@ -104,8 +152,57 @@ def test_installing_the_package_adds_the_connector_beside_the_built_ins(tmp_path
 
 @pytest.mark.parametrize("check", KIT_CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
 def test_the_example_passes_the_kit(
-    example: ConformanceTarget, check: Callable[[Bench], None]
+    example: ConformanceTarget[RecordedDiary], check: Callable[[Bench], None]
 ) -> None:
     """The discovered class passes the kit's sign-in, students and grades checks."""
     with bench(example) as served:
         check(served)
+
+
+STANDALONE = """
+    import importlib, json, pkgutil, sys, unittest
+
+    BLOCKED = ("regional_mock", "gateway")
+    for name in BLOCKED:
+        sys.modules[name] = None  # importing it, or anything under it, fails
+
+    import connectors
+    from connectors.registry import installed_connectors
+    from connectors.testing import CHECKS, bench
+    from tests.connectors.test_plugin_discovery import example_target
+
+    for module in pkgutil.walk_packages(connectors.__path__, "connectors."):
+        importlib.import_module(module.name)
+    target, passed = example_target(installed_connectors()["example"]), []
+    for check in CHECKS:
+        try:
+            with bench(target) as served:
+                check(served)
+            passed.append(check.__name__)
+        except unittest.SkipTest:
+            pass
+    loaded = [m for m, module in sys.modules.items() if module and m.startswith(BLOCKED)]
+    print(json.dumps({"passed": passed, "loaded": loaded}))
+"""
+
+
+def test_the_kit_and_every_connector_module_stand_without_the_emulators(example_site: Path) -> None:
+    """With regional_mock and gateway unimportable, connectors loads and the example conforms.
+
+    Every check of the kit runs; those needing what the example lacks (faults, a lockout, a
+    schedule, a served backend to drift) skip, and the rest pass.
+    """
+    path = os.pathsep.join([str(example_site), str(ROOT)])
+    ran = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(STANDALONE)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert report["loaded"] == []
+    assert {c.__name__ for c in KIT_CHECKS} <= set(report["passed"]), report

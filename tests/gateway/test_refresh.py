@@ -299,8 +299,28 @@ def test_a_refresh_that_fails_says_so_and_keeps_the_last_data(
     school.down = True
     page = parent.get(_refresh(parent, anna).location).text
     assert _flash(page) == "Не удалось обновить: школьная система сейчас недоступна."
+    down = "Данные на 10:32: школьная система сейчас недоступна"
+    card = html.unescape(_card(page, "Child1"))
+    assert down in card and "Английский" in card  # what it had, and when
+    assert "Обновлено в" not in card
+    # Reloading later says so too, on both pages, though the data is only minutes old.
+    assert down in html.unescape(_card(parent.get("/").text, "Child1"))
+    assert down in html.unescape(parent.get(f"/child/{anna}?section=grades").text)
+
+
+def test_a_refresh_that_works_after_a_failed_one_says_updated_again(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    anna, _ = _link(parent, fake_app)
+    parent.get("/")
+    clock.advance(minutes=2)
+    school.down = True
+    _refresh(parent, anna)
+    clock.advance(minutes=2)  # past the debounce of the failed attempt
+    school.down = False
+    page = html.unescape(parent.get(_refresh(parent, anna).location).text)
     card = _card(page, "Child1")
-    assert "Обновлено в 10:32" in card and "Английский" in card  # what it had, and when
+    assert "Обновлено в 10:36" in card and "недоступна" not in card
 
 
 def test_a_refresh_the_school_refuses_asks_for_the_password(

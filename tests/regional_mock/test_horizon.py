@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -10,15 +9,15 @@ import pytest
 from connectors.schema import Period
 from connectors.testing import ConformanceTarget
 from connectors.testing import bench
-from tests.connectors.conformance.targets import targets
+from regional_mock.conformance import targets
 from tests.regional_mock.conftest import TODAY
 
 
-@pytest.mark.parametrize("target", targets(), ids=lambda target: target.name)
+@pytest.mark.parametrize("target", targets(today=TODAY), ids=lambda target: target.name)
 def test_each_system_serves_lessons_and_homework_in_each_of_the_next_three_weeks(
     target: ConformanceTarget,
 ) -> None:
-    with bench(dataclasses.replace(target, today=TODAY)) as served:
+    with bench(target) as served:
         session = served.sign_in()
         child = served.child(session)
         for week in range(3):
