@@ -36,12 +36,12 @@ from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.models import UserSession
+from gateway.runtime import services
 from gateway.services import roles
 from gateway.services import sessions
 from gateway.services import users
 from gateway.services.vault import Vault
 from gateway.services.vault import VaultError
-from gateway.wiring import services
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)

@@ -39,13 +39,13 @@ from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.limits import keep_form
 from gateway.models import ConnectorInstance
+from gateway.runtime import services
 from gateway.services import health
 from gateway.services.children import next_free_name
 from gateway.services.linking import Linker
 from gateway.services.linking import NoStudents
 from gateway.services.pending import PendingLink
 from gateway.services.pending import PendingLinks
-from gateway.wiring import services
 
 log = logging.getLogger(__name__)
 

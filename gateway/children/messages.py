@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from flask_babel import gettext as _
 
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
 from connectors.errors import InvalidCredentials
 from connectors.errors import SchoolNotFound
-from gateway.models import ConnectorInstance
 from gateway.services.linking import NoStudents
+
+if t.TYPE_CHECKING:
+    from gateway.models import ConnectorInstance
 
 
 def explain(err: Exception, instance: ConnectorInstance) -> str:

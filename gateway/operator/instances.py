@@ -33,12 +33,12 @@ from gateway.operator.views import _instance
 from gateway.operator.views import _my_regions
 from gateway.operator.views import _now
 from gateway.operator.views import bp
+from gateway.runtime import services
 from gateway.services import audit
 from gateway.services import lifecycle
 from gateway.services import roles
 from gateway.services.instances import InstanceError
 from gateway.services.instances import UnknownConnector
-from gateway.wiring import services
 
 
 def _me() -> lifecycle.Actor:

@@ -25,20 +25,20 @@ from connectors.base import IssuesCredentials
 from connectors.base import sections_of
 from connectors.errors import ConnectorError
 from gateway.extensions import db
+from gateway.labels import REASON_LABELS
 from gateway.models import AccessApplication
 from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
-from gateway.operator.forms import REASON_LABELS
 from gateway.operator.forms import ActionForm
 from gateway.operator.forms import ApproveForm
 from gateway.operator.forms import RefuseForm
 from gateway.operator.forms import RoleForm
+from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import health
 from gateway.services import roles
 from gateway.services.instances import UnknownConnector
 from gateway.services.linking import NoStudents
-from gateway.wiring import services
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
