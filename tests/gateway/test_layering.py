@@ -52,11 +52,8 @@ ALLOWED: Mapping[ViolationKey, str] = {
 
 # Known violations, each with its reason. Delete an entry when its import goes: the test
 # fails while an entry is no longer needed.
-_THINNING = "flow logic moving into services (issue 12 item 2, helper gw2)"
+_THINNING = "flow logic moving into services (issue 12 item 2)"
 KNOWN_DEBT: Mapping[ViolationKey, str] = {
-    ("connectors", "connectors.testing", "regional_mock.world"): (
-        "issue 12 item 5: the conformance kit stops importing the emulator"
-    ),
     ("views", "gateway.auth.views", "gateway.models"): f"queries UserSession; {_THINNING}",
     ("views", "gateway.children.link", "connectors.base"): f"drives the link; {_THINNING}",
     ("views", "gateway.children.link", "connectors.errors"): f"catches them; {_THINNING}",
