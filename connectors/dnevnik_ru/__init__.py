@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterable
+from collections.abc import Callable
 from collections.abc import Mapping
 from functools import partial
 from http.cookiejar import DefaultCookiePolicy
@@ -18,6 +18,7 @@ from connectors.concurrency import pooled_session
 from connectors.dnevnik_ru import normalize
 from connectors.dnevnik_ru.client import DnevnikClient
 from connectors.dnevnik_ru.client import Grant
+from connectors.dnevnik_ru.lessons import LessonIndex
 from connectors.dnevnik_ru.settings import Settings
 from connectors.dnevnik_ru.settings import parse
 from connectors.errors import AccessDenied
@@ -39,7 +40,6 @@ __all__ = ["DnevnikRuConnector"]
 PASSWORD = "password"
 PARTNER = "partner"
 DNEVNIK = "Дневник.ру"
-LessonRefs = dict[str, normalize.LessonRef]
 
 
 class DnevnikRuConnector:
@@ -60,6 +60,7 @@ class DnevnikRuConnector:
         """Bind validated settings and the wire client."""
         self._settings = settings
         self._client = client
+        self._index = LessonIndex(client)
 
     @classmethod
     def from_settings(
@@ -155,19 +156,18 @@ class DnevnikRuConnector:
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
         """Return a period's marks weighted by work type; marks, types, lessons asked at once."""
         token, school, groups = self._child(session, student_id)
-        marks, work_types, *class_lessons = gather(
-            [
-                partial(self._client.marks, token, student_id, school, period),
-                Early(partial(self._client.work_types, token, school)),
-                *self._class_lessons(token, groups, period),
-            ]
-        )
+        calls: list[Callable[[], t.Any]] = [
+            partial(self._client.marks, token, student_id, school, period),
+            Early(partial(self._client.work_types, token, school)),
+            *self._index.early(token, groups, period),
+        ]
+        marks, work_types, *class_lessons = gather(calls)
         if not marks:
             return []
         types = work_types.result()
         with reading(DNEVNIK):
             wanted = normalize.marked_lessons(marks)
-        lessons = self._lessons(token, class_lessons, wanted)
+        lessons = self._index.complete(token, class_lessons, wanted)
         with reading(DNEVNIK):
             return normalize.grades(marks, types, lessons)
 
@@ -202,17 +202,16 @@ class DnevnikRuConnector:
     ) -> list[Attendance]:
         """Return a period's absences and late arrivals: the log and lessons asked at once."""
         token, _, groups = self._child(session, student_id)
-        entries, *class_lessons = gather(
-            [
-                partial(self._client.lesson_log, token, student_id, period),
-                *self._class_lessons(token, groups, period),
-            ]
-        )
+        calls: list[Callable[[], t.Any]] = [
+            partial(self._client.lesson_log, token, student_id, period),
+            *self._index.early(token, groups, period),
+        ]
+        entries, *class_lessons = gather(calls)
         with reading(DNEVNIK):
             wanted = normalize.absent_lessons(entries)
         if not wanted:
             return []
-        lessons = self._lessons(token, class_lessons, wanted)
+        lessons = self._index.complete(token, class_lessons, wanted)
         with reading(DNEVNIK):
             return normalize.attendance(entries, lessons)
 
@@ -246,35 +245,3 @@ class DnevnikRuConnector:
         if not link.get("school_id"):
             raise UnexpectedResponse("Дневник.ру: the context names no school for the student")
         return token, str(link["school_id"]), [str(g) for g in link.get("group_ids") or []]
-
-    def _class_lessons(
-        self, token: str, groups: Iterable[str], period: Period
-    ) -> list[Early[LessonRefs]]:
-        """Return the early reads of the class's lessons of a period, one per group."""
-
-        def read(group: str) -> LessonRefs:
-            """Read and index one group's lessons."""
-            lessons = self._client.group_lessons(token, group, period)
-            with reading(DNEVNIK):
-                return normalize.lesson_refs(lessons)
-
-        return [Early(partial(read, group)) for group in groups]
-
-    def _lessons(
-        self, token: str, class_lessons: Iterable[Early[LessonRefs]], wanted: set[str]
-    ) -> LessonRefs:
-        """Index the lessons behind marks or log entries: the class's, then any missing one."""
-        refs: LessonRefs = {}
-        for early in class_lessons:
-            refs |= early.result()
-
-        def read(lesson_id: str) -> LessonRefs:
-            """Read one lesson the class's list lacks, e.g. a subgroup's (note §4)."""
-            one = self._client.lesson(token, lesson_id)
-            with reading(DNEVNIK):
-                return normalize.lesson_refs([one])
-
-        missing = sorted(wanted - refs.keys())
-        for found in gather([partial(read, lesson_id) for lesson_id in missing]):
-            refs |= found
-        return refs

@@ -117,7 +117,7 @@ class MeshConnector:
         """Read the family profile once and keep its ids with the tokens."""
         profile = self._client.profile(tokens.access)
         with reading(MESH):
-            ids = {"profile_id": normalize.parent_profile_id(profile)}
+            ids: dict[str, t.Any] = {"profile_id": normalize.parent_profile_id(profile)}
             ids["children"] = normalize.children_ids(profile)
         return self._build(tokens, ids | {"device": tokens.device})
 

@@ -269,7 +269,11 @@ class MeshClient:
             raise UnexpectedResponse("MESH asked for an unknown sign-in step")
         url = f"{self.login_url}/sps/login/methods/headless/sms/bind"
         sent = body(check(self.send("POST", url, data={}, cookies=flow), 200))
-        challenge = {"cookies": flow, "state": state, "redirect_uri": self.redirect_uri}
+        challenge: dict[str, t.Any] = {
+            "cookies": flow,
+            "state": state,
+            "redirect_uri": self.redirect_uri,
+        }
         with reading(MESH):
             challenge |= {"destination": str(sent["contact"]), "device": device}
             challenge["remain_attempts"] = int(sent["remain_attempts"])

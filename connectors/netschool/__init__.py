@@ -169,7 +169,9 @@ class NetSchoolConnector(OperatorApi):
         with reading(DIARY):
             grades = normalize.grades(diary, types, teachers)
             unknown = sorted(set(normalize.unknown_weights(diary)))
-        cards = gather([partial(self._card_weight, wire, student_id, i) for i in unknown])
+        cards = gather(
+            [partial(self._client.assignment_weight, wire, student_id, i) for i in unknown]
+        )
         weights = dict(zip(unknown, cards, strict=True))
         return [
             dataclasses.replace(g, weight=weights[int(g.id)]) if int(g.id) in weights else g
@@ -222,18 +224,12 @@ class NetSchoolConnector(OperatorApi):
         self, wire: Wire, data: Mapping[str, t.Any], student_id: str, period: Period
     ) -> tuple[Mapping[str, t.Any], dict[int, str]]:
         """Fetch the diary and the teachers at once: neither needs the other."""
-        diary, teachers = gather(
-            [
-                partial(self._client.diary, wire, student_id, period, data["year_id"]),
-                partial(self._teachers, wire, data, student_id, period),
-            ]
-        )
+        calls: list[Callable[[], t.Any]] = [
+            partial(self._client.diary, wire, student_id, period, data["year_id"]),
+            partial(self._teachers, wire, data, student_id, period),
+        ]
+        diary, teachers = gather(calls)
         return diary, teachers
-
-    def _card_weight(self, wire: Wire, student_id: str, assignment_id: int) -> float | None:
-        """Read the real weight of a mark from its assignment card (note §2.6)."""
-        weight = self._client.assignment_weight(wire, student_id, assignment_id)
-        return float(weight) if isinstance(weight, int | float) and weight > 0 else None
 
     def _mobile_token(self, wire: Wire, *, strict: bool = False) -> str | None:
         """Mint a mobile token; at login a failure only costs attendance, so it is logged."""

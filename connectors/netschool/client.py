@@ -417,12 +417,12 @@ class NetSchoolClient:
         require(diary, ("weekStart", "weekEnd"), "student/diary", Phase.DATA)
         return diary
 
-    def assignment_weight(self, wire: Wire, student_id: str, assignment_id: int) -> t.Any:
-        """Return the weight an assignment's card gives (note §2.6)."""
+    def assignment_weight(self, wire: Wire, student_id: str, assignment_id: int) -> float | None:
+        """Return the real weight of a mark from its assignment card (note §2.6), if any."""
         path = f"student/diary/assigns/{assignment_id}"
         card = wire.call("GET", path, params={"studentId": student_id})
         (weight,) = require(card, ("weight",), "student/diary/assigns", Phase.DATA)
-        return weight
+        return float(weight) if isinstance(weight, int | float) and weight > 0 else None
 
     def mobile_token(self, wire: Wire) -> str:
         """Trade the wire's web session for a mobile bearer token (see :func:`mobile_token`)."""
