@@ -1,9 +1,10 @@
 """The NetSchool wire: URLs, the salted sign-in handshake, and one table of failures.
 
 :class:`NetSchoolClient` is what the connector talks to: every path of the web, mobile and
-identity APIs is spelled here. A :class:`Wire` carries one parent's HTTP state (the ``at`` token and the cookie jar) for
-one operation over a shared, injected ``requests.Session``. The shared session never keeps
-cookies (see :func:`forget_cookies`), so concurrent parents cannot see each other's jar.
+identity APIs is spelled here. A :class:`Wire` carries one parent's HTTP state (the ``at``
+token and the cookie jar) for one operation over a shared, injected ``requests.Session``.
+The shared session never keeps cookies (see :func:`forget_cookies`), so concurrent parents
+cannot see each other's jar.
 """
 
 from __future__ import annotations
