@@ -5,16 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import typing as t
+from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
 from connectors.schema import Attendance
+from connectors.schema import Event
 from connectors.schema import Grade
 from connectors.schema import Homework
 from connectors.schema import Lesson
 from connectors.schema import LessonStatus
+from connectors.schema import Message
 from connectors.schema import Period
+from connectors.schema import Rating
 from connectors.schema import Section
 from connectors.schema import Student
 
@@ -134,6 +139,37 @@ class Connector(t.Protocol):
 
 
 @t.runtime_checkable
+class FetchesEvents(t.Protocol):
+    """A connector that serves ``Section.EVENTS``: parent meetings and school events."""
+
+    def fetch_events(self, session: BackendSession, student_id: str, period: Period) -> list[Event]:
+        """Return the events of a period."""
+        ...
+
+
+@t.runtime_checkable
+class FetchesMessages(t.Protocol):
+    """A connector that serves ``Section.MESSAGES``: what teachers and the school sent."""
+
+    def fetch_messages(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[Message]:
+        """Return the messages sent in a period."""
+        ...
+
+
+@t.runtime_checkable
+class FetchesRating(t.Protocol):
+    """A connector that serves ``Section.RATING``: the child's place in the class."""
+
+    def fetch_rating(
+        self, session: BackendSession, student_id: str, period: Period
+    ) -> list[Rating]:
+        """Return the child's rating at the end of a period."""
+        ...
+
+
+@t.runtime_checkable
 class ConfirmsSecondFactor(t.Protocol):
     """A connector whose sign-in may ask for a one-time code (SMS) on an unknown device."""
 
@@ -245,3 +281,46 @@ def sections_of(connector: Connector) -> frozenset[Section]:
     if isinstance(connector, NarrowsSections):
         return connector.available_sections
     return connector.sections
+
+
+# One section's fetch of a live connector: (session, student id, period) -> records.
+Fetch = Callable[[BackendSession, str, Period], Sequence[t.Any]]
+
+
+def _events(connector: Connector) -> Fetch | None:
+    """Return ``fetch_events`` of a connector that is a :class:`FetchesEvents`."""
+    return connector.fetch_events if isinstance(connector, FetchesEvents) else None
+
+
+def _messages(connector: Connector) -> Fetch | None:
+    """Return ``fetch_messages`` of a connector that is a :class:`FetchesMessages`."""
+    return connector.fetch_messages if isinstance(connector, FetchesMessages) else None
+
+
+def _rating(connector: Connector) -> Fetch | None:
+    """Return ``fetch_rating`` of a connector that is a :class:`FetchesRating`."""
+    return connector.fetch_rating if isinstance(connector, FetchesRating) else None
+
+
+# Every section's method, declared: by :class:`Connector` or by the section's capability.
+FETCHES: Mapping[Section, Callable[[Connector], Fetch | None]] = {
+    Section.GRADES: lambda connector: connector.fetch_grades,
+    Section.HOMEWORK: lambda connector: connector.fetch_homework,
+    Section.SCHEDULE: lambda connector: connector.fetch_schedule,
+    Section.ATTENDANCE: lambda connector: connector.fetch_attendance,
+    Section.EVENTS: _events,
+    Section.MESSAGES: _messages,
+    Section.RATING: _rating,
+}
+
+
+def fetch_of(connector: Connector, section: Section) -> Fetch:
+    """Return the connector's fetch of one section, through :data:`FETCHES`.
+
+    :raise TypeError: when the connector implements no fetch of the section (it declares
+        a section whose capability it lacks).
+    """
+    found = FETCHES[section](connector)
+    if found is None:
+        raise TypeError(f"connector {connector.name!r} has no fetch of section {section.value!r}")
+    return found

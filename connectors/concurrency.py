@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from requests.adapters import HTTPAdapter
 
-__all__ = ["POOL_SIZE", "gather", "pooled_session"]
+__all__ = ["POOL_SIZE", "Early", "gather", "pooled_session"]
 
 T = t.TypeVar("T")
 # Threads for sub-requests across all connectors, and connections per backend host of a
@@ -126,6 +126,35 @@ def gather(calls: Sequence[Callable[[], T]]) -> list[T]:
         if outcome.error is not None:
             raise outcome.error
     return [t.cast(T, outcome.value) for outcome in outcomes]
+
+
+class Early(t.Generic[T]):
+    """A request sent before it is known to be needed: its failure counts only when used.
+
+    Pass it to :func:`gather` beside the request that decides whether it is needed (the
+    marks decide whether the work types are): both travel at once, and keeping its failure
+    until :meth:`result` keeps the answers and errors of the sequential order.
+    """
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        """Wrap the request (and the reading of its answer)."""
+        self._call = call
+        self._value: T | None = None
+        self._error: Exception | None = None
+
+    def __call__(self) -> Early[T]:
+        """Send the request now and keep its answer or its failure."""
+        try:
+            self._value = self._call()
+        except Exception as err:
+            self._error = err
+        return self
+
+    def result(self) -> T:
+        """Return the answer, or raise the failure unchanged."""
+        if self._error is not None:
+            raise self._error
+        return t.cast(T, self._value)
 
 
 def pooled_session(limit: int | None = None) -> requests.Session:

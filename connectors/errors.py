@@ -6,7 +6,9 @@ Messages never carry personal data: they are logged.
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 
 class ConnectorError(Exception):
@@ -57,6 +59,24 @@ class RateLimited(BackendUnavailable):
 
 class UnexpectedResponse(ConnectorError):
     """The backend answered in a shape we do not understand (schema drift)."""
+
+
+# What reading a JSON body that drifted from the documented shape raises: a missing key or
+# item, a value of another type, an unparsable number or date, ``next()`` finding nothing.
+DRIFT = (LookupError, TypeError, ValueError, AttributeError, StopIteration)
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Turn schema drift met while reading a backend's answer into ``UnexpectedResponse``.
+
+    ``what`` names the system and the answer (``"NetSchool student/diary"``), never a
+    person: the message is logged.
+    """
+    try:
+        yield
+    except DRIFT as err:
+        raise UnexpectedResponse(f"{what}: unexpected shape ({type(err).__name__})") from err
 
 
 class SecondFactorRequired(ConnectorError):

@@ -256,8 +256,8 @@ class Bench:
 
     def fetch(self, section: Section, session: BackendSession, period: Period) -> list[t.Any]:
         """Fetch one section of the first expected student."""
-        fetch = getattr(self.connector, f"fetch_{section.value}")
-        return t.cast(list[t.Any], fetch(session, self.child(session).id, period))
+        fetch = base.fetch_of(self.connector, section)
+        return list(fetch(session, self.child(session).id, period))
 
     def grades_match(self, session: BackendSession, period: Period) -> int:
         """Assert that a period's grades are exactly what the oracle expects; count them."""

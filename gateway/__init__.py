@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from gateway import settings
+from gateway import wiring
 
 
 def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
@@ -20,8 +21,6 @@ def create_app(config: Mapping[str, t.Any] | None = None) -> Flask:
     app.config.update(config or {})
     settings.finish(app.config, instance)
     app.config.update(settings.flask_settings(app.config))
-
-    from gateway import wiring
 
     wiring.bind_extensions(app)
     wiring.register_blueprints(app)

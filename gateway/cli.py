@@ -17,6 +17,7 @@ from gateway.database import upgrade
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
+from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import lifecycle
 from gateway.services import roles
@@ -26,7 +27,6 @@ from gateway.services.instances import all_instances
 from gateway.services.instances import instance_by_key
 from gateway.services.instances import load_registry_file
 from gateway.services.vault import rotate_all
-from gateway.wiring import services
 
 
 @click.command("migrate")

@@ -29,8 +29,8 @@ from wtforms.validators import ValidationError
 from gateway.extensions import db
 from gateway.forms import BaseForm
 from gateway.models import ConnectorInstance
+from gateway.runtime import services
 from gateway.services import outbox
-from gateway.wiring import services
 
 bp = Blueprint("devtools", __name__, url_prefix="/__dev")
 

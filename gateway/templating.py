@@ -1,11 +1,22 @@
-"""Template filters that name people, regions and school systems in the interface language."""
+"""The interface language and the template filters that speak it.
+
+Which language a request is shown in, how a day and a diary section are written, and how
+people, regions and school systems are named.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Mapping
 
+from babel import dates as babel_dates
 from flask import Flask
+from flask import request
+from flask import session
+from flask_babel import format_date
+from flask_babel import format_datetime
+from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -13,6 +24,43 @@ from gateway.models import ConnectorInstance
 from gateway.services import names
 from gateway.services.instances import ConnectorPool
 from gateway.services.instances import UnknownConnector
+
+LOCALES = ("ru", "en")
+
+
+def select_locale() -> str:
+    """Russian first; English when the person chose it or their browser prefers it."""
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return str(chosen)
+    return request.accept_languages.best_match(LOCALES, default="ru") or "ru"
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted_date(value: dt.date, pattern: str, locale: str) -> str:
+    return babel_dates.format_date(value, pattern, locale=locale)
+
+
+def format_day(value: dt.date, pattern: str = "medium") -> str:
+    """Format a calendar date for the interface language (dates repeat: remembered)."""
+    if isinstance(value, dt.datetime):
+        return format_date(value, pattern)
+    return _formatted_date(value, pattern, str(get_locale()))
+
+
+def section_title(section: str) -> str:
+    """Name a diary section in the interface language."""
+    titles = {
+        "grades": _("Оценки"),
+        "schedule": _("Расписание"),
+        "homework": _("Домашние задания"),
+        "attendance": _("Посещаемость"),
+        "events": _("События"),
+        "messages": _("Сообщения"),
+        "rating": _("Рейтинг"),
+        "family": _("Страница семьи"),
+    }
+    return titles.get(str(section), str(section))
 
 
 def _language() -> str:
@@ -43,10 +91,17 @@ def system_name(instance: ConnectorInstance, *, pool: ConnectorPool) -> str:
 
 
 def register(app: Flask, *, pool: ConnectorPool) -> None:
-    """Add the filters to the app's templates."""
+    """Add the filters and the formatting globals to the app's templates."""
     app.jinja_env.filters.update(
+        section_title=section_title,
         short_name=names.short_name,
         person_genitive=person_genitive,
         region_name=functools.partial(region_name, known=app.config["REGION_NAMES"]),
         system_name=functools.partial(system_name, pool=pool),
+    )
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        format_date=format_day,
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
     )

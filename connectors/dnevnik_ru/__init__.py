@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Callable
-from collections.abc import Iterable
 from collections.abc import Mapping
 from functools import partial
 from http.cookiejar import DefaultCookiePolicy
@@ -13,17 +12,20 @@ import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.concurrency import Early
 from connectors.concurrency import gather
 from connectors.concurrency import pooled_session
 from connectors.dnevnik_ru import normalize
 from connectors.dnevnik_ru.client import DnevnikClient
 from connectors.dnevnik_ru.client import Grant
+from connectors.dnevnik_ru.lessons import LessonIndex
 from connectors.dnevnik_ru.settings import Settings
 from connectors.dnevnik_ru.settings import parse
 from connectors.errors import AccessDenied
 from connectors.errors import InvalidCredentials
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
+from connectors.errors import reading
 from connectors.schema import Attendance
 from connectors.schema import Grade
 from connectors.schema import Homework
@@ -37,58 +39,7 @@ __all__ = ["DnevnikRuConnector"]
 
 PASSWORD = "password"
 PARTNER = "partner"
-R = t.TypeVar("R")
-
-
-def _shaped(build: Callable[..., R], *args: t.Any) -> R:
-    """Run a normalizer; a missing key or a wrong type is schema drift."""
-    try:
-        return build(*args)
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise UnexpectedResponse(f"Дневник.ру: unexpected shape ({type(err).__name__})") from err
-
-
-def _list(body: t.Any) -> list[t.Any]:
-    """Return a JSON array, or raise UnexpectedResponse."""
-    if not isinstance(body, list):
-        raise UnexpectedResponse("Дневник.ру: expected a JSON array")
-    return body
-
-
-def _object(body: t.Any) -> dict[str, t.Any]:
-    """Return a JSON object, or raise UnexpectedResponse."""
-    if not isinstance(body, dict):
-        raise UnexpectedResponse("Дневник.ру: expected a JSON object")
-    return body
-
-
-class _Early(t.Generic[R]):
-    """A request sent before it is known to be needed: its failure counts only when used.
-
-    The marks (or the lesson log) decide whether the work types and the class's lessons are
-    needed at all; sending them at the same time saves round trips, and keeping their
-    failures until :meth:`result` keeps the answers and errors of the sequential order.
-    """
-
-    def __init__(self, call: Callable[[], R]) -> None:
-        """Wrap the request (and the reading of its answer)."""
-        self._call = call
-        self._value: R | None = None
-        self._error: Exception | None = None
-
-    def __call__(self) -> _Early[R]:
-        """Send the request now and keep its answer or its failure."""
-        try:
-            self._value = self._call()
-        except Exception as err:
-            self._error = err
-        return self
-
-    def result(self) -> R:
-        """Return the answer, or raise the failure unchanged."""
-        if self._error is not None:
-            raise self._error
-        return t.cast(R, self._value)
+DNEVNIK = "Дневник.ру"
 
 
 class DnevnikRuConnector:
@@ -109,6 +60,7 @@ class DnevnikRuConnector:
         """Bind validated settings and the wire client."""
         self._settings = settings
         self._client = client
+        self._index = LessonIndex(client)
 
     @classmethod
     def from_settings(
@@ -187,52 +139,46 @@ class DnevnikRuConnector:
     def students(self, session: BackendSession) -> list[Student]:
         """List the children of the login, with school and class names."""
         token = self._token(session)
-        context = _object(self._client.get(token, "users/me/context", what="context"))
-        links = _shaped(normalize.child_links, context)
-
-        def read(path: str, what: str) -> list[t.Any]:
-            """GET a JSON array."""
-            return _list(self._client.get(token, path, what=what))
-
+        context = self._client.context(token)
+        with reading(DNEVNIK):
+            links = normalize.child_links(context)
         people = [person for person, link in links.items() if link["group_ids"]]
         with_schools = any(link["school_id"] for link in links.values())
         # The schools and every child's groups are asked for at once.
         schools, *edu_groups = gather(
-            [partial(read, "schools/person-schools", "schools") if with_schools else list]
-            + [partial(read, f"persons/{person}/edu-groups", "groups") for person in people]
+            [partial(self._client.person_schools, token) if with_schools else list]
+            + [partial(self._client.edu_groups, token, person) for person in people]
         )
         groups = dict(zip(people, edu_groups, strict=True))
-        return _shaped(normalize.students, context, schools, groups)
+        with reading(DNEVNIK):
+            return normalize.students(context, schools, groups)
 
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
         """Return a period's marks weighted by work type; marks, types, lessons asked at once."""
         token, school, groups = self._child(session, student_id)
-        path = f"persons/{student_id}/schools/{school}/marks/{period.start}/{period.end}"
-        read_types = partial(self._client.get, token, f"work-types/{school}", what="work types")
-        raw_marks, work_types, *class_lessons = gather(
-            [
-                partial(self._client.get, token, path, what="marks"),
-                _Early(lambda: _list(read_types())),
-                *self._class_lessons(token, groups, period),
-            ]
-        )
-        marks = _list(raw_marks)
+        calls: list[Callable[[], t.Any]] = [
+            partial(self._client.marks, token, student_id, school, period),
+            Early(partial(self._client.work_types, token, school)),
+            *self._index.early(token, groups, period),
+        ]
+        marks, work_types, *class_lessons = gather(calls)
         if not marks:
             return []
         types = work_types.result()
-        wanted = _shaped(normalize.marked_lessons, marks)
-        lessons = self._lessons(token, class_lessons, wanted)
-        return _shaped(normalize.grades, marks, types, lessons)
+        with reading(DNEVNIK):
+            wanted = normalize.marked_lessons(marks)
+        lessons = self._index.complete(token, class_lessons, wanted)
+        with reading(DNEVNIK):
+            return normalize.grades(marks, types, lessons)
 
     def fetch_homework(
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Homework]:
         """Return the homework due in a period, with its files."""
         token, school, _ = self._child(session, student_id)
-        params = {"startDate": period.start.isoformat(), "endDate": period.end.isoformat()}
-        path = f"persons/{student_id}/school/{school}/homeworks"
-        bundle = _object(self._client.get(token, path, params=params, what="homework"))
-        return _shaped(normalize.homework, bundle)
+        bundle = self._client.homework(token, student_id, school, period)
+        with reading(DNEVNIK):
+            return normalize.homework(bundle)
 
     def fetch_schedule(
         self, session: BackendSession, student_id: str, period: Period
@@ -242,10 +188,9 @@ class DnevnikRuConnector:
 
         def read(week: Period, group: str) -> list[Lesson]:
             """Read one week of one group's timetable."""
-            params = {"startDate": week.start.isoformat(), "endDate": week.end.isoformat()}
-            path = f"persons/{student_id}/groups/{group}/schedules"
-            bundle = _object(self._client.get(token, path, params=params, what="schedule"))
-            return _shaped(normalize.schedule, bundle)
+            bundle = self._client.schedule(token, student_id, group, week)
+            with reading(DNEVNIK):
+                return normalize.schedule(bundle)
 
         found: dict[str, Lesson] = {}
         for lessons in gather([partial(read, w, g) for w in period.weeks() for g in groups]):
@@ -257,32 +202,31 @@ class DnevnikRuConnector:
     ) -> list[Attendance]:
         """Return a period's absences and late arrivals: the log and lessons asked at once."""
         token, _, groups = self._child(session, student_id)
-        params = {"startDate": period.start.isoformat(), "endDate": period.end.isoformat()}
-        path = f"persons/{student_id}/lesson-log-entries"
-        log, *class_lessons = gather(
-            [
-                partial(self._client.get, token, path, params=params, what="lesson log"),
-                *self._class_lessons(token, groups, period),
-            ]
-        )
-        entries = _list(log)
-        wanted = _shaped(normalize.absent_lessons, entries)
+        calls: list[Callable[[], t.Any]] = [
+            partial(self._client.lesson_log, token, student_id, period),
+            *self._index.early(token, groups, period),
+        ]
+        entries, *class_lessons = gather(calls)
+        with reading(DNEVNIK):
+            wanted = normalize.absent_lessons(entries)
         if not wanted:
             return []
-        lessons = self._lessons(token, class_lessons, wanted)
-        return _shaped(normalize.attendance, entries, lessons)
+        lessons = self._index.complete(token, class_lessons, wanted)
+        with reading(DNEVNIK):
+            return normalize.attendance(entries, lessons)
 
     def _open(self, grant: Grant, flow: str) -> BackendSession:
         """Read the context once and keep the ids every fetch needs in the session."""
-        context = _object(self._client.get(grant.access_token, "users/me/context", what="context"))
-        data = {
-            "flow": flow,
-            "access_token": grant.access_token,
-            "refresh_token": grant.refresh_token,
-            "user_id": grant.user_id or _shaped(normalize.ident, context, "userId"),
-            "person_id": _shaped(normalize.ident, context, "personId"),
-            "children": _shaped(normalize.child_links, context),
-        }
+        context = self._client.context(grant.access_token)
+        with reading(DNEVNIK):
+            data = {
+                "flow": flow,
+                "access_token": grant.access_token,
+                "refresh_token": grant.refresh_token,
+                "user_id": grant.user_id or normalize.ident(context, "userId"),
+                "person_id": normalize.ident(context, "personId"),
+                "children": normalize.child_links(context),
+            }
         return BackendSession(connector=self.name, data=data, expires_at=grant.expires_at)
 
     def _token(self, session: BackendSession) -> str:
@@ -301,37 +245,3 @@ class DnevnikRuConnector:
         if not link.get("school_id"):
             raise UnexpectedResponse("Дневник.ру: the context names no school for the student")
         return token, str(link["school_id"]), [str(g) for g in link.get("group_ids") or []]
-
-    def _class_lessons(
-        self, token: str, groups: Iterable[str], period: Period
-    ) -> list[_Early[dict[str, normalize.LessonRef]]]:
-        """Return the early reads of the class's lessons of a period, one per group."""
-
-        def read(group: str) -> dict[str, normalize.LessonRef]:
-            """Read and index one group's lessons."""
-            path = f"edu-groups/{group}/lessons/{period.start}/{period.end}"
-            lessons = _list(self._client.get(token, path, what="group lessons"))
-            return _shaped(normalize.lesson_refs, lessons)
-
-        return [_Early(partial(read, group)) for group in groups]
-
-    def _lessons(
-        self,
-        token: str,
-        class_lessons: Iterable[_Early[dict[str, normalize.LessonRef]]],
-        wanted: set[str],
-    ) -> dict[str, normalize.LessonRef]:
-        """Index the lessons behind marks or log entries: the class's, then any missing one."""
-        refs: dict[str, normalize.LessonRef] = {}
-        for early in class_lessons:
-            refs |= early.result()
-
-        def read(lesson_id: str) -> dict[str, normalize.LessonRef]:
-            """Read one lesson the class's list lacks, e.g. a subgroup's (note §4)."""
-            one = _object(self._client.get(token, f"lessons/{lesson_id}", what="lesson"))
-            return _shaped(normalize.lesson_refs, [one])
-
-        missing = sorted(wanted - refs.keys())
-        for found in gather([partial(read, lesson_id) for lesson_id in missing]):
-            refs |= found
-        return refs

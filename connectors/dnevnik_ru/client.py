@@ -29,10 +29,11 @@ from connectors.errors import InvalidCredentials
 from connectors.errors import RateLimited
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
+from connectors.schema import Period
+from connectors.settings import DEFAULT_TIMEOUT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = (3.05, 10.0)
 API = "/v2.0"
 MOBILE = "/mobile/v8.5"
 PARTNER_SCOPE = "CommonInfo,ContactInfo,FriendsAndRelatives,EducationalInfo"
@@ -242,6 +243,55 @@ class DnevnikClient:
         response = self._send("GET", f"{API}/{path}", what, headers=headers, params=params)
         return self._answer(response, what)
 
+    def context(self, token: str) -> dict[str, t.Any]:
+        """Return ``users/me/context``: the login's ids, children, schools and groups."""
+        return _object(self.get(token, "users/me/context", what="context"))
+
+    def person_schools(self, token: str) -> list[t.Any]:
+        """Return the schools of the login's people."""
+        return _list(self.get(token, "schools/person-schools", what="schools"))
+
+    def edu_groups(self, token: str, person_id: str) -> list[t.Any]:
+        """Return a person's groups (class and subgroups)."""
+        return _list(self.get(token, f"persons/{person_id}/edu-groups", what="groups"))
+
+    def marks(self, token: str, student_id: str, school_id: str, period: Period) -> list[t.Any]:
+        """Return a child's marks of a period at a school."""
+        path = f"persons/{student_id}/schools/{school_id}/marks/{period.start}/{period.end}"
+        return _list(self.get(token, path, what="marks"))
+
+    def work_types(self, token: str, school_id: str) -> list[t.Any]:
+        """Return a school's work types (they carry the marks' weights)."""
+        return _list(self.get(token, f"work-types/{school_id}", what="work types"))
+
+    def homework(
+        self, token: str, student_id: str, school_id: str, period: Period
+    ) -> dict[str, t.Any]:
+        """Return the bundle of a child's homework due in a period."""
+        path = f"persons/{student_id}/school/{school_id}/homeworks"
+        return _object(self.get(token, path, params=_dates(period), what="homework"))
+
+    def schedule(
+        self, token: str, student_id: str, group_id: str, week: Period
+    ) -> dict[str, t.Any]:
+        """Return the bundle of one group's timetable of a week, as a child sees it."""
+        path = f"persons/{student_id}/groups/{group_id}/schedules"
+        return _object(self.get(token, path, params=_dates(week), what="schedule"))
+
+    def lesson_log(self, token: str, student_id: str, period: Period) -> list[t.Any]:
+        """Return a child's lesson log entries (absences, late arrivals) of a period."""
+        path = f"persons/{student_id}/lesson-log-entries"
+        return _list(self.get(token, path, params=_dates(period), what="lesson log"))
+
+    def group_lessons(self, token: str, group_id: str, period: Period) -> list[t.Any]:
+        """Return a group's lessons of a period."""
+        path = f"edu-groups/{group_id}/lessons/{period.start}/{period.end}"
+        return _list(self.get(token, path, what="group lessons"))
+
+    def lesson(self, token: str, lesson_id: str) -> dict[str, t.Any]:
+        """Return one lesson."""
+        return _object(self.get(token, f"lessons/{lesson_id}", what="lesson"))
+
     def _post(self, path: str, body: Mapping[str, t.Any], what: str) -> dict[str, t.Any]:
         """POST a JSON body and return the JSON object of the reply."""
         headers = {"Accept": "application/json"}
@@ -337,3 +387,22 @@ def _code_class(code: str, description: str, status: int) -> type[ConnectorError
     if cls is InvalidCredentials and any(w in description.casefold() for w in _LOCK_WORDS):
         return AccountLocked
     return cls
+
+
+def _dates(period: Period) -> dict[str, str]:
+    """Return the ``startDate``/``endDate`` query of a period."""
+    return {"startDate": period.start.isoformat(), "endDate": period.end.isoformat()}
+
+
+def _list(body: t.Any) -> list[t.Any]:
+    """Return a JSON array, or raise UnexpectedResponse."""
+    if not isinstance(body, list):
+        raise UnexpectedResponse("Дневник.ру: expected a JSON array")
+    return body
+
+
+def _object(body: t.Any) -> dict[str, t.Any]:
+    """Return a JSON object, or raise UnexpectedResponse."""
+    if not isinstance(body, dict):
+        raise UnexpectedResponse("Дневник.ру: expected a JSON object")
+    return body

@@ -17,12 +17,12 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
-from connectors.dnevnik_ru.client import DEFAULT_TIMEOUT
 from connectors.dnevnik_ru.client import App
+from connectors.settings import SettingsCheck
+from connectors.settings import Timeout
 
 KEYS = frozenset(
     {
@@ -36,6 +36,7 @@ KEYS = frozenset(
         "backend_timezone",
     }
 )
+check = SettingsCheck("Дневник.ру")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,40 +47,20 @@ class Settings:
     api_url: str
     partner: App | None
     mobile: App | None
-    timeout: tuple[float, float]
+    timeout: Timeout
     zone: ZoneInfo
-
-
-def _url(value: t.Any, name: str) -> str:
-    """Return an http(s) URL without a trailing slash, or raise ``ValueError``."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"Дневник.ру: {name} must be a non-empty URL")
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"Дневник.ру: {name} must be an http(s) URL, got {value!r}")
-    if parts.query or parts.fragment:
-        raise ValueError(f"Дневник.ру: {name} must not carry a query or fragment")
-    return value.strip().rstrip("/")
 
 
 def _pair(settings: Mapping[str, t.Any], prefix: str) -> App | None:
     """Return the ``{prefix}_client_id``/``_secret`` pair; both or neither must be given."""
-    client_id = settings.get(f"{prefix}_client_id")
-    secret = settings.get(f"{prefix}_client_secret")
-    if client_id is None and secret is None:
+    id_key, secret_key = f"{prefix}_client_id", f"{prefix}_client_secret"
+    if settings.get(id_key) is None and settings.get(secret_key) is None:
         return None
-    for name, value in ((f"{prefix}_client_id", client_id), (f"{prefix}_client_secret", secret)):
+    client_id, secret = (settings.get(key) for key in (id_key, secret_key))
+    for key, value in ((id_key, client_id), (secret_key, secret)):
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"Дневник.ру: {name} must be a non-empty string (set both or none)")
-    return App(client_id=client_id.strip(), client_secret=secret.strip())
-
-
-def _seconds(settings: Mapping[str, t.Any], name: str, default: float) -> float:
-    """Return a timeout in seconds, or raise ``ValueError``."""
-    value = settings.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 300:
-        raise ValueError(f"Дневник.ру: {name} must be a number of seconds in (0, 300]")
-    return float(value)
+            raise check.invalid(key, "a non-empty string (set both or none)")
+    return App(client_id=str(client_id).strip(), client_secret=str(secret).strip())
 
 
 def _zone(value: t.Any) -> ZoneInfo:
@@ -92,22 +73,17 @@ def _zone(value: t.Any) -> ZoneInfo:
 
 def parse(base_url: str, settings: Mapping[str, t.Any]) -> Settings:
     """Validate the base URL and settings; raise ``ValueError`` with a readable message."""
-    unknown = sorted(set(settings) - KEYS)
-    if unknown:
-        raise ValueError(f"Дневник.ру: unknown settings {unknown}; known: {sorted(KEYS)}")
-    login_url = _url(base_url, "base_url")
+    check.only(settings, KEYS)
+    login_url = check.http_url(base_url, "base_url")
     api = settings.get("api_base")
     partner, mobile = _pair(settings, "partner"), _pair(settings, "mobile")
     if partner is None and mobile is None:
         raise ValueError("Дневник.ру: set a mobile_client_* pair, a partner_client_* pair or both")
     return Settings(
         login_url=login_url,
-        api_url=_url(api, "api_base") if api is not None else login_url,
+        api_url=check.http_url(api, "api_base") if api is not None else login_url,
         partner=partner,
         mobile=mobile,
-        timeout=(
-            _seconds(settings, "connect_timeout", DEFAULT_TIMEOUT[0]),
-            _seconds(settings, "read_timeout", DEFAULT_TIMEOUT[1]),
-        ),
+        timeout=check.timeout(settings),
         zone=_zone(settings.get("backend_timezone", "Europe/Moscow")),
     )

@@ -10,16 +10,17 @@ import json
 import logging
 import typing as t
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import requests
 
+from connectors.concurrency import gather
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
 from connectors.errors import BackendUnavailable
@@ -29,9 +30,22 @@ from connectors.errors import RateLimited
 from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
+from connectors.errors import reading
+from connectors.schema import Period
 
 log = logging.getLogger(__name__)
 
+MESH = "MESH"
+PROFILE = "/api/family/web/v1/profile"
+MARKS = "/api/family/web/v1/marks"
+HOMEWORKS = "/api/family/web/v1/homeworks"
+CALENDAR = "/api/eventcalendar/v1/api/events"
+ABSENCE_NOTICES = "/api/family/mobile/v1/attendance/"
+CLASS_RANK = "/api/ej/rating/v1/rank/class"
+# The event calendar's source types: the timetable, or meetings and school events.
+LESSON_SOURCES = "PLAN"
+EVENT_SOURCES = "EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
+ABSENCE_FIELDS = "absence_reason_id,nonattendance_reason_id,health_status"
 CLIENT_ID = "dnevnik.mos.ru"
 SCOPE = "openid profile birthday contacts snils blitz_user_rights blitz_change_password"
 CALLBACK_PATH = "/v3/auth/sudir/callback"
@@ -81,15 +95,6 @@ def error(signal: t.Any, *, retry_after: float | None = None) -> ConnectorError:
     if cls is RateLimited:
         return RateLimited(message, retry_after=retry_after)
     return cls(message)
-
-
-@contextmanager
-def parsing() -> Iterator[None]:
-    """Turn a missing key or an odd type met while reading a MESH body into the table's error."""
-    try:
-        yield
-    except (LookupError, TypeError, ValueError, AttributeError, StopIteration) as err:
-        raise error(err) from err
 
 
 class _NoCookies(DefaultCookiePolicy):
@@ -247,7 +252,7 @@ class MeshClient:
         params |= {"scope": SCOPE, "redirect_uri": self.redirect_uri, "state": state}
         url = f"{self.login_url}/sps/oauth/ae"
         reply = check(self.send("GET", url, params={**params, "display": "script"}), 200)
-        with parsing():
+        with reading(MESH):
             items = body(reply)["items"]
             method = next(i for i in items if i["inquire"] == "login_with_password")
             header = str(method["proofOfWork"])
@@ -258,14 +263,18 @@ class MeshClient:
         reply = check(self.send("POST", url, json=answer, cookies=cookies), 200, 302)
         if reply.status_code == 302:
             return self._finish(reply, state, device)
-        with parsing():
+        with reading(MESH):
             step = body(reply).get("inquire")
         if step != "choose_one":
             raise UnexpectedResponse("MESH asked for an unknown sign-in step")
         url = f"{self.login_url}/sps/login/methods/headless/sms/bind"
         sent = body(check(self.send("POST", url, data={}, cookies=flow), 200))
-        challenge = {"cookies": flow, "state": state, "redirect_uri": self.redirect_uri}
-        with parsing():
+        challenge: dict[str, t.Any] = {
+            "cookies": flow,
+            "state": state,
+            "redirect_uri": self.redirect_uri,
+        }
+        with reading(MESH):
             challenge |= {"destination": str(sent["contact"]), "device": device}
             challenge["remain_attempts"] = int(sent["remain_attempts"])
         raise _ask_for_code(challenge)
@@ -279,7 +288,7 @@ class MeshClient:
         url = f"{self.login_url}/sps/login/methods/headless/sms/bind"
         reply = self.send("POST", url, data={"sms-code": code.strip()}, cookies=cookies)
         if reply.status_code == 400 and _login_code(reply) == "invalid_otp":
-            with parsing():
+            with reading(MESH):
                 remain = int(body(reply).get("remain_attempts") or 0)
             if remain > 0:
                 raise _ask_for_code({**challenge, "remain_attempts": remain})
@@ -295,7 +304,7 @@ class MeshClient:
         query = parse_qs(location.query)
         if location.path != CALLBACK_PATH or query.get("state", [state]) != [state]:
             raise error("redirect")
-        with parsing():
+        with reading(MESH):
             code = query["code"][0]
         reply = check(self.send("GET", self.redirect_uri, params={"code": code}), 302)
         access = reply.cookies.get("aupd_token")
@@ -312,7 +321,7 @@ class MeshClient:
             headers={"Origin": self.base_url},
         )
         pair = body(check(reply, 200, 201))
-        with parsing():
+        with reading(MESH):
             return Tokens(str(pair["access_token"]), str(pair["refresh_token"]), None)
 
     def get(
@@ -337,6 +346,68 @@ class MeshClient:
         reply = self.send("GET", self.base_url + path, params=params, headers=headers)
         return body(check(reply, 200))
 
+    def profile(self, token: str, *, profile_id: t.Any = None) -> t.Any:
+        """Return the family profile: the parent's profile id and the children."""
+        return self.get(token, PROFILE, profile_id=profile_id)
+
+    def marks(self, token: str, profile_id: t.Any, student_id: str, period: Period) -> list[t.Any]:
+        """Return the weekly bodies of a child's marks in a period."""
+        return _weekly(partial(self._range, token, profile_id, MARKS, student_id), period)
+
+    def homeworks(
+        self, token: str, profile_id: t.Any, student_id: str, period: Period
+    ) -> list[t.Any]:
+        """Return the weekly bodies of a child's homework due in a period."""
+        return _weekly(partial(self._range, token, profile_id, HOMEWORKS, student_id), period)
+
+    def calendar(
+        self,
+        token: str,
+        profile_id: t.Any,
+        person_id: str,
+        period: Period,
+        *,
+        sources: str,
+        expand: str | None,
+    ) -> dict[str, t.Any]:
+        """Return the event calendar of a period as one body, read a week at a time."""
+
+        def week_of(week: Period) -> t.Any:
+            """Read the calendar of one week."""
+            params = {
+                "person_ids": person_id,
+                "begin_date": week.start.isoformat(),
+                "end_date": week.end.isoformat(),
+                "expand": expand,
+                "source_types": sources,
+            }
+            return self.get(token, CALENDAR, params, profile_id=profile_id, calendar=True)
+
+        bodies = _weekly(week_of, period)
+        with reading(MESH):
+            return {"response": [item for b in bodies for item in b["response"]]}
+
+    def absence_notices(self, token: str, profile_id: t.Any, student_id: str) -> t.Any:
+        """Return the absence notices the parent sent (mobile API)."""
+        params = {"student_id": student_id}
+        return self.get(token, ABSENCE_NOTICES, params, profile_id=profile_id, mobile=True)
+
+    def class_rank(self, token: str, profile_id: t.Any, person_id: str, as_of: dt.date) -> t.Any:
+        """Return the class's rating table on a day (mobile API)."""
+        params = {"personId": person_id, "date": as_of.isoformat()}
+        return self.get(token, CLASS_RANK, params, profile_id=profile_id, mobile=True)
+
+    def _range(
+        self, token: str, profile_id: t.Any, path: str, student_id: str, week: Period
+    ) -> t.Any:
+        """Read one week of a family range endpoint (marks, homework)."""
+        params = {
+            "student_id": student_id,
+            "from": week.start.isoformat(),
+            "to": week.end.isoformat(),
+        }
+        return self.get(token, path, params, profile_id=profile_id)
+
 
 def _ask_for_code(challenge: dict[str, t.Any]) -> SecondFactorRequired:
     """Build the error that asks the parent for the SMS code."""
@@ -346,3 +417,8 @@ def _ask_for_code(challenge: dict[str, t.Any]) -> SecondFactorRequired:
         destination=challenge["destination"],
         code_length=CODE_LENGTH,
     )
+
+
+def _weekly(read: Callable[[Period], t.Any], period: Period) -> list[t.Any]:
+    """Read a range endpoint one week at a time, all weeks at once (no paging; note §4.4)."""
+    return gather([partial(read, week) for week in period.weeks()])

@@ -1,8 +1,10 @@
 """The NetSchool wire: URLs, the salted sign-in handshake, and one table of failures.
 
-A :class:`Wire` carries one parent's HTTP state (the ``at`` token and the cookie jar) for
-one operation over a shared, injected ``requests.Session``. The shared session never keeps
-cookies (see :func:`forget_cookies`), so concurrent parents cannot see each other's jar.
+:class:`NetSchoolClient` is what the connector talks to: every path of the web, mobile and
+identity APIs is spelled here. A :class:`Wire` carries one parent's HTTP state (the ``at``
+token and the cookie jar) for one operation over a shared, injected ``requests.Session``.
+The shared session never keeps cookies (see :func:`forget_cookies`), so concurrent parents
+cannot see each other's jar.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import email.utils
 import enum
 import hashlib
 import http.cookiejar
-import re
 import threading
 import typing as t
 from collections.abc import Mapping
@@ -30,9 +31,13 @@ from connectors.errors import RateLimited
 from connectors.errors import SchoolNotFound
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
+from connectors.netschool.schools import match_school
+from connectors.netschool.schools import search_term
+from connectors.netschool.settings import NetSchoolSettings
+from connectors.schema import Period
+from connectors.settings import DEFAULT_TIMEOUT
+from connectors.settings import Timeout
 
-Timeout = tuple[float, float]
-DEFAULT_TIMEOUT: Timeout = (3.05, 10.0)
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 MOBILE_CLIENT_ID = "parent-mobile"
 
@@ -138,71 +143,6 @@ def password_hashes(password: str, salt: str) -> tuple[str, str]:
     inner = hashlib.md5(password.encode("cp1251")).hexdigest()
     pw2 = hashlib.md5((salt + inner).encode("ascii")).hexdigest()
     return pw2[: len(password)], pw2
-
-
-# How parents write a school: «лицей 3», «Лицей №3», «сош 12», «МБОУ "Лицей № 3"». Words are
-# compared in lower case with ё as е, without quotes, punctuation, «№»/«N»/«No», the
-# organisational form (МБОУ, ГБОУ…) or one-letter words (г., о.), and by their first letters so
-# that «Самары» meets «Самара»; the kinds of school have their short forms.
-NOISE = frozenset(
-    "гбоу гоу моу мбоу маоу мкоу моау оу мбу мау мку гбу гау гку ано чоу нчоу no".split()
-)
-KINDS = {"сош": "школа", "оош": "школа", "нош": "школа", "средняя": "школа"}
-WORD = re.compile(r"\d+|[^\W\d_]+")
-MAX_CANDIDATES = 10
-
-
-def _words(text: str) -> set[str]:
-    """Return the comparable words of a school name."""
-    found = set()
-    for word in WORD.findall(text.casefold().replace("ё", "е")):
-        if word in NOISE or (len(word) == 1 and not word.isdigit()):
-            continue
-        word = KINDS.get(word, word)
-        found.add(word if word.isdigit() else word[: max(3, len(word) - 2)])
-    return found
-
-
-def _school_words(school: Mapping[str, t.Any]) -> set[str]:
-    return _words(f"{school.get('shortName') or ''} {school.get('name') or ''}")
-
-
-def _short(school: Mapping[str, t.Any]) -> str:
-    return str(school.get("shortName") or school.get("name") or "").strip()
-
-
-def match_school(found: list[Mapping[str, t.Any]], wanted: str) -> int:
-    """Pick the school id: an exact short name or name, else the one school the words fit.
-
-    :raise SchoolNotFound: when no school or several schools fit the name; its candidates are
-        those that fit, or else those sharing a word with it.
-    """
-    text = wanted.strip()
-    short = [s for s in found if str(s.get("shortName") or "").strip() == text]
-    # ``name`` ends with «(город) » (note §1.3); only that last suffix is cut, so a branch's
-    # «(филиал 2)» stays part of its name.
-    full = [s for s in found if str(s.get("name") or "").rstrip().rpartition(" (")[0] == text]
-    for exact in (short, full):
-        if exact:
-            return int(exact[0]["id"])
-    words = _words(text)
-    fits = [s for s in found if words and words <= _school_words(s)]
-    if len(fits) == 1:
-        return int(fits[0]["id"])
-    near = fits or [s for s in found if words & _school_words(s)]
-    raise SchoolNotFound(
-        "NetSchool: the school name matches no school or several schools",
-        candidates=list(dict.fromkeys(_short(s) for s in near))[:MAX_CANDIDATES],
-    )
-
-
-def search_term(wanted: str) -> str | None:
-    """Return what to ask the directory when the typed name is not part of any school's name.
-
-    The longest word's stem («лиц» for «лицея»), else the number; None when neither is there.
-    """
-    words = sorted(_words(wanted) - set(KINDS.values()), key=lambda w: (w.isdigit(), -len(w)))
-    return words[0] if words else None
 
 
 class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
@@ -416,3 +356,93 @@ def class_meetings(
     if not isinstance(rv, list):
         raise failure(Trouble(phase=Phase.DATA, body=Body.MISSING_KEY), what)
     return rv
+
+
+class NetSchoolClient:
+    """Speak one NetSchool server's web and mobile API for every parent of an instance.
+
+    The client keeps no parent's state: each operation starts a :class:`Wire` from what a
+    stored session holds, over the one shared session, which never keeps cookies.
+    """
+
+    def __init__(self, http: requests.Session, settings: NetSchoolSettings) -> None:
+        """Bind the shared session and the instance's settings; stop the session's cookies."""
+        self._http = forget_cookies(http)
+        self.settings = settings
+
+    def wire(self, *, at: str | None = None, cookies: Mapping[str, str] | None = None) -> Wire:
+        """Return one parent's wire to the server, from a stored ``at`` and cookies or none."""
+        return Wire(
+            self._http,
+            self.settings.base_url,
+            timeout=self.settings.timeout,
+            at=at,
+            cookies=cookies,
+        )
+
+    def find_school(self, wire: Wire, name: str) -> int:
+        """Return the id of the school a parent named (see :func:`find_school`)."""
+        return find_school(wire, name)
+
+    def sign_in(self, wire: Wire, login: str, password: str, school_id: int) -> Mapping[str, t.Any]:
+        """Sign in on the wire and return the login answer (see :func:`sign_in`)."""
+        return sign_in(wire, login, password, school_id)
+
+    def current_year(self, wire: Wire) -> t.Any:
+        """Return the id of the current school year, as the server gives it."""
+        year = wire.call("GET", "years/current")
+        (year_id,) = require(year, ("id",), "years/current", Phase.DATA)
+        return year_id
+
+    def work_types(self, wire: Wire) -> t.Any:
+        """Return every assignment type (its id and name) the server knows."""
+        return wire.call("GET", "grade/assignment/types", params={"all": "true"})
+
+    def diary_init(self, wire: Wire) -> t.Any:
+        """Return ``student/diary/init``: the account's children and the current week."""
+        return wire.call("GET", "student/diary/init")
+
+    def diary(
+        self, wire: Wire, student_id: str, period: Period, year_id: t.Any
+    ) -> Mapping[str, t.Any]:
+        """Fetch the whole period in one call: the server accepts long ranges (note §4)."""
+        params = {
+            "studentId": student_id,
+            "weekStart": period.start.isoformat(),
+            "weekEnd": period.end.isoformat(),
+            "yearId": year_id,
+        }
+        diary = wire.call("GET", "student/diary", params=params)
+        if not isinstance(diary, dict):
+            raise UnexpectedResponse("NetSchool student/diary: unexpected shape")
+        # The server always echoes the week (note §2.4); weekDays may be absent for holidays.
+        require(diary, ("weekStart", "weekEnd"), "student/diary", Phase.DATA)
+        return diary
+
+    def assignment_weight(self, wire: Wire, student_id: str, assignment_id: int) -> float | None:
+        """Return the real weight of a mark from its assignment card (note §2.6), if any."""
+        path = f"student/diary/assigns/{assignment_id}"
+        card = wire.call("GET", path, params={"studentId": student_id})
+        (weight,) = require(card, ("weight",), "student/diary/assigns", Phase.DATA)
+        return float(weight) if isinstance(weight, int | float) and weight > 0 else None
+
+    def mobile_token(self, wire: Wire) -> str:
+        """Trade the wire's web session for a mobile bearer token (see :func:`mobile_token`)."""
+        return mobile_token(
+            wire,
+            identity_url=self.settings.identity_url,
+            client_secret=self.settings.mobile_client_secret or "",
+            app_version=self.settings.app_version,
+        )
+
+    def class_meetings(
+        self, wire: Wire, token: str, student_id: str, period: Period
+    ) -> list[Mapping[str, t.Any]]:
+        """Return a student's lessons of a period, attendance and teachers included."""
+        return class_meetings(
+            wire, token, student_id, period.start, period.end, self.settings.app_version
+        )
+
+    def outside(self, method: str, path: str, what: str, **kw: t.Any) -> t.Any:
+        """Call a path of the server outside the web API, with no parent's state."""
+        return self.wire().outside(method, f"{self.settings.base_url}{path}", what, **kw)

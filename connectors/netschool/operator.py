@@ -23,7 +23,8 @@ from connectors.errors import StudentNotFound
 from connectors.errors import UnexpectedResponse
 
 if t.TYPE_CHECKING:
-    from connectors.netschool.client import Wire
+    from connectors.netschool.client import NetSchoolClient
+    from connectors.netschool.settings import NetSchoolSettings
 
 ADMIN_PATH = "/__admin/netschool"
 
@@ -32,11 +33,8 @@ class OperatorApi:
     """Mixed into the NetSchool connector: ``ChecksRoster`` and ``IssuesCredentials``."""
 
     if t.TYPE_CHECKING:
-        from connectors.netschool import NetSchoolSettings
-
         settings: NetSchoolSettings
-
-        def _wire(self, **state: t.Any) -> Wire: ...
+        _client: NetSchoolClient
 
     def find_student(
         self, full_name: str, birth_date: dt.date, school: str, class_name: str
@@ -45,9 +43,9 @@ class OperatorApi:
         key = self.settings.operator_api_key
         if not key:
             return None
-        answer = self._wire().outside(
+        answer = self._client.outside(
             "GET",
-            f"{self.settings.base_url}{ADMIN_PATH}/roster",
+            f"{ADMIN_PATH}/roster",
             "operator roster",
             headers={"X-Operator-Key": key},
             params=_student(full_name, birth_date, school, class_name),
@@ -66,9 +64,9 @@ class OperatorApi:
         if not key:
             raise AccessDenied("NetSchool: issuing logins needs an operator_api_key")
         body = {**_student(full_name, birth_date, school, class_name), "parent_name": parent_name}
-        answer = self._wire().outside(
+        answer = self._client.outside(
             "POST",
-            f"{self.settings.base_url}{ADMIN_PATH}/credentials",
+            f"{ADMIN_PATH}/credentials",
             "operator credentials",
             headers={"X-Operator-Key": key},
             json=body,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 from flask import Blueprint
 from flask import abort
@@ -19,18 +20,20 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from gateway.applications.forms import ApplicationForm
-from gateway.children.views import require_account_level
 from gateway.extensions import db
 from gateway.extensions import limiter
+from gateway.guards import require_account_level
+from gateway.labels import REASON_LABELS
 from gateway.limits import keep_form
-from gateway.models import AccessApplication
-from gateway.operator.forms import REASON_LABELS
+from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import documents
 from gateway.services import health
 from gateway.services.children import next_free_name
 from gateway.services.instances import enabled_instances
-from gateway.wiring import services
+
+if t.TYPE_CHECKING:
+    from gateway.models import AccessApplication
 
 bp = Blueprint("applications", __name__, url_prefix="/children/applications")
 bp.before_request(require_account_level)

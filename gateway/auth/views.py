@@ -35,11 +35,10 @@ from gateway.auth.oidc import refreshed_claims
 from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
-from gateway.models import UserSession
+from gateway.runtime import services
 from gateway.services import sessions
 from gateway.services import signin
 from gateway.services import users
-from gateway.wiring import services
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -283,7 +282,7 @@ def require_consent() -> ResponseReturnValue | None:
     if not current_user.is_authenticated or request.blueprint in ("auth", "errors", None):
         return None
     version = current_app.config["CONSENT_VERSION"]
-    record = db.session.get(UserSession, session.get("sid", ""))  # loaded with current_user
+    record = signin.session_record(db.session, session.get("sid", ""))  # loaded with the user
     if record is None or record.consent_version == version:
         return None
     if users.needs_consent(db.session, current_user, version):

@@ -7,6 +7,7 @@ results into pages, flashes and redirects.
 from __future__ import annotations
 
 import secrets
+import typing as t
 
 from flask import abort
 from flask import current_app
@@ -30,7 +31,7 @@ from gateway.children.views import bp
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.limits import keep_form
-from gateway.models import ConnectorInstance
+from gateway.runtime import services
 from gateway.services import health
 from gateway.services.children import next_free_name
 from gateway.services.instances import InstanceError
@@ -40,7 +41,9 @@ from gateway.services.link_flow import LinkingFlow
 from gateway.services.link_flow import NeedsCode
 from gateway.services.link_flow import Refused
 from gateway.services.pending import PendingLink
-from gateway.wiring import services
+
+if t.TYPE_CHECKING:
+    from gateway.models import ConnectorInstance
 
 
 def _credentials_limit() -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from flask_babel import gettext as _
 
-from gateway.models import ConnectorInstance
 from gateway.services.link_flow import Refusal
+
+if t.TYPE_CHECKING:
+    from gateway.models import ConnectorInstance
 
 
 def explain(reason: Refusal, instance: ConnectorInstance) -> str:

@@ -6,9 +6,10 @@ The link flow itself (sign-in, SMS code, the backend's own page) is in
 
 from __future__ import annotations
 
+import typing as t
+
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -23,30 +24,18 @@ from gateway.children.forms import ManageForm
 from gateway.children.forms import NamesForm
 from gateway.children.forms import RenameForm
 from gateway.extensions import db
-from gateway.models import ChildLink
+from gateway.guards import require_account_level
 from gateway.services import access
 from gateway.services import children as children_service
-from gateway.services import users
 from gateway.services.instances import enabled_instances
+
+if t.TYPE_CHECKING:
+    from gateway.models import ChildLink
 
 bp = Blueprint("children", __name__, url_prefix="/children")
 
 
-@bp.before_request
-def require_account_level() -> ResponseReturnValue | None:
-    """Linking needs an identity-provider account of the configured level or higher."""
-    if not current_user.is_authenticated:
-        return None
-    minimum = current_app.config["LINK_MIN_LEVEL"]
-    if users.has_level(current_user, minimum):
-        return None
-    page = render_template(
-        "children/level.html",
-        level=current_user.account_level,
-        minimum=minimum,
-        provider=current_app.config["OIDC_ISSUER"],
-    )
-    return page, 403
+bp.before_request(require_account_level)
 
 
 @bp.get("/link")

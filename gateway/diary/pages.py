@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from connectors.schema import Section
-from gateway.models import ChildLink
 from gateway.services import periods
 from gateway.services.access import ChildAccess
 from gateway.services.attendance import attendance_report
@@ -19,6 +18,9 @@ from gateway.services.diary import Backend
 from gateway.services.diary import SectionView
 from gateway.services.freshness import freshness
 from gateway.services.grades import grades_report
+
+if t.TYPE_CHECKING:
+    from gateway.models import ChildLink
 
 
 @dataclass(frozen=True, slots=True)

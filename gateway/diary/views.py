@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
@@ -24,13 +23,14 @@ from flask_login import login_required
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from connectors.schema import Period
 from connectors.schema import Section
 from gateway.diary.pages import CardView
 from gateway.diary.pages import child_context
 from gateway.extensions import db
 from gateway.extensions import limiter
-from gateway.models import Grant
+from gateway.periods import local_now
+from gateway.runtime import diary_service
+from gateway.runtime import services
 from gateway.services import access
 from gateway.services import audit
 from gateway.services import periods
@@ -42,8 +42,9 @@ from gateway.services.family import FAMILY_SECTIONS
 from gateway.services.family import card_key
 from gateway.services.family import child_today
 from gateway.services.family import shared_events
-from gateway.wiring import diary_service
-from gateway.wiring import services
+
+if t.TYPE_CHECKING:
+    from gateway.models import Grant
 
 bp = Blueprint("diary", __name__)
 CHILD_SECTIONS = [
@@ -55,19 +56,6 @@ CHILD_SECTIONS = [
     Section.MESSAGES,
     Section.RATING,
 ]
-
-
-def local_now() -> dt.datetime:
-    """Return the current time in the interface's time zone (school days are local)."""
-    return services().now().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-
-
-def requested_period(today: dt.date) -> Period:
-    """Read the period picker of the marks (``?start=&end=``); the default when refused."""
-    args = request.args
-    return periods.pick(
-        args.get("start"), args.get("end"), section=Section.GRADES, today=today
-    ).period
 
 
 @bp.get("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing as t
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint
@@ -17,19 +18,21 @@ from flask_login import login_required
 
 from connectors.schema import Period
 from connectors.schema import Section
-from gateway.diary.views import local_now
-from gateway.diary.views import requested_period
 from gateway.exports.forms import IssueFeedForm
 from gateway.extensions import db
 from gateway.extensions import limiter
-from gateway.models import ChildLink
+from gateway.periods import local_now
+from gateway.periods import requested_period
+from gateway.runtime import diary_service
+from gateway.runtime import services
 from gateway.services import access
 from gateway.services import exports
 from gateway.services.diary import SectionView
 from gateway.services.diary import backend_of
 from gateway.services.grades import grades_report
-from gateway.wiring import diary_service
-from gateway.wiring import services
+
+if t.TYPE_CHECKING:
+    from gateway.models import ChildLink
 
 bp = Blueprint("exports", __name__)
 # Calendar applications poll every few minutes to hours; this only stops hammering, and

@@ -19,6 +19,7 @@ from wtforms.validators import Regexp
 
 from gateway.forms import BaseForm
 from gateway.forms import MaxLength
+from gateway.labels import REASON_LABELS
 
 
 class InstanceForm(BaseForm):
@@ -94,15 +95,6 @@ class ApproveForm(BaseForm):
 
     login = StringField(_l("Логин, выданный школой"), validators=[Optional(), MaxLength(200)])
     password = PasswordField(_l("Пароль"), validators=[Optional(), MaxLength(200)])
-
-
-REASON_LABELS = {
-    "name_mismatch": _l("ФИО ребёнка не совпадает"),
-    "birth_date_mismatch": _l("Дата рождения не совпадает"),
-    "different_applicant": _l("Заявку подал не законный представитель"),
-    "no_such_student": _l("Такого ученика нет в школе"),
-    "other": _l("Другое"),
-}
 
 
 class RefuseForm(BaseForm):

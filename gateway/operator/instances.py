@@ -5,6 +5,8 @@ The rules live in ``services.lifecycle``; these views only say who acts and what
 
 from __future__ import annotations
 
+import typing as t
+
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -18,7 +20,6 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from gateway.extensions import db
-from gateway.models import ConnectorInstance
 from gateway.operator.forms import ActionForm
 from gateway.operator.forms import ApproveInstanceForm
 from gateway.operator.forms import CheckForm
@@ -29,13 +30,16 @@ from gateway.operator.views import _instance
 from gateway.operator.views import _my_regions
 from gateway.operator.views import _now
 from gateway.operator.views import bp
+from gateway.runtime import services
 from gateway.services import audit
 from gateway.services import lifecycle
 from gateway.services import roles
 from gateway.services.instances import InstanceError
 from gateway.services.instances import instance_by_key
 from gateway.services.instances import offers
-from gateway.wiring import services
+
+if t.TYPE_CHECKING:
+    from gateway.models import ConnectorInstance
 
 
 def _me() -> lifecycle.Actor:

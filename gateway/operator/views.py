@@ -7,6 +7,7 @@ console does not exist (404), and operators never see a child's diary here.
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 from flask import Blueprint
 from flask import abort
@@ -20,14 +21,13 @@ from flask_login import current_user
 from flask_login import login_required
 
 from gateway.extensions import db
-from gateway.models import AccessApplication
-from gateway.models import ConnectorInstance
+from gateway.labels import REASON_LABELS
 from gateway.models import RoleKind
-from gateway.operator.forms import REASON_LABELS
 from gateway.operator.forms import ActionForm
 from gateway.operator.forms import ApproveForm
 from gateway.operator.forms import RefuseForm
 from gateway.operator.forms import RoleForm
+from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import health
 from gateway.services import roles
@@ -39,7 +39,10 @@ from gateway.services.instances import offers
 from gateway.services.linking import LINK_FAILURES
 from gateway.services.linking import NoStudents
 from gateway.services.linking import school_login
-from gateway.wiring import services
+
+if t.TYPE_CHECKING:
+    from gateway.models import AccessApplication
+    from gateway.models import ConnectorInstance
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 

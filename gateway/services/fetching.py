@@ -23,6 +23,7 @@ from connectors.base import BackendSession
 from connectors.base import Connector
 from connectors.base import Credentials
 from connectors.base import RefreshesSession
+from connectors.base import fetch_of
 from connectors.errors import BackendUnavailable
 from connectors.errors import ConnectorError
 from connectors.errors import InvalidCredentials
@@ -125,7 +126,7 @@ class Job:
 
 def run_job(job: Job) -> list[t.Any]:
     """Fetch a section, renewing an expired backend session exactly once."""
-    fetch = getattr(job.access.connector, f"fetch_{job.section.value}")
+    fetch = fetch_of(job.access.connector, job.section)
     with job.limit:
         session = job.access.current()
         try:

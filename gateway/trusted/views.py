@@ -23,12 +23,12 @@ from connectors.schema import Section
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.models import Grant
+from gateway.runtime import services
 from gateway.services import access
 from gateway.services import audit
 from gateway.services import trust
 from gateway.trusted.forms import ActionForm
 from gateway.trusted.forms import InviteForm
-from gateway.wiring import services
 
 bp = Blueprint("trusted", __name__, url_prefix="/trusted")
 REFUSALS = {

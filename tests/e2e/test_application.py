@@ -18,9 +18,9 @@ import pytest
 from flask import Flask
 
 from gateway.extensions import db
+from gateway.runtime import services
 from gateway.services import roles
 from gateway.settings import CONFIG_DIR
-from gateway.wiring import services
 from tests.e2e.flows import sign_in
 from tests.support.live import serving
 from tests.support.stack import free_port

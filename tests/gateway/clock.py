@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gateway.wiring import Services
+from gateway.runtime import Services
 
 
 class Clock:

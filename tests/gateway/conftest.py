@@ -18,11 +18,11 @@ from gateway.models import ConnectorInstance
 from gateway.models import OutboxMessage
 from gateway.models import RoleKind
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import outbox
 from gateway.services import roles
 from gateway.services import sessions
 from gateway.services import users
-from gateway.wiring import services
 from tests.gateway.fakes import FakeBrowserConnector
 from tests.gateway.fakes import FakeConnector
 from tests.gateway.fakes import FakeOperatorConnector

@@ -20,10 +20,10 @@ from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import roles
 from gateway.services import trust
-from gateway.wiring import services
 from tests.gateway.conftest import FAKE_CLASSES
 from tests.gateway.conftest import make_operator
 from tests.gateway.conftest import make_person

@@ -21,9 +21,9 @@ from gateway.models import ChildLink
 from gateway.models import Grant
 from gateway.models import RoleKind
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import roles
 from gateway.services import trust
-from gateway.wiring import services
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool

@@ -13,9 +13,9 @@ from gateway.extensions import db
 from gateway.models import AccessApplication
 from gateway.models import ApplicationStatus
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import documents
-from gateway.wiring import services
 from tests.gateway.conftest import make_operator
 from tests.gateway.conftest import make_person
 from tests.gateway.conftest import signed_in

@@ -21,8 +21,8 @@ from connectors.schema import Student
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import trust
-from gateway.wiring import services
 from tests.gateway.clock import pin_clock
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in

@@ -19,8 +19,8 @@ from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.models import InstanceEvent
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import lifecycle
-from gateway.wiring import services
 from tests.gateway.conftest import approval_form
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_operator

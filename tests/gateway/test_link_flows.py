@@ -13,7 +13,7 @@ from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SchoolCredential
-from gateway.wiring import services
+from gateway.runtime import services
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool

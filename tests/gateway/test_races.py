@@ -29,12 +29,12 @@ from gateway.models import PersonalDataConsent
 from gateway.models import RoleKind
 from gateway.models import StaffRole
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import exports
 from gateway.services import roles
 from gateway.services import users
 from gateway.services.instances import load_registry_file
 from gateway.services.linking import Linker
-from gateway.wiring import services
 from tests.gateway.conftest import make_parent
 from tests.gateway.fakes import FakeConnector
 

@@ -18,8 +18,8 @@ from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.models import ChildLink
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import trust
-from gateway.wiring import services
 from tests.gateway.clock import Clock
 from tests.gateway.clock import pin_clock
 from tests.gateway.conftest import build_fake_app

@@ -27,10 +27,10 @@ from gateway.models import ConnectorInstance
 from gateway.models import OutboxMessage
 from gateway.models import User
 from gateway.redaction import RedactSecrets
+from gateway.runtime import services
 from gateway.services import exports
 from gateway.services import outbox
 from gateway.services import trust
-from gateway.wiring import services
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import SectionSnapshot
-from gateway.wiring import services
+from gateway.runtime import services
 from tests.gateway.clock import pin_clock
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade

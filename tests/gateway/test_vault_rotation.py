@@ -17,10 +17,10 @@ from gateway.models import ChildLink
 from gateway.models import OutboxMessage
 from gateway.models import SchoolCredential
 from gateway.models import UserSession
+from gateway.runtime import services
 from gateway.services import outbox
 from gateway.services.vault import SEALED_COLUMNS
 from gateway.services.vault import Vault
-from gateway.wiring import services
 from tests.gateway.conftest import FAKE_CLASSES
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_parent

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import User
 from gateway.models import UserSession
-from gateway.wiring import services
+from gateway.runtime import services
 from tests.support.idp import authorize_at_idp
 from tests.support.idp import sign_in
 from tests.support.stack import RequestCounter

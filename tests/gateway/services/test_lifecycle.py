@@ -14,6 +14,7 @@ from gateway.extensions import db
 from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services import audit
 from gateway.services import lifecycle
 from gateway.services import roles
@@ -21,7 +22,6 @@ from gateway.services.instances import NOTHING_OFFERED
 from gateway.services.instances import ConnectorPool
 from gateway.services.instances import instance_by_key
 from gateway.services.instances import offers
-from gateway.wiring import services
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_person
 from tests.gateway.fakes import FakeConnector

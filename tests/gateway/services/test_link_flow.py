@@ -21,6 +21,7 @@ from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import SchoolCredential
 from gateway.models import User
+from gateway.runtime import services
 from gateway.services.instances import instance_by_key
 from gateway.services.link_flow import Linked
 from gateway.services.link_flow import LinkingFlow
@@ -31,7 +32,6 @@ from gateway.services.link_flow import WrongCode
 from gateway.services.link_flow import code_refusal_of
 from gateway.services.link_flow import refusal_of
 from gateway.services.linking import NoStudents
-from gateway.wiring import services
 from tests.gateway.conftest import make_parent
 from tests.gateway.fakes import FakeConnector
 from tests.gateway.fakes import FakeSchool

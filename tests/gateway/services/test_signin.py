@@ -17,10 +17,10 @@ from gateway.models import RoleKind
 from gateway.models import StaffRole
 from gateway.models import User
 from gateway.models import UserSession
+from gateway.runtime import services
 from gateway.services import roles
 from gateway.services import signin
 from gateway.services.vault import Vault
-from gateway.wiring import services
 
 NOW = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
 ISSUER = "http://idp.test"

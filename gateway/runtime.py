@@ -1,0 +1,78 @@
+"""The gateway's long-lived services and the request-scoped accessors views reach them by.
+
+``wiring.bind_extensions`` builds one :class:`Services` per app; views, commands and tests
+read it back through :func:`services` and never import the wiring themselves, so the
+composition root stays the only module that knows every blueprint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from dataclasses import field
+
+from authlib.integrations.flask_client import FlaskOAuth2App
+from flask import Flask
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import select
+
+from connectors.schema import Period
+from connectors.schema import Section
+from gateway.cache import Cache
+from gateway.extensions import db
+from gateway.lru import Lru
+from gateway.models import ChildLink
+from gateway.services import sessions
+from gateway.services.diary import DiaryService
+from gateway.services.diary import Runtime
+from gateway.services.instances import ConnectorPool
+from gateway.services.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived collaborators that views hand to the service layer."""
+
+    vault: Vault
+    pool: ConnectorPool
+    cache: Cache
+    idp: FlaskOAuth2App
+    diary: Runtime
+    # Children's cards on the family page, rendered (see family.card_key).
+    cards: Lru[Markup] = field(default_factory=lambda: Lru(1024))
+
+    @staticmethod
+    def now() -> dt.datetime:
+        """Return the current time; one place, so tests and services agree."""
+        return dt.datetime.now(dt.UTC)
+
+
+def services() -> Services:
+    """Return the current app's services (views only)."""
+    return current_app.extensions["diary_gateway"]  # type: ignore[no-any-return]
+
+
+def diary_service() -> DiaryService:
+    """Return a diary service bound to this request's database session (views only)."""
+    svc = services()
+    return DiaryService(db.session, pool=svc.pool, vault=svc.vault, runtime=svc.diary, now=svc.now)
+
+
+def refresh_in_background(
+    app: Flask, link_ids: list[int], sections: list[Section], period: Period
+) -> None:
+    """Refetch sections of some children in a database session of its own."""
+    with app.app_context():
+        links = list(db.session.scalars(select(ChildLink).where(ChildLink.id.in_(link_ids))))
+        diary_service().read(links, sections, period, refresh=True)
+        db.session.commit()
+
+
+def session_timeouts() -> sessions.Timeouts:
+    """Return the configured idle and absolute session timeouts."""
+    config = current_app.config
+    return sessions.Timeouts(
+        idle=dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+        absolute=dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+    )
