@@ -31,6 +31,7 @@ from idp_mock.models import Person
 from idp_mock.models import Token
 from idp_mock.runtime import Provider
 from idp_mock.tokens import OTHER_SUB
+from idp_mock.tokens import revoke_families
 
 if t.TYPE_CHECKING:
     from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -134,8 +135,6 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
 
     def revoke_token(self, token: TokenHandle, request: OAuth2Request) -> None:
         """Revoke an access token alone, or a refresh token with every token of its grant."""
-        from idp_mock.oauth2 import revoke_families
-
         if token.kind == "refresh_token":
             revoke_families([token.row.family])
             return

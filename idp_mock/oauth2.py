@@ -20,6 +20,7 @@ from authlib.oidc.core.grants.util import is_openid_scope
 from flask import Flask
 
 from idp_mock import clock
+from idp_mock import endpoints
 from idp_mock.claims import SCOPES_SUPPORTED
 from idp_mock.claims import person_claims
 from idp_mock.clients import AUTH_METHODS
@@ -31,6 +32,7 @@ from idp_mock.models import Token
 from idp_mock.runtime import EXTENSION
 from idp_mock.runtime import Provider
 from idp_mock.tokens import IdTokenRequest
+from idp_mock.tokens import revoke_families
 
 CODE_LIFETIME = 300
 OFFLINE_ACCESS = "offline_access"
@@ -184,16 +186,6 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         db().commit()
 
 
-def revoke_families(families: list[str]) -> None:
-    """Revoke every access and refresh token of the given families."""
-    db().execute(
-        sa.update(Token)
-        .where(Token.family.in_(families))
-        .values(revoked=True, refresh_revoked=True)
-    )
-    db().commit()
-
-
 class IdToken(OpenIDCode):  # type: ignore[misc]
     """Issue the code grant's ID token through the provider's signer (kid, sid, faults)."""
 
@@ -276,8 +268,6 @@ class Issuer(IssuerParameter):  # type: ignore[misc]
 
 def config_oauth(app: Flask, provider: Provider) -> Server:
     """Create the authorization server for the app and register grants and endpoints."""
-    from idp_mock import endpoints
-
     server = Server(provider)
     server.init_app(app)
     server.scopes_supported = list(SCOPES_SUPPORTED)
