@@ -55,13 +55,6 @@ class KeyStore:
         """Return the key that signs new tokens: the newest one."""
         return self._keys()[-1]
 
-    @property
-    def current_kid(self) -> str:
-        """Return the kid every new token header names."""
-        kid = self.current.kid
-        assert kid, "persisted keys always carry a kid"
-        return kid
-
     def public_jwks(self) -> dict[str, t.Any]:
         """Return the JWKS document: public parts only, each with kid, use and alg."""
         return {"keys": [key.as_dict(private=False) for key in self._keys()]}
