@@ -40,7 +40,7 @@ OFFLINE_ACCESS = "offline_access"
 __all__ = ["EXTENSION", "Provider", "Server", "CodeGrant", "config_oauth"]
 
 
-class Server(AuthorizationServer):  # type: ignore[misc]
+class Server(AuthorizationServer):  # type: ignore[misc]  # authlib is untyped
     """Bind authlib's Flask authorization server to the provider's clients and tokens."""
 
     def __init__(self, provider: Provider) -> None:
@@ -80,7 +80,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         )
 
 
-class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]  # authlib is untyped
     """Require PKCE with S256 from every client, confidential ones too (RFC 9700 §2.1.1)."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
@@ -96,7 +96,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]  # authlib is untyped
     """Issue single-use codes; a replayed code revokes the tokens it produced."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
@@ -158,7 +158,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         return authorization_code.person
 
 
-class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]  # authlib is untyped
     """Rotate refresh tokens on use; a reused one revokes its whole family (RFC 9700 §4.14)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
@@ -186,7 +186,7 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         db().commit()
 
 
-class IdToken(OpenIDCode):  # type: ignore[misc]
+class IdToken(OpenIDCode):  # type: ignore[misc]  # authlib is untyped
     """Issue the code grant's ID token through the provider's signer (kid, sid, faults)."""
 
     def __init__(self, provider: Provider) -> None:
@@ -255,7 +255,7 @@ class RefreshedIdToken:
         )
 
 
-class Issuer(IssuerParameter):  # type: ignore[misc]
+class Issuer(IssuerParameter):  # type: ignore[misc]  # authlib is untyped
     """Add the RFC 9207 iss parameter to authorization responses authlib builds."""
 
     def __init__(self, issuer: str) -> None:
