@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -18,11 +19,17 @@ from gateway.extensions import db
 bp = Blueprint("errors", __name__)
 
 
-def _page(status: int, message: str, *, back: str | None = None) -> ResponseReturnValue:
+def _page(
+    status: int,
+    message: str,
+    *,
+    back: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ResponseReturnValue:
     if request.accept_mimetypes.best == "application/json":
-        return {"error": message}, status
+        return {"error": message}, status, dict(headers or {})
     page = render_template("errors/error.html", status=status, message=message, back=back)
-    return page, status
+    return page, status, dict(headers or {})
 
 
 def _page_before() -> str | None:
@@ -69,6 +76,37 @@ def server_error(err: HTTPException) -> ResponseReturnValue:
     """Roll back whatever the request had started, then apologise."""
     db.session.rollback()
     return _page(500, _("Что-то пошло не так. Мы уже разбираемся."))
+
+
+def _plain_words(status: int) -> str:
+    """Say in a sentence what an HTTP status means for the person who met it."""
+    words = {
+        400: _("Не удалось разобрать запрос. Вернитесь на страницу и попробуйте ещё раз."),
+        401: _("Чтобы открыть эту страницу, войдите."),
+        403: _("У вас нет доступа к этой странице."),
+        405: _("Эту страницу нельзя открыть по ссылке: её открывает кнопка на странице сервиса."),
+        410: _("Этой страницы больше нет."),
+    }
+    if status in words:
+        return words[status]
+    if status >= 500:
+        return _("Сервис сейчас недоступен. Попробуйте немного позже.")
+    return _("Не удалось открыть страницу. Вернитесь назад и попробуйте ещё раз.")
+
+
+# Werkzeug's own headers that still matter on the styled page: which methods a URL takes
+# (405), how to sign in (401), when to come back (503).
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+
+@bp.app_errorhandler(HTTPException)
+def any_http_error(err: HTTPException) -> ResponseReturnValue:
+    """Show every other HTTP error on the service's own page, keeping its status and headers."""
+    if err.response is not None:
+        return err.response
+    status = err.code or 500
+    kept = {name: value for name, value in err.get_headers() if name in _KEPT_HEADERS}
+    return _page(status, _plain_words(status), back=_page_before(), headers=kept)
 
 
 @bp.get("/healthz")
