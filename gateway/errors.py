@@ -9,8 +9,10 @@ from flask import Blueprint
 from flask import current_app
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -24,11 +26,20 @@ def _page(
     message: str,
     *,
     back: str | None = None,
+    sign_in: str | None = None,
+    heading: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ResponseReturnValue:
     if request.accept_mimetypes.best == "application/json":
         return {"error": message}, status, dict(headers or {})
-    page = render_template("errors/error.html", status=status, message=message, back=back)
+    page = render_template(
+        "errors/error.html",
+        status=status,
+        message=message,
+        back=back,
+        sign_in=sign_in,
+        heading=heading,
+    )
     return page, status, dict(headers or {})
 
 
@@ -42,7 +53,16 @@ def _page_before() -> str | None:
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(err: CSRFError) -> ResponseReturnValue:
-    """Explain an expired or missing form token instead of a bare 400."""
+    """Explain an expired or missing form token instead of a bare 400.
+
+    Without a signed-in person the token failed because the session is gone (signed out
+    in another tab, or it expired): say so and offer to sign in and come back to the form.
+    """
+    if not current_user.is_authenticated:
+        back = _page_before()
+        message = _("Вы вышли из сервиса или сеанс закончился. Войдите и отправьте форму снова.")
+        sign_in = url_for("auth.login", next=back)
+        return _page(400, message, sign_in=sign_in, heading=_("Вы не вошли в сервис"))
     return _page(400, _("Форма устарела. Обновите страницу и отправьте её ещё раз."))
 
 

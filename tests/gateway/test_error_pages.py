@@ -9,6 +9,12 @@ from flask import Flask
 from flask import abort
 from flask.testing import FlaskClient
 
+from tests.gateway.conftest import FAKE_CLASSES
+from tests.gateway.conftest import make_parent
+from tests.gateway.conftest import signed_in
+from tests.gateway.fakes import FakeSchool
+from tests.gateway.forms_world import token_of
+
 
 def _with_aborting_route(app: Flask) -> Flask:
     """Give the app a route that answers the status in its path, as a view's abort() does."""
@@ -74,9 +80,9 @@ def test_the_error_page_leads_back_to_the_page_it_came_from(
 ) -> None:
     client = _with_aborting_route(make_app()).test_client()
     reply = client.get(
-        "/test-abort/400", headers={"Referer": "http://localhost/trusted/invite?child=2"}
+        "/test-abort/400", headers={"Referer": "http://localhost/children/applications/new?child=2"}
     )
-    assert 'href="/trusted/invite?child=2"' in reply.text
+    assert 'href="/children/applications/new?child=2"' in reply.text
 
 
 def test_the_specific_pages_keep_their_own_words(client: FlaskClient) -> None:
@@ -90,3 +96,51 @@ def test_a_json_client_gets_json_with_the_status(make_app: t.Callable[..., Flask
     reply = client.get("/test-abort/403", headers={"Accept": "application/json"})
     assert reply.status_code == 403
     assert reply.json == {"error": "У вас нет доступа к этой странице."}
+
+
+@pytest.fixture
+def csrf_app(make_app: t.Callable[..., Flask], school: FakeSchool) -> Flask:
+    """A gateway that checks form tokens, as production does."""
+    return make_app(CONNECTOR_CLASSES=FAKE_CLASSES)
+
+
+def _open_form(app: Flask) -> tuple[FlaskClient, str]:
+    """Sign a parent in, open the application form, and return the client and its token."""
+    client = signed_in(app, make_parent(app))
+    page = client.get("/children/applications/new")
+    assert page.status_code == 200
+    return client, token_of(page.text)
+
+
+def test_a_form_sent_after_signing_out_in_another_tab_offers_to_sign_in(csrf_app: Flask) -> None:
+    client, token = _open_form(csrf_app)
+    with client.session_transaction() as state:
+        state.clear()  # what signing out in another tab leaves in this browser
+    reply = client.post(
+        "/children/applications/new",
+        data={"csrf_token": token, "name": "Павел"},
+        headers={"Referer": "http://localhost/children/applications/new"},
+    )
+    assert reply.status_code == 400
+    assert "Вы вышли из сервиса или сеанс закончился" in reply.text
+    assert "Форма устарела" not in reply.text
+    assert 'href="/login?next=/children/applications/new">Войти</a>' in reply.text
+
+
+def test_the_signed_out_form_page_speaks_english(csrf_app: Flask) -> None:
+    client, token = _open_form(csrf_app)
+    with client.session_transaction() as state:
+        state.clear()
+        state["lang"] = "en"
+    reply = client.post("/children/applications/new", data={"csrf_token": token})
+    assert reply.status_code == 400
+    assert "You are signed out or your session has ended" in reply.text
+    assert ">Sign in</a>" in reply.text
+
+
+def test_a_stale_form_of_a_signed_in_person_keeps_the_stale_form_message(csrf_app: Flask) -> None:
+    client, _token = _open_form(csrf_app)
+    reply = client.post("/children/applications/new", data={"csrf_token": "not-the-token"})
+    assert reply.status_code == 400
+    assert "Форма устарела" in reply.text
+    assert "Вы вышли" not in reply.text
