@@ -63,6 +63,12 @@ def section_title(section: str) -> str:
     return titles.get(str(section), str(section))
 
 
+def this_page() -> str:
+    """Return the shown page's path with its query string, for a link that comes back here."""
+    query = request.query_string.decode("latin-1")
+    return f"{request.path}?{query}" if query else request.path
+
+
 def _language() -> str:
     return str(get_locale().language)
 
@@ -101,6 +107,7 @@ def register(app: Flask, *, pool: ConnectorPool) -> None:
     )
     app.jinja_env.globals.update(
         get_locale=get_locale,
+        this_page=this_page,
         format_date=format_day,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
