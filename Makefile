@@ -15,7 +15,7 @@ E2E_NODE_STAMP := $(E2E_NODE_DIR)/node_modules/.package-lock.json
 TRANSLATIONS := gateway/translations
 CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test lint install clean translations messages
+.PHONY: run test lint typecheck install clean translations messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy, strict, on the paths [tool.mypy] lists in pyproject.toml.
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
 # The OpenID interop tests run the certified npm libraries (pinned in the lockfile).
 $(NODE_STAMP): $(NODE_DIR)/package-lock.json
 	@if command -v npm >/dev/null; then cd $(NODE_DIR) && npm ci --no-audit --no-fund; \
@@ -53,9 +57,9 @@ $(E2E_NODE_STAMP): $(E2E_NODE_DIR)/package-lock.json
 	@if command -v npm >/dev/null; then cd $(E2E_NODE_DIR) && npm ci --no-audit --no-fund; \
 	else echo "npm not found: the accessibility tests will be skipped"; fi
 
-test: lint translations $(NODE_STAMP) $(E2E_NODE_STAMP)
+test: lint typecheck translations $(NODE_STAMP) $(E2E_NODE_STAMP)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(NODE_DIR)/node_modules $(E2E_NODE_DIR)/node_modules
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache $(NODE_DIR)/node_modules $(E2E_NODE_DIR)/node_modules
 	find $(TRANSLATIONS) -name "*.mo" -delete

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import requests
 
+from idp_mock.browser import authorize_at_idp
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 IRINA = ("+79000000001", "parent-demo-1")
@@ -222,8 +224,6 @@ def _post_form(browser: requests.Session, url: str, data: dict[str, str], step: 
 
 def sign_in(stack: Stack) -> requests.Session:
     """Sign Ирина in through idp_mock's pages and accept the consent; return her browser."""
-    from tests.support.idp import authorize_at_idp
-
     browser = requests.Session()
     start = _expect(
         browser.get(f"{stack.gateway}/login", allow_redirects=False, timeout=TIMEOUT), 302, "login"
@@ -238,8 +238,6 @@ def sign_in(stack: Stack) -> requests.Session:
 
 def link_children(stack: Stack, browser: requests.Session) -> None:
     """Link Артём (MESH, SMS code), Полина (Dnevnik.ru's own page) and Максим (NetSchool)."""
-    from tests.support.idp import authorize_at_idp
-
     base = f"{stack.gateway}/children/link"
     asked = _post_form(
         browser,

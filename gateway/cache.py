@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import typing as t
+from collections.abc import Callable
 
 import redis
 
@@ -32,10 +33,11 @@ class Cache(t.Protocol):
 class MemoryCache:
     """A thread-safe in-process cache for a single gateway instance."""
 
-    def __init__(self) -> None:
-        """Start empty."""
+    def __init__(self, *, seconds: Callable[[], float] = time.monotonic) -> None:
+        """Start empty; ``seconds`` is the steady clock expiry is measured on."""
         self._items: dict[str, tuple[str, float | None]] = {}
         self._lock = threading.Lock()
+        self._seconds = seconds
 
     def get(self, key: str) -> str | None:
         """Return the value, or None when missing or expired."""
@@ -44,14 +46,14 @@ class MemoryCache:
             if item is None:
                 return None
             value, deadline = item
-            if deadline is not None and deadline <= time.monotonic():
+            if deadline is not None and deadline <= self._seconds():
                 del self._items[key]
                 return None
             return value
 
     def set(self, key: str, value: str, timeout: int | None = None) -> None:
         """Store a value for ``timeout`` seconds (forever when None)."""
-        deadline = time.monotonic() + timeout if timeout else None
+        deadline = self._seconds() + timeout if timeout else None
         with self._lock:
             self._items[key] = (value, deadline)
 

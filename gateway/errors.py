@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import current_app
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,11 +21,26 @@ from gateway.extensions import db
 bp = Blueprint("errors", __name__)
 
 
-def _page(status: int, message: str, *, back: str | None = None) -> ResponseReturnValue:
+def _page(
+    status: int,
+    message: str,
+    *,
+    back: str | None = None,
+    sign_in: str | None = None,
+    heading: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ResponseReturnValue:
     if request.accept_mimetypes.best == "application/json":
-        return {"error": message}, status
-    page = render_template("errors/error.html", status=status, message=message, back=back)
-    return page, status
+        return {"error": message}, status, dict(headers or {})
+    page = render_template(
+        "errors/error.html",
+        status=status,
+        message=message,
+        back=back,
+        sign_in=sign_in,
+        heading=heading,
+    )
+    return page, status, dict(headers or {})
 
 
 def _page_before() -> str | None:
@@ -35,7 +53,16 @@ def _page_before() -> str | None:
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(err: CSRFError) -> ResponseReturnValue:
-    """Explain an expired or missing form token instead of a bare 400."""
+    """Explain an expired or missing form token instead of a bare 400.
+
+    Without a signed-in person the token failed because the session is gone (signed out
+    in another tab, or it expired): say so and offer to sign in and come back to the form.
+    """
+    if not current_user.is_authenticated:
+        back = _page_before()
+        message = _("Вы вышли из сервиса или сеанс закончился. Войдите и отправьте форму снова.")
+        sign_in = url_for("auth.login", next=back)
+        return _page(400, message, sign_in=sign_in, heading=_("Вы не вошли в сервис"))
     return _page(400, _("Форма устарела. Обновите страницу и отправьте её ещё раз."))
 
 
@@ -69,6 +96,37 @@ def server_error(err: HTTPException) -> ResponseReturnValue:
     """Roll back whatever the request had started, then apologise."""
     db.session.rollback()
     return _page(500, _("Что-то пошло не так. Мы уже разбираемся."))
+
+
+def _plain_words(status: int) -> str:
+    """Say in a sentence what an HTTP status means for the person who met it."""
+    words = {
+        400: _("Не удалось разобрать запрос. Вернитесь на страницу и попробуйте ещё раз."),
+        401: _("Чтобы открыть эту страницу, войдите."),
+        403: _("У вас нет доступа к этой странице."),
+        405: _("Эту страницу нельзя открыть по ссылке: её открывает кнопка на странице сервиса."),
+        410: _("Этой страницы больше нет."),
+    }
+    if status in words:
+        return words[status]
+    if status >= 500:
+        return _("Сервис сейчас недоступен. Попробуйте немного позже.")
+    return _("Не удалось открыть страницу. Вернитесь назад и попробуйте ещё раз.")
+
+
+# Werkzeug's own headers that still matter on the styled page: which methods a URL takes
+# (405), how to sign in (401), when to come back (503).
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+
+@bp.app_errorhandler(HTTPException)
+def any_http_error(err: HTTPException) -> ResponseReturnValue:
+    """Show every other HTTP error on the service's own page, keeping its status and headers."""
+    if err.response is not None:
+        return err.response
+    status = err.code or 500
+    kept = {name: value for name, value in err.get_headers() if name in _KEPT_HEADERS}
+    return _page(status, _plain_words(status), back=_page_before(), headers=kept)
 
 
 @bp.get("/healthz")

@@ -48,6 +48,13 @@ def format_day(value: dt.date, pattern: str = "medium") -> str:
     return _formatted_date(value, pattern, str(get_locale()))
 
 
+def format_period(start: dt.date, end: dt.date, *, today: dt.date) -> str:
+    """Write a period as «1 сентября — 14 сентября», with the years when it is not all in
+    this year: «1 сентября 2025 — 14 сентября 2025» read in May 2026 is not ambiguous."""
+    pattern = "d MMMM" if start.year == end.year == today.year else "d MMMM y"
+    return f"{format_day(start, pattern)} — {format_day(end, pattern)}"
+
+
 def section_title(section: str) -> str:
     """Name a diary section in the interface language."""
     titles = {
@@ -61,6 +68,12 @@ def section_title(section: str) -> str:
         "family": _("Страница семьи"),
     }
     return titles.get(str(section), str(section))
+
+
+def this_page() -> str:
+    """Return the shown page's path with its query string, for a link that comes back here."""
+    query = request.query_string.decode("latin-1")
+    return f"{request.path}?{query}" if query else request.path
 
 
 def _language() -> str:
@@ -101,7 +114,9 @@ def register(app: Flask, *, pool: ConnectorPool) -> None:
     )
     app.jinja_env.globals.update(
         get_locale=get_locale,
+        this_page=this_page,
         format_date=format_day,
+        format_period=format_period,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
     )

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from authlib.oauth2.rfc6749 import list_to_scope
 from authlib.oauth2.rfc6749 import scope_to_list
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -43,7 +42,7 @@ DEMO_CLIENT: dict[str, t.Any] = demo_client()
 
 
 @dataclass(frozen=True)
-class RegisteredClient(ClientMixin):  # type: ignore[misc]
+class RegisteredClient(ClientMixin):  # type: ignore[misc]  # authlib is untyped
     """Implement authlib's client model over one settings entry."""
 
     client_id: str
@@ -102,7 +101,7 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
     def get_allowed_scope(self, scope: str) -> str:
         """Keep only the requested scopes this client is registered for."""
         allowed = set(scope_to_list(self.scope))
-        return list_to_scope([s for s in scope_to_list(scope) or [] if s in allowed])
+        return " ".join(s for s in scope_to_list(scope) or [] if s in allowed)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         """Match the redirect URI exactly (RFC 9700 §2.1)."""

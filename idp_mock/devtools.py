@@ -16,7 +16,7 @@ from flask import url_for
 from idp_mock import codes
 from idp_mock import levels
 from idp_mock.database import db
-from idp_mock.extensions import csrf
+from idp_mock.extensions import csrf_exempt
 from idp_mock.faults import MODES
 from idp_mock.forms import DecisionForm
 from idp_mock.models import Person
@@ -27,7 +27,7 @@ bp = Blueprint("devtools", __name__, url_prefix="/__dev")
 
 
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
-@csrf.exempt
+@csrf_exempt
 def faults() -> t.Any:
     """Arm (POST {"next_token": mode}), show (GET) or clear (DELETE) the development fault."""
     switch = provider().faults

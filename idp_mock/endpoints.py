@@ -31,12 +31,13 @@ from idp_mock.models import Person
 from idp_mock.models import Token
 from idp_mock.runtime import Provider
 from idp_mock.tokens import OTHER_SUB
+from idp_mock.tokens import revoke_families
 
 if t.TYPE_CHECKING:
     from authlib.integrations.flask_oauth2 import AuthorizationServer
 
 
-class BearerValidator(BearerTokenValidator):  # type: ignore[misc]
+class BearerValidator(BearerTokenValidator):  # type: ignore[misc]  # authlib is untyped
     """Find access tokens in the database and attach their client."""
 
     def __init__(self, provider: Provider) -> None:
@@ -52,7 +53,7 @@ class BearerValidator(BearerTokenValidator):  # type: ignore[misc]
         return token if token.client is not None else None
 
 
-class HeaderOrBodyProtector(ResourceProtector):  # type: ignore[misc]
+class HeaderOrBodyProtector(ResourceProtector):  # type: ignore[misc]  # authlib is untyped
     """Accept the bearer token in the header, or as access_token in a form POST (RFC 6750 §2.2)."""
 
     def parse_request_authorization(self, request: t.Any) -> tuple[t.Any, str]:
@@ -65,7 +66,7 @@ class HeaderOrBodyProtector(ResourceProtector):  # type: ignore[misc]
         return t.cast(tuple[t.Any, str], super().parse_request_authorization(request))
 
 
-class PersonInfo(UserInfoEndpoint):  # type: ignore[misc]
+class PersonInfo(UserInfoEndpoint):  # type: ignore[misc]  # authlib is untyped
     """Serve /userinfo with the same person claims the ID token carries."""
 
     def __init__(self, provider: Provider, protector: ResourceProtector) -> None:
@@ -117,7 +118,7 @@ def find_token(token_string: str, hint: str | None) -> TokenHandle | None:
     return None
 
 
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
+class Revocation(RevocationEndpoint):  # type: ignore[misc]  # authlib is untyped
     """Revoke access or refresh tokens (RFC 7009); a refresh token takes its family along."""
 
     CLIENT_AUTH_METHODS = list(AUTH_METHODS)
@@ -134,8 +135,6 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
 
     def revoke_token(self, token: TokenHandle, request: OAuth2Request) -> None:
         """Revoke an access token alone, or a refresh token with every token of its grant."""
-        from idp_mock.oauth2 import revoke_families
-
         if token.kind == "refresh_token":
             revoke_families([token.row.family])
             return
@@ -143,7 +142,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         db().commit()
 
 
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]  # authlib is untyped
     """Describe a token to the client it was issued to (RFC 7662)."""
 
     CLIENT_AUTH_METHODS = list(AUTH_METHODS)
@@ -179,7 +178,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         }
 
 
-class Logout(EndSessionEndpoint):  # type: ignore[misc]
+class Logout(EndSessionEndpoint):  # type: ignore[misc]  # authlib is untyped
     """Implement RP-initiated logout over the provider's keys and browser session."""
 
     def __init__(self, provider: Provider) -> None:
@@ -202,7 +201,7 @@ class Logout(EndSessionEndpoint):  # type: ignore[misc]
         logout_hint: str | None,
     ) -> bool:
         """Trust a registered URI without a hint only once the person confirmed (a POST)."""
-        return request.method == "POST"
+        return bool(request.method == "POST")
 
     def end_session(self, end_session_request: EndSessionRequest) -> None:
         """End the provider session and tell every client of it over the back channel."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import typing as t
 
+from joserfc.jwk import DictKey
 from joserfc.jwk import RSAKey
 
 # Faults applied to the next ID token, whichever grant issues it.
@@ -75,6 +76,6 @@ class FaultSwitch:
             self._armed = None
             return mode
 
-    def public_decoys(self) -> list[dict[str, t.Any]]:
+    def public_decoys(self) -> list[DictKey]:
         """Return the decoy public keys to publish next to the real ones."""
         return [key.as_dict(private=False) for key in self.decoys]

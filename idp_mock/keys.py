@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
-import typing as t
 
 import sqlalchemy as sa
 from joserfc.jwk import KeySet
+from joserfc.jwk import KeySetSerialization
 from joserfc.jwk import RSAKey
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -55,14 +55,7 @@ class KeyStore:
         """Return the key that signs new tokens: the newest one."""
         return self._keys()[-1]
 
-    @property
-    def current_kid(self) -> str:
-        """Return the kid every new token header names."""
-        kid = self.current.kid
-        assert kid, "persisted keys always carry a kid"
-        return kid
-
-    def public_jwks(self) -> dict[str, t.Any]:
+    def public_jwks(self) -> KeySetSerialization:
         """Return the JWKS document: public parts only, each with kid, use and alg."""
         return {"keys": [key.as_dict(private=False) for key in self._keys()]}
 

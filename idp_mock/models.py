@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+if t.TYPE_CHECKING:
+    from idp_mock.clients import RegisteredClient
+
 LEVELS = ("simplified", "standard", "confirmed")
 
 
@@ -63,7 +66,7 @@ class Person(Base):
         return " ".join(part for part in parts if part)
 
 
-class AuthorizationCode(Base, AuthorizationCodeMixin):
+class AuthorizationCode(Base, AuthorizationCodeMixin):  # type: ignore[misc]  # authlib is untyped
     """Hold one authorization code until it is redeemed (then kept, marked used)."""
 
     __tablename__ = "authorization_code"
@@ -135,7 +138,10 @@ class Token(Base):
     sid: Mapped[str | None] = mapped_column(String(64))
 
     person: Mapped[Person] = relationship()
-    # Clients live in settings, not in this database; the validator fills this in.
+    # Clients live in settings, not in this database; the validator fills this in. Declared
+    # for the type checker only: the declarative mapping would take an annotation for a column.
+    if t.TYPE_CHECKING:
+        client: RegisteredClient | None
     client = None
 
     def __repr__(self) -> str:
@@ -161,7 +167,7 @@ class Token(Base):
         """Return the person the token speaks for."""
         return self.person
 
-    def get_client(self) -> object:
+    def get_client(self) -> RegisteredClient | None:
         """Return the registered client, attached by the bearer validator."""
         return self.client
 

@@ -20,6 +20,7 @@ from authlib.oidc.core.grants.util import is_openid_scope
 from flask import Flask
 
 from idp_mock import clock
+from idp_mock import endpoints
 from idp_mock.claims import SCOPES_SUPPORTED
 from idp_mock.claims import person_claims
 from idp_mock.clients import AUTH_METHODS
@@ -31,6 +32,7 @@ from idp_mock.models import Token
 from idp_mock.runtime import EXTENSION
 from idp_mock.runtime import Provider
 from idp_mock.tokens import IdTokenRequest
+from idp_mock.tokens import revoke_families
 
 CODE_LIFETIME = 300
 OFFLINE_ACCESS = "offline_access"
@@ -38,7 +40,7 @@ OFFLINE_ACCESS = "offline_access"
 __all__ = ["EXTENSION", "Provider", "Server", "CodeGrant", "config_oauth"]
 
 
-class Server(AuthorizationServer):  # type: ignore[misc]
+class Server(AuthorizationServer):  # type: ignore[misc]  # authlib is untyped
     """Bind authlib's Flask authorization server to the provider's clients and tokens."""
 
     def __init__(self, provider: Provider) -> None:
@@ -78,7 +80,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         )
 
 
-class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]  # authlib is untyped
     """Require PKCE with S256 from every client, confidential ones too (RFC 9700 §2.1.1)."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
@@ -94,7 +96,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]  # authlib is untyped
     """Issue single-use codes; a replayed code revokes the tokens it produced."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
@@ -156,7 +158,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         return authorization_code.person
 
 
-class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]  # authlib is untyped
     """Rotate refresh tokens on use; a reused one revokes its whole family (RFC 9700 §4.14)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
@@ -184,17 +186,7 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         db().commit()
 
 
-def revoke_families(families: list[str]) -> None:
-    """Revoke every access and refresh token of the given families."""
-    db().execute(
-        sa.update(Token)
-        .where(Token.family.in_(families))
-        .values(revoked=True, refresh_revoked=True)
-    )
-    db().commit()
-
-
-class IdToken(OpenIDCode):  # type: ignore[misc]
+class IdToken(OpenIDCode):  # type: ignore[misc]  # authlib is untyped
     """Issue the code grant's ID token through the provider's signer (kid, sid, faults)."""
 
     def __init__(self, provider: Provider) -> None:
@@ -263,7 +255,7 @@ class RefreshedIdToken:
         )
 
 
-class Issuer(IssuerParameter):  # type: ignore[misc]
+class Issuer(IssuerParameter):  # type: ignore[misc]  # authlib is untyped
     """Add the RFC 9207 iss parameter to authorization responses authlib builds."""
 
     def __init__(self, issuer: str) -> None:
@@ -276,8 +268,6 @@ class Issuer(IssuerParameter):  # type: ignore[misc]
 
 def config_oauth(app: Flask, provider: Provider) -> Server:
     """Create the authorization server for the app and register grants and endpoints."""
-    from idp_mock import endpoints
-
     server = Server(provider)
     server.init_app(app)
     server.scopes_supported = list(SCOPES_SUPPORTED)

@@ -30,7 +30,7 @@ from idp_mock.claims import SCOPE_TEXT
 from idp_mock.claims import SCOPES_SUPPORTED
 from idp_mock.clients import AUTH_METHODS
 from idp_mock.database import db
-from idp_mock.extensions import csrf
+from idp_mock.extensions import csrf_exempt
 from idp_mock.faults import AUTHORIZATION_FAULTS
 from idp_mock.forms import DecisionForm
 from idp_mock.keys import ALGORITHM
@@ -130,7 +130,7 @@ def must_reauthenticate(signed_in: signin.SignedIn) -> bool:
 
 def _login_url() -> str:
     """Send the person to sign in, prefilled with login_hint, then back here."""
-    params = {"next": request.full_path}
+    params: dict[str, t.Any] = {"next": request.full_path}
     if hint := request.args.get("login_hint"):
         params["login_hint"] = hint
     return url_for("auth.login", **params)
@@ -163,28 +163,28 @@ def consent() -> t.Any:
 
 
 @bp.post("/token")
-@csrf.exempt
+@csrf_exempt
 def token() -> Response:
     """Exchange a code (with its PKCE verifier) for tokens."""
     return t.cast(Response, server().create_token_response())
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
-@csrf.exempt
+@csrf_exempt
 def userinfo() -> Response:
     """Return the claims of the bearer token's person and scope."""
     return t.cast(Response, server().create_endpoint_response("userinfo"))
 
 
 @bp.post("/revoke")
-@csrf.exempt
+@csrf_exempt
 def revoke() -> Response:
     """Revoke an access or refresh token (RFC 7009)."""
     return t.cast(Response, server().create_endpoint_response("revocation"))
 
 
 @bp.post("/introspect")
-@csrf.exempt
+@csrf_exempt
 def introspect() -> Response:
     """Describe a token to its client (RFC 7662)."""
     return t.cast(Response, server().create_endpoint_response("introspection"))

@@ -53,7 +53,7 @@ def password_problem(password: str, logins: list[str]) -> str | None:
     return None
 
 
-def _taken(session: Session, column: sa.ColumnElement[str], value: str) -> bool:
+def _taken(session: Session, column: sa.SQLColumnExpression[str | None], value: str) -> bool:
     return session.scalars(sa.select(Person.id).where(column == value)).first() is not None
 
 

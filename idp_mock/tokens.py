@@ -1,4 +1,8 @@
-"""Sign ID tokens and logout tokens with the current key, or spoil them when a fault is armed."""
+"""Sign ID tokens and logout tokens with the current key, or spoil them when a fault is armed.
+
+Revoking stored tokens lives here too, beside issuing them: the grants (a replayed code, a
+reused refresh token) and the revocation endpoint both call :func:`revoke_families`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import secrets
 import typing as t
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from idp_mock.claims import person_claims
+from idp_mock.database import db
 from idp_mock.faults import ID_TOKEN_FAULTS
 from idp_mock.faults import REFRESH_FAULTS
 from idp_mock.faults import FaultSwitch
@@ -20,6 +26,7 @@ from idp_mock.keys import ALGORITHM
 from idp_mock.keys import KeyStore
 from idp_mock.keys import generate_key
 from idp_mock.models import Person
+from idp_mock.models import Token
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120
@@ -41,6 +48,16 @@ class IdTokenRequest:
     access_token: str | None = None
     nonce: str | None = None
     sid: str | None = None
+
+
+def revoke_families(families: list[str]) -> None:
+    """Revoke every access and refresh token of the given families."""
+    db().execute(
+        sa.update(Token)
+        .where(Token.family.in_(families))
+        .values(revoked=True, refresh_revoked=True)
+    )
+    db().commit()
 
 
 class Signer:

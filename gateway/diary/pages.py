@@ -24,6 +24,14 @@ if t.TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
+class RefreshNote:
+    """What «Обновить сейчас» did, shown once beside the card or section it refreshed."""
+
+    message: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
 class CardView:
     """A child's card as the family page places it: the child, and the rendered card."""
 

@@ -8,10 +8,10 @@ import typing as t
 from flask import Blueprint
 from flask import abort
 from flask import current_app
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from connectors.schema import Section
 from gateway.diary.pages import CardView
+from gateway.diary.pages import RefreshNote
 from gateway.diary.pages import child_context
 from gateway.extensions import db
 from gateway.extensions import limiter
@@ -74,7 +75,11 @@ def family() -> ResponseReturnValue:
     grants = {a.link.id: a.grant for a in visible}
     cards = [_card(diary, grants[diary.link.id], now) for diary in diaries]
     return render_template(
-        "diary/family.html", cards=cards, events=shared_events(diaries, now), now=now
+        "diary/family.html",
+        cards=cards,
+        events=shared_events(diaries, now),
+        now=now,
+        notes=_take_refresh_notes(),
     )
 
 
@@ -120,7 +125,8 @@ def child(child_id: int) -> ResponseReturnValue:
     db.session.commit()
     offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
     page = child_context(seen, offered, diary.sections[section], choice, now, backend=diary.backend)
-    return render_template("diary/child.html", **page)
+    note = _take_refresh_notes().get(seen.link.id)
+    return render_template("diary/child.html", **page, refresh_note=note)
 
 
 def _refresh_limit() -> str:
@@ -141,17 +147,35 @@ def refresh(child_id: int) -> ResponseReturnValue:
         with limiter.limit(_refresh_limit, key_func=_per_person):
             outcome = diary_service().refresh_now(seen.link, sections, period, only=seen.sections)
     except RateLimitExceeded:
-        flash(
-            _(
-                "Обновлять так часто нельзя. Подождите немного:"
-                " на странице — последние полученные данные."
-            ),
-            "error",
+        too_often = _(
+            "Обновлять так часто нельзя. Подождите немного:"
+            " на странице — последние полученные данные."
         )
+        _leave_refresh_note(seen.link.id, RefreshNote(too_often, "error"))
         return redirect(back, 303)
     db.session.commit()
-    flash(*_refreshed_message(outcome))
+    _leave_refresh_note(seen.link.id, RefreshNote(*_refreshed_message(outcome)))
     return redirect(back, 303)
+
+
+# Per child, not a flash at the top of the page: with three cards the parent must see
+# which one the message is about.
+_REFRESH_NOTES = "refresh_notes"
+
+
+def _leave_refresh_note(child_id: int, note: RefreshNote) -> None:
+    """Keep a refresh's outcome for the next page that shows this child."""
+    notes = dict(session.get(_REFRESH_NOTES) or {})
+    notes[str(child_id)] = [note.message, note.category]
+    session[_REFRESH_NOTES] = notes
+
+
+def _take_refresh_notes() -> dict[int, RefreshNote]:
+    """Take every refresh outcome not yet shown, by child id; each is shown once."""
+    kept = session.pop(_REFRESH_NOTES, None)
+    if not isinstance(kept, dict):
+        return {}
+    return {int(child): RefreshNote(*note) for child, note in kept.items()}
 
 
 def _refresh_target(seen: access.ChildAccess, today: dt.date) -> tuple[list[Section], Periods, str]:
@@ -171,7 +195,7 @@ def _refresh_target(seen: access.ChildAccess, today: dt.date) -> tuple[list[Sect
 
 
 def _refreshed_message(outcome: Refreshed) -> tuple[str, str]:
-    """Say what a refresh did, as a flash message and its category."""
+    """Say what a refresh did, as a message and its category."""
     time = format_datetime(outcome.as_of, "HH:mm")
     if not outcome.done:
         message = _(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -27,3 +28,7 @@ class BackendCall(Base):
     latency_ms: Mapped[int]
     error: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+# Finds an instance's later successes at once: pruning keeps each instance's latest one.
+Index("ix_backend_calls_instance_success", BackendCall.instance_id, BackendCall.ok, BackendCall.at)

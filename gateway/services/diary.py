@@ -296,13 +296,14 @@ class DiaryService:
         )
         # Sorted, so that concurrent pages lock the snapshot rows they share in one order.
         for job in sorted(jobs, key=lambda job: t.cast(tuple[int, Section], job.key)):
-            link_id, section = t.cast(tuple[int, Section], job.key)
-            views[job.key] = self._settle(
+            key = t.cast(tuple[int, Section], job.key)
+            link_id, section = key
+            views[key] = self._settle(
                 link_id,
                 section,
                 period_of[section],
                 outcome[job.key],
-                snapshots.get(job.key),
+                snapshots.get(key),
                 asked_at=asked_at,
             )
 

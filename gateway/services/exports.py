@@ -365,4 +365,5 @@ def build_calendar(diary: ChildDiary, *, now: dt.datetime) -> bytes:
     for event in diary.records(Section.EVENTS):
         if _in_window(event.starts_at.date(), window):
             calendar.add_component(school_event(event, link, zone, now))
-    return calendar.to_ical()
+    feed: bytes = calendar.to_ical()
+    return feed

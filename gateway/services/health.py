@@ -3,6 +3,11 @@
 The diary service records one :class:`BackendCall` per section fetch. The operator's health
 page and the parent's link page read :func:`summary`: an instance whose error rate over the
 last hour is at least ``DEGRADED_AT`` is degraded, and parents are warned before linking.
+
+Calls are kept for ``KEEP``, far longer than any reader looks back (the summary's hour, the
+diary's revalidation window, an hour by default), except each instance's latest success, which
+the health page shows however old it is. Recording prunes the older ones, at most about once
+every ``PRUNE_EVERY``, so the table holds a bounded number of days without a scheduled job.
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import delete
+from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from connectors.errors import ConnectorError
 from connectors.schema import Section
@@ -30,6 +40,7 @@ from gateway.services.snapshots import aware
 DEGRADED_AT = 0.5
 WINDOW = dt.timedelta(hours=1)
 KEEP = dt.timedelta(days=2)
+PRUNE_EVERY = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +110,8 @@ def record(
                 at=now,
             )
         )
+    if _prune_due(session, now=now):
+        prune(session, now=now)
 
 
 def failing(
@@ -160,10 +173,29 @@ def warning_for(session: Session, instance: ConnectorInstance, *, now: dt.dateti
     return state if state in ("disabled", "degraded") else None
 
 
-def forget_old(session: Session, *, now: dt.datetime) -> int:
-    """Delete calls older than two days; return how many."""
-    result = session.execute(delete(BackendCall).where(BackendCall.at < now - KEEP))
+def prune(session: Session, *, now: dt.datetime) -> int:
+    """Delete calls older than ``KEEP`` but each instance's latest success; return how many."""
+    statement = delete(BackendCall).where(_prunable(before=now - KEEP))
+    # The rows written in this session are new: none of them can be among the deleted.
+    result = session.execute(statement.execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _prune_due(session: Session, *, now: dt.datetime) -> bool:
+    """Tell whether a call has been prunable for ``PRUNE_EVERY`` (one indexed look)."""
+    overdue = select(BackendCall.id).where(_prunable(before=now - KEEP - PRUNE_EVERY)).limit(1)
+    return session.scalar(overdue) is not None
+
+
+def _prunable(*, before: dt.datetime) -> ColumnElement[bool]:
+    """Match calls made before ``before`` that are not their instance's latest success."""
+    later = aliased(BackendCall)
+    succeeded_since = exists().where(
+        later.instance_id == BackendCall.instance_id,
+        later.ok.is_(True),
+        later.at > BackendCall.at,
+    )
+    return and_(BackendCall.at < before, or_(BackendCall.ok.is_(False), succeeded_since))
 
 
 def worst_first(healths: Sequence[Health]) -> list[Health]:

@@ -63,7 +63,10 @@ def genitive(full_name: str) -> str:
     if found is None:
         return full_name.strip()
     maker, detector = _tools()
-    gender = detector.detect(firstname=found.given, lastname=found.family, middlename=found.middle)
+    # The petrovich library leaves its detector unannotated.
+    gender = detector.detect(  # type: ignore[no-untyped-call]
+        firstname=found.given, lastname=found.family, middlename=found.middle
+    )
     if gender is Gender.ANDROGYNOUS:
         return family_and_given(full_name)
     family = maker.make(NamePart.LASTNAME, gender, Case.GENITIVE, found.family)

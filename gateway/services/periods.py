@@ -106,17 +106,25 @@ def pick(start: str | None, end: str | None, *, section: Section, today: dt.date
         )
     first, last = _date(start_text), _date(end_text)
     # A readable date is given back as ISO, so that the date input can show it again.
-    kept = {
-        "start_text": first.isoformat() if first else start_text,
-        "end_text": last.isoformat() if last else end_text,
-    }
+    shown_start = first.isoformat() if first else start_text
+    shown_end = last.isoformat() if last else end_text
     refusal, unreadable = _refusal(start_text, end_text, first, last)
     if refusal is not None:
         return PeriodChoice(
-            period=default, chosen=False, refusal=refusal, unreadable=unreadable, **kept
+            period=default,
+            start_text=shown_start,
+            end_text=shown_end,
+            chosen=False,
+            refusal=refusal,
+            unreadable=unreadable,
         )
     assert first is not None and last is not None
-    return PeriodChoice(period=Period(start=first, end=last), chosen=True, **kept)
+    return PeriodChoice(
+        period=Period(start=first, end=last),
+        start_text=shown_start,
+        end_text=shown_end,
+        chosen=True,
+    )
 
 
 def _refusal(

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import CursorResult
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -77,6 +78,7 @@ def end_all(session: Session, user_id: int, *, reason: str, now: dt.datetime) ->
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
         .values(ended_at=now, ended_reason=reason)
     )
+    assert isinstance(result, CursorResult)  # an UPDATE answers with its row count
     return int(result.rowcount or 0)
 
 

@@ -169,15 +169,6 @@ class MeshIds:
             None,
         )
 
-    def lesson_by_item(self, item_id: int) -> int | None:
-        """Return the world lesson id of a schedule item id."""
-        lesson_id = item_id - 384_000_000 + 311_000_000
-        try:
-            self.world.lesson(lesson_id)
-        except KeyError:
-            return None
-        return lesson_id
-
     def homework_by_id(self, mesh_id: int) -> int | None:
         """Return the world homework id of a MESH ``homework_id``."""
         homework_id = mesh_id - 611_000_000 + 371_000_000

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
-from tests.support.idp import authorize_at_idp
+from idp_mock.browser import authorize_at_idp
 
 IRINA = ("+79000000001", "parent-demo-1")
 # The system each of Irina's children is at, by connector name, with its instance key.

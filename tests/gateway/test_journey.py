@@ -19,7 +19,7 @@ from gateway.models import ConnectorInstance
 from gateway.models import PersonalDataConsent
 from gateway.models import SchoolCredential
 from gateway.models import User
-from tests.support.idp import authorize_at_idp
+from idp_mock.browser import authorize_at_idp
 from tests.support.idp import sign_in
 
 IRINA = ("+79000000001", "parent-demo-1")

@@ -121,6 +121,33 @@ def test_the_whole_school_year_can_be_picked(parent: FlaskClient, anna: int) -> 
     assert typed.count('class="grade"') == 2  # the same, typed the Russian way
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "russian", "english"),
+    [
+        (
+            "2025-09-01",
+            "2025-09-14",
+            "1 сентября 2025 — 14 сентября 2025",
+            "1 September 2025 — 14 September 2025",
+        ),
+        (
+            "2025-12-20",
+            "2026-01-10",
+            "20 декабря 2025 — 10 января 2026",
+            "20 December 2025 — 10 January 2026",
+        ),
+        ("2026-05-01", "2026-05-14", "1 мая — 14 мая", "1 May — 14 May"),
+    ],
+)
+def test_the_caption_names_the_year_of_a_period_outside_this_one(
+    parent: FlaskClient, anna: int, start: str, end: str, russian: str, english: str
+) -> None:
+    picked = f"/child/{anna}?section=grades&start={start}&end={end}"
+    assert _heading(parent.get(picked).text) == f"Оценки: {russian}"
+    parent.get("/lang/en")
+    assert _heading(parent.get(picked).text) == f"Marks: {english}"
+
+
 def test_a_picked_period_carries_over_to_the_other_tabs(parent: FlaskClient, anna: int) -> None:
     page = parent.get(f"/child/{anna}?section=grades&start=2026-05-01&end=2026-05-10").text
     assert f"/child/{anna}?section=events&amp;start=2026-05-01&amp;end=2026-05-10" in page

@@ -136,6 +136,72 @@ def test_a_section_the_backend_lacks_does_not_defeat_the_debounce(
     assert "Данные только что обновлены" in _flash(page) and dict(school.calls) == before
 
 
+def _top_flashes(page: str) -> list[str]:
+    """Return the flashed messages at the top of the page, before any card or section."""
+    main = page[page.index('<main id="main"') :]
+    top = main[: main.find("<h1")]
+    return re.findall(r'<p class="flash[^"]*"[^>]*>([^<]*)</p>', top)
+
+
+def test_the_refresh_message_appears_in_the_card_it_concerns(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    _, petr = _link(parent, fake_app)
+    parent.get("/")
+    clock.advance(minutes=2)
+    reply = _refresh(parent, petr)
+    assert reply.location == f"/#child-{petr}"
+    page = parent.get(reply.location).text
+    assert "Данные обновлены в 10:34." in _card(page, "Child2")
+    assert "Данные обновлены" not in _card(page, "Child1")
+    assert _top_flashes(page) == []
+    assert "Данные обновлены" not in parent.get("/").text  # said once
+
+
+def test_a_failed_refresh_says_so_in_its_card(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    anna, _ = _link(parent, fake_app)
+    parent.get("/")
+    clock.advance(minutes=2)
+    school.down = True
+    page = parent.get(_refresh(parent, anna).location).text
+    failed = "Не удалось обновить: школьная система сейчас недоступна."
+    assert failed in _card(page, "Child1") and failed not in _card(page, "Child2")
+    assert 'role="alert">' + failed in _card(page, "Child1")
+
+
+def test_a_section_refresh_says_its_result_beside_the_section(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    anna, petr = _link(parent, fake_app)
+    parent.get(f"/child/{anna}?section=homework")
+    clock.advance(minutes=2)
+    reply = parent.post(f"/child/{anna}/refresh", data={"page": "child", "section": "homework"})
+    assert reply.location == f"/child/{anna}?section=homework"
+    page = parent.get(reply.location).text
+    freshness = page[page.index('<div class="freshness">') :]
+    assert "Данные обновлены в 10:34." in freshness[: freshness.index("</div>")]
+    assert _top_flashes(page) == []
+    _refresh(parent, petr)  # another child's result waits for that child's page
+    assert "Данные обновлены" not in parent.get(f"/child/{anna}").text
+
+
+def test_a_refresh_that_finds_the_password_changed_says_so_on_the_section(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    anna, _ = _link(parent, fake_app)
+    parent.get(f"/child/{anna}?section=grades")
+    clock.advance(minutes=2)
+    school.expired_tokens.add("t1")
+    school.accounts["parent"] = ("changed", school.accounts["parent"][1])
+    reply = parent.post(f"/child/{anna}/refresh", data={"page": "child", "section": "grades"})
+    page = parent.get(reply.location).text
+    freshness = page[page.index('<div class="freshness">') :]
+    said = "Не удалось обновить: школьная система не принимает сохранённый пароль."
+    assert said in freshness[: freshness.index("</div>")] and _top_flashes(page) == []
+
+
 def test_refreshing_a_section_keeps_its_period_and_goes_back_to_it(
     parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
 ) -> None:

@@ -31,10 +31,10 @@ from gateway.runtime import services
 from gateway.services import exports
 from gateway.services import outbox
 from gateway.services import trust
+from idp_mock.browser import authorize_at_idp
 from tests.gateway.conftest import build_fake_app
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
-from tests.support.idp import authorize_at_idp
 
 IRINA = ("+79000000001", "parent-demo-1")
 GALINA = ("+79000000003", "granny-demo-3")

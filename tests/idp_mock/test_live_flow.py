@@ -13,11 +13,11 @@ from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from idp_mock.browser import authorize_at_idp
 from tests.idp_mock.helpers import CLIENT_ID
 from tests.idp_mock.helpers import CLIENT_SECRET
 from tests.idp_mock.helpers import REDIRECT_URI
 from tests.idp_mock.helpers import SCOPE
-from tests.support.idp import authorize_at_idp
 from tests.support.live import serving
 from tests.support.stack import free_port
 

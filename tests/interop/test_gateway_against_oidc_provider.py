@@ -15,9 +15,9 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import User
 from gateway.models import UserSession
+from idp_mock.browser import authorize_at_idp
 from tests.interop.nodejs import ACCOUNT
 from tests.interop.nodejs import Registration
-from tests.support.idp import authorize_at_idp
 
 CLAIMS = ACCOUNT["claims"]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from idp_mock.browser import authorize_at_idp
 from tests.interop.nodejs import FLOW_TIMEOUT
 from tests.interop.nodejs import Registration
 from tests.interop.nodejs import run_script
-from tests.support.idp import authorize_at_idp
 
 IRINA = ("+79000000001", "parent-demo-1")
 IRINA_SUB = "1000000001"

@@ -20,7 +20,7 @@ from gateway.extensions import db
 from gateway.models import User
 from gateway.models import UserSession
 from gateway.runtime import services
-from tests.support.idp import authorize_at_idp
+from idp_mock.browser import authorize_at_idp
 from tests.support.idp import sign_in
 from tests.support.stack import RequestCounter
 

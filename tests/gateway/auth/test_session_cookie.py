@@ -21,7 +21,7 @@ from sqlalchemy import select
 from gateway.extensions import db
 from gateway.models import UserSession
 from gateway.runtime import services
-from tests.support.idp import authorize_at_idp
+from idp_mock.browser import authorize_at_idp
 from tests.support.idp import sign_in
 
 IRINA = ("+79000000001", "parent-demo-1")

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.idp import authorize_at_idp
+from idp_mock.browser import authorize_at_idp
 
 IRINA = ("+79000000001", "parent-demo-1")
 
