@@ -403,6 +403,12 @@ class Preview:
     expires_at: dt.datetime
 
 
+def _first_name_beside(link: ChildLink) -> str:
+    """The child's first name to show beside the account name; empty when it would repeat it."""
+    found = names.parts(link.full_name)
+    return "" if found is None or link.names_repeat else found.given
+
+
 def preview(grant: Grant) -> Preview:
     """Describe an invitation to whoever holds its link, before they sign in.
 
@@ -412,7 +418,7 @@ def preview(grant: Grant) -> Preview:
     children = tuple(
         SharedChild(
             account=scope.link.display_name,
-            first_name=found.given if (found := names.parts(scope.link.full_name)) else "",
+            first_name=_first_name_beside(scope.link),
             sections=tuple(sorted((Section(s) for s in scope.sections), key=SHAREABLE.index)),
         )
         for scope in sorted(grant.scopes, key=lambda scope: scope.link.position)
