@@ -377,6 +377,24 @@ def closed_grant(session: Session, person: User, link_id: int, *, now: dt.dateti
     return next((g for g in grants if status_of(g, now) in closed), None)
 
 
+def ended_grants(session: Session, person: User, *, now: dt.datetime) -> list[tuple[Grant, Status]]:
+    """Return each parent's latest grant to this person, when it is closed and none is open.
+
+    A trusted person whose access was revoked or has ended then reads why on the family
+    page, not an empty family; an accepted grant that opens later is listed with its state.
+    """
+    held = session.scalars(
+        select(Grant)
+        .where(Grant.grantee_id == person.id, Grant.accepted_at.is_not(None))
+        .order_by(Grant.accepted_at.desc(), Grant.id.desc())
+    )
+    latest: dict[int, tuple[Grant, Status]] = {}
+    for grant in held:
+        latest.setdefault(grant.owner_id, (grant, status_of(grant, now)))
+    closed = (Status.REVOKED, Status.EXPIRED, Status.ACCEPTED)
+    return [(grant, state) for grant, state in latest.values() if state in closed]
+
+
 def inviters(session: Session, person: User, *, now: dt.datetime) -> list[str]:
     """Name the parents whose open invitations or grants are addressed to this person."""
     found = addressed_to(session, person)
