@@ -378,7 +378,7 @@ def closed_grant(session: Session, person: User, link_id: int, *, now: dt.dateti
 
 
 def ended_grants(session: Session, person: User, *, now: dt.datetime) -> list[tuple[Grant, Status]]:
-    """Return each parent's latest grant to this person, when it is closed and none is open.
+    """Return each parent's latest accepted grant to this person, when it opens no diary now.
 
     A trusted person whose access was revoked or has ended then reads why on the family
     page, not an empty family; an accepted grant that opens later is listed with its state.
