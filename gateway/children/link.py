@@ -111,7 +111,7 @@ def _finish(
         flash(explain(err, instance), "error")
         return None
     db.session.commit()
-    listed = ", ".join(f"{c.display_name} — {c.full_name}" for c in linked.children)
+    listed = ", ".join(c.label for c in linked.children)
     flash(_("Готово! Привязаны: %(names)s", names=listed), "success")
     if len(linked.new) > len(names):
         session["naming"] = [c.id for c in linked.new]

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
 from connectors.errors import InvalidCredentials
+from connectors.errors import SchoolNameTooVague
 from connectors.errors import SchoolNotFound
 from gateway.services.linking import NoStudents
 
@@ -20,6 +21,8 @@ def explain(err: Exception, instance: ConnectorInstance) -> str:
     """Say why linking failed; in every case nothing was stored."""
     if isinstance(err, NoStudents):
         return _("Школьная система приняла логин, но за ним нет учеников.")
+    if isinstance(err, SchoolNameTooVague):
+        return _("Это название подходит многим школам: допишите номер, например «Лицей № 3».")
     if isinstance(err, SchoolNotFound) and err.candidates:
         return _("Под это название подходит не одна школа или ни одна точно: выберите из списка.")
     if isinstance(err, SchoolNotFound):
