@@ -32,6 +32,13 @@ class SchoolNotFound(InvalidCredentials):
         self.candidates = tuple(candidates)
 
 
+class SchoolNameTooVague(SchoolNotFound):
+    """The name says only what kind of school it is («школа», «МБОУ», «№»), and too many fit.
+
+    A lookup never guesses one school from such a name: the parent types more of it.
+    """
+
+
 class AccessDenied(ConnectorError):
     """The account is valid but may not see this data (no rights, licence, disabled)."""
 

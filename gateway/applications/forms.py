@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import typing as t
 
 from flask_babel import lazy_gettext as _l
@@ -35,6 +37,19 @@ DIFFERENT_APPLICANT = _l(
 )
 
 
+# What a school's records hold: Cyrillic words, maybe hyphenated («Салтыкова-Щедрина»).
+_CYRILLIC_WORD = r"[А-Яа-яЁё]+(?:-[А-Яа-яЁё]+)*"
+CHILD_NAME = re.compile(rf"{_CYRILLIC_WORD}(?:\s+{_CYRILLIC_WORD})+")
+# 1 to 11, then maybe the class letter, bare or quoted: «5», «5А», «5 «А»», «11б», «7-Б».
+CLASS_NAME = re.compile(r"(?:[1-9]|1[01])(?:\s*-?\s*[«\"„“]?[А-Яа-яЁё][»\"“”]?)?")
+SCHOOL_AGES = range(6, 19)  # a child from first grade to the last, in full years
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Return the full years a person born on ``birth`` has on ``day``."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
 def _document(
     check: t.Callable[[str], str], message: t.Any
 ) -> t.Callable[[ApplicationForm, Field], None]:
@@ -63,6 +78,7 @@ class ApplicationForm(BaseForm):
 
     documents_required = True
     applicant: User | None = None
+    today: dt.date | None = None  # Moscow's day by the gateway's clock: the child's age
 
     instance = SelectField(_l("Регион"), choices=[])
     child_full_name = StringField(
@@ -125,6 +141,28 @@ class ApplicationForm(BaseForm):
         ),
         validators=[DataRequired(message=_l("Без согласия заявку не передать."))],
     )
+
+    def validate_child_full_name(self, field: StringField) -> None:
+        """Refuse a name a school operator cannot look up: not Cyrillic, or a single word."""
+        if (field.data or "").strip() and not CHILD_NAME.fullmatch(field.data.strip()):
+            raise ValidationError(
+                _l("Фамилия и имя ребёнка русскими буквами, как в школе: Новикова София.")
+            )
+
+    def validate_child_birth_date(self, field: DateField) -> None:
+        """Refuse a birth date that does not make a school-age child."""
+        if field.data is None or self.today is None:
+            return
+        age = age_on(field.data, self.today)
+        if age < SCHOOL_AGES.start:
+            raise ValidationError(_l("Ребёнку меньше 6 лет: проверьте дату рождения."))
+        if age >= SCHOOL_AGES.stop:
+            raise ValidationError(_l("Ребёнку больше 18 лет: проверьте дату рождения."))
+
+    def validate_class_name(self, field: StringField) -> None:
+        """Refuse a class other than 1 to 11 with an optional letter."""
+        if (field.data or "").strip() and not CLASS_NAME.fullmatch(field.data.strip()):
+            raise ValidationError(_l("Класс от 1 до 11 и буква, если есть: 5, 5А, 11 «Б»."))
 
     def validate_applicant_full_name(self, field: StringField) -> None:
         """Refuse a name other than the verified person's."""

@@ -29,6 +29,7 @@ from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import documents
 from gateway.services import health
+from gateway.services import trust
 from gateway.services.children import next_free_name
 from gateway.services.instances import enabled_instances
 
@@ -60,6 +61,7 @@ def _form(**kwargs: object) -> ApplicationForm:
         SelectChoice(i.key, i.region_name) for i in enabled_instances(db.session)
     ]
     form.applicant = current_user
+    form.today = trust.parents_day(_now())
     return form
 
 

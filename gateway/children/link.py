@@ -90,7 +90,7 @@ def _shown(instance: ConnectorInstance, outcome: Linked | Refused) -> ResponseRe
         flash(explain(outcome.reason, instance), "error")
         return None
     db.session.commit()
-    listed = ", ".join(f"{c.display_name} — {c.full_name}" for c in outcome.children)
+    listed = ", ".join(c.label for c in outcome.children)
     flash(_("Готово! Привязаны: %(names)s", names=listed), "success")
     if outcome.to_name:
         session["naming"] = outcome.to_name

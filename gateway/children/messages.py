@@ -16,6 +16,8 @@ def explain(reason: Refusal, instance: ConnectorInstance) -> str:
     """Say why linking failed; in every case nothing was stored."""
     if reason is Refusal.NO_STUDENTS:
         return _("Школьная система приняла логин, но за ним нет учеников.")
+    if reason is Refusal.SCHOOL_VAGUE:
+        return _("Это название подходит многим школам: допишите номер, например «Лицей № 3».")
     if reason is Refusal.SCHOOL_AMBIGUOUS:
         return _("Под это название подходит не одна школа или ни одна точно: выберите из списка.")
     if reason is Refusal.SCHOOL_UNKNOWN:
@@ -39,4 +41,6 @@ def explain(reason: Refusal, instance: ConnectorInstance) -> str:
     )
 
 
-SCHOOL_REFUSALS = frozenset({Refusal.SCHOOL_AMBIGUOUS, Refusal.SCHOOL_UNKNOWN})
+SCHOOL_REFUSALS = frozenset(
+    {Refusal.SCHOOL_VAGUE, Refusal.SCHOOL_AMBIGUOUS, Refusal.SCHOOL_UNKNOWN}
+)

@@ -18,6 +18,7 @@ from gateway.models.base import Base
 from gateway.models.base import utcnow
 from gateway.models.connector import ConnectorInstance
 from gateway.models.user import User
+from gateway.services.names import repeats
 
 
 class LinkStatus(enum.StrEnum):
@@ -85,12 +86,28 @@ class ChildLink(Base):
         return " ".join((self.full_name or "").split()[:2])
 
     @property
+    def names_repeat(self) -> bool:
+        """Tell whether the parent named the account after the child («Полина» for Полина)."""
+        return repeats(self.display_name, self.full_name or "")
+
+    @property
+    def label_parts(self) -> tuple[str, ...]:
+        """Return the names a label shows: the account's and the child's, or one of them.
+
+        A child the parent named after herself is shown once by her real name, so that no
+        page reads «Полина — Смирнова Полина».
+        """
+        real = self.real_name
+        if not real:
+            return (self.display_name,)
+        if self.names_repeat:
+            return (real,)
+        return (self.display_name, real)
+
+    @property
     def label(self) -> str:
         """Return the account name with the real name beside it: «Child1 — Смирнов Максим»."""
-        real = self.real_name
-        if not real or real.casefold() == self.display_name.casefold():
-            return self.display_name
-        return f"{self.display_name} — {real}"
+        return " — ".join(self.label_parts)
 
     def __repr__(self) -> str:
         """Name the link by its display name only."""

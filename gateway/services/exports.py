@@ -140,8 +140,7 @@ def grades_disposition(link: ChildLink, period: Period) -> str:
     ASCII spelling («grades_Child1_Smirnov_Maksim_…») for the few that ignore it.
     """
     dates = f"{period.start.isoformat()}_{period.end.isoformat()}"
-    names = [link.display_name] + ([link.real_name] if link.label != link.display_name else [])
-    child = _file_part(" ".join(names)) or "child"
+    child = _file_part(" ".join(link.label_parts)) or "child"
     fallback = re.sub(r"[^A-Za-z0-9.-]+", "_", _latin(child)).strip("_") or "child"
     wanted = quote(f"Оценки_{child}_{dates}.csv", safe="")
     return f"attachment; filename=\"grades_{fallback}_{dates}.csv\"; filename*=UTF-8''{wanted}"

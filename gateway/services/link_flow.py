@@ -29,6 +29,7 @@ from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
 from connectors.errors import ConnectorError
 from connectors.errors import InvalidCredentials
+from connectors.errors import SchoolNameTooVague
 from connectors.errors import SchoolNotFound
 from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
@@ -50,6 +51,7 @@ class Refusal(enum.StrEnum):
     """Why a linking step stopped; in every case nothing was stored."""
 
     NO_STUDENTS = "no_students"  # the login works but shows no students
+    SCHOOL_VAGUE = "school_vague"  # the name says only the kind of school; too many fit
     SCHOOL_AMBIGUOUS = "school_ambiguous"  # several schools (or none exactly) fit the name
     SCHOOL_UNKNOWN = "school_unknown"
     CREDENTIALS = "credentials"
@@ -103,6 +105,8 @@ def refusal_of(err: Exception) -> Refusal:
     """Name why a sign-in or the students' list failed (subclasses before their parents)."""
     if isinstance(err, NoStudents):
         return Refusal.NO_STUDENTS
+    if isinstance(err, SchoolNameTooVague):
+        return Refusal.SCHOOL_VAGUE
     if isinstance(err, SchoolNotFound):
         return Refusal.SCHOOL_AMBIGUOUS if err.candidates else Refusal.SCHOOL_UNKNOWN
     if isinstance(err, InvalidCredentials):

@@ -7,6 +7,7 @@ missing); anything else is shown as it came.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from pytrovich.detector import PetrovichGenderDetector
@@ -72,3 +73,17 @@ def genitive(full_name: str) -> str:
     family = maker.make(NamePart.LASTNAME, gender, Case.GENITIVE, found.family)
     given = maker.make(NamePart.FIRSTNAME, gender, Case.GENITIVE, found.given)
     return f"{family} {given}"
+
+
+def _words(text: str) -> set[str]:
+    """The words of a name, compared as people read them: any case, «ё» as «е»."""
+    return set(re.findall(r"\w+(?:-\w+)*", text.casefold().replace("ё", "е")))
+
+
+def repeats(account: str, full_name: str) -> bool:
+    """Tell whether an account name only repeats the child's name («Полина», «Смирнова Полина»).
+
+    Then a label shows the child's name once instead of «Полина — Смирнова Полина».
+    """
+    words = _words(account)
+    return bool(words) and words <= _words(full_name)

@@ -377,6 +377,24 @@ def closed_grant(session: Session, person: User, link_id: int, *, now: dt.dateti
     return next((g for g in grants if status_of(g, now) in closed), None)
 
 
+def ended_grants(session: Session, person: User, *, now: dt.datetime) -> list[tuple[Grant, Status]]:
+    """Return each parent's latest accepted grant to this person, when it opens no diary now.
+
+    A trusted person whose access was revoked or has ended then reads why on the family
+    page, not an empty family; an accepted grant that opens later is listed with its state.
+    """
+    held = session.scalars(
+        select(Grant)
+        .where(Grant.grantee_id == person.id, Grant.accepted_at.is_not(None))
+        .order_by(Grant.accepted_at.desc(), Grant.id.desc())
+    )
+    latest: dict[int, tuple[Grant, Status]] = {}
+    for grant in held:
+        latest.setdefault(grant.owner_id, (grant, status_of(grant, now)))
+    closed = (Status.REVOKED, Status.EXPIRED, Status.ACCEPTED)
+    return [(grant, state) for grant, state in latest.values() if state in closed]
+
+
 def inviters(session: Session, person: User, *, now: dt.datetime) -> list[str]:
     """Name the parents whose open invitations or grants are addressed to this person."""
     found = addressed_to(session, person)
@@ -403,6 +421,12 @@ class Preview:
     expires_at: dt.datetime
 
 
+def _first_name_beside(link: ChildLink) -> str:
+    """The child's first name to show beside the account name; empty when it would repeat it."""
+    found = names.parts(link.full_name)
+    return "" if found is None or link.names_repeat else found.given
+
+
 def preview(grant: Grant) -> Preview:
     """Describe an invitation to whoever holds its link, before they sign in.
 
@@ -412,7 +436,7 @@ def preview(grant: Grant) -> Preview:
     children = tuple(
         SharedChild(
             account=scope.link.display_name,
-            first_name=found.given if (found := names.parts(scope.link.full_name)) else "",
+            first_name=_first_name_beside(scope.link),
             sections=tuple(sorted((Section(s) for s in scope.sections), key=SHAREABLE.index)),
         )
         for scope in sorted(grant.scopes, key=lambda scope: scope.link.position)

@@ -239,6 +239,17 @@ def inviters_of_newcomer() -> list[str]:
     return trust.inviters(db.session, current_user, now=_now())
 
 
+@bp.app_template_global()
+def ended_access() -> list[tuple[Grant, trust.Status]]:
+    """Name the closed grants of a signed-in person who has no children of their own.
+
+    The family page then says whose access ended and why instead of offering to link one.
+    """
+    if not current_user.is_authenticated or access.children_of(db.session, current_user):
+        return []
+    return trust.ended_grants(db.session, current_user, now=_now())
+
+
 @bp.get("/audit")
 @login_required
 def audit_log() -> ResponseReturnValue:

@@ -34,6 +34,9 @@ NOT_INTERFACE_TEXT = {
     ("gateway/services/documents.py", "LOOKALIKES"): "Latin letters typed for Cyrillic ones",
     ("gateway/services/applications.py", "_norm"): "name comparison folds «ё» into «е»",
     ("gateway/services/trust.py", "normal_name"): "name comparison folds «ё» into «е»",
+    ("gateway/services/names.py", "_words"): "name comparison folds «ё» into «е»",
+    ("gateway/applications/forms.py", "_CYRILLIC_WORD"): "the child's name: Cyrillic letters",
+    ("gateway/applications/forms.py", "CLASS_NAME"): "a class: its Cyrillic letter",
     # SMS and e-mail go out in Russian: the recipient's interface language is not known.
     ("gateway/services/applications.py", "refuse"): "SMS / e-mail to the parent",
     ("gateway/services/applications.py", "approve"): "SMS / e-mail to the parent",

@@ -7,6 +7,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from icalendar import Calendar
 from sqlalchemy import select
 
 from connectors.schema import Section
@@ -16,6 +17,7 @@ from tests.gateway.conftest import invitation_token_sent
 from tests.gateway.conftest import make_parent
 from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
+from tests.gateway.test_exports import _issue_feed
 from tests.gateway.test_family import MEETING
 
 ANNA = "Child1 — Иванова Анна"
@@ -81,3 +83,48 @@ def test_trusted_person_pages_name_the_child(
     granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
     assert ANNA in granny.get("/").text and ANNA in granny.get(f"/child/{anna}").text
     assert ANNA in parent.get("/trusted/audit").text
+
+
+@pytest.fixture
+def named_anna(parent: FlaskClient, fake_app: Flask, anna: int) -> int:
+    """Name Анна's account after her, as parents do («анна»); return her link id."""
+    reply = parent.post(f"/children/{anna}/rename", data={"name": "анна"})
+    assert reply.status_code == 303
+    return anna
+
+
+def _repeats(text: str) -> bool:
+    return bool(re.search(r"анна\W+(?:иванова\s+)?анна", text, re.I))
+
+
+def test_an_account_named_after_the_child_shows_her_name_once(
+    parent: FlaskClient, named_anna: int
+) -> None:
+    family = parent.get("/").text
+    assert ">Иванова Анна</a></h2>" in family and not _repeats(family)
+    for page in ("/child/{id}", "/child/{id}/calendar", "/child/{id}/grades/print", "/children/"):
+        html = parent.get(page.format(id=named_anna)).text
+        assert not _repeats(html), page
+    assert "<title>Иванова Анна — " in parent.get(f"/child/{named_anna}").text
+
+
+def test_the_csv_and_the_feed_of_such_a_child_name_her_once(
+    parent: FlaskClient, fake_app: Flask, named_anna: int
+) -> None:
+    disposition = parent.get(f"/child/{named_anna}/grades.csv").headers["Content-Disposition"]
+    assert "grades_Ivanova_Anna_" in disposition
+    assert "%D0%90%D0%BD%D0%BD%D0%B0_%D0%98" not in disposition  # no «Анна_Иванова»
+    feed = fake_app.test_client().get(_issue_feed(parent, named_anna))
+    assert Calendar.from_ical(feed.data)["X-WR-CALNAME"] == "Дневник: Иванова Анна"
+
+
+def test_an_invitation_to_such_a_child_names_her_once(
+    parent: FlaskClient, fake_app: Flask, named_anna: int
+) -> None:
+    form = {"name": GRANNY[0], "phone": "8 (900) 000-00-03", f"scope-{named_anna}": ["schedule"]}
+    assert parent.post("/trusted/invite", data=form).status_code == 303
+    with fake_app.app_context():
+        token = invitation_token_sent()
+    granny = signed_in(fake_app, make_parent(fake_app, "granny", GRANNY[0], phone=GRANNY[1]))
+    page = granny.get(f"/trusted/accept/{token}").text
+    assert "<li>анна: Расписание" in page and not _repeats(page)

@@ -8,12 +8,14 @@ routes are discovered, so a new one without a spec here fails the suite.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import importlib
 import pkgutil
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -67,14 +69,30 @@ APPLICATION = {
     "relation": "father",
     "consent": "y",
 }
+TODAY = dt.datetime.now(ZoneInfo("Europe/Moscow")).date()  # the gateway's clock is not pinned
+NOT_A_CHILDS_NAME = "Фамилия и имя ребёнка русскими буквами"
+NOT_A_CLASS = "Класс от 1 до 11"
 DATES = (
     ("child_birth_date", "31.02.2012", "Проверьте дату."),
+    ("child_birth_date", (TODAY - dt.timedelta(days=3 * 365)).isoformat(), "меньше 6 лет"),
+    ("child_birth_date", (TODAY + dt.timedelta(days=1)).isoformat(), "меньше 6 лет"),
+    ("child_birth_date", "1990-05-01", "больше 18 лет"),
+    ("child_full_name", "Novikova Sofia", NOT_A_CHILDS_NAME),
+    ("child_full_name", "Новикова", NOT_A_CHILDS_NAME),
+    ("child_full_name", "Новикова С. П.", NOT_A_CHILDS_NAME),
+    ("child_full_name", "Новикова София 2", NOT_A_CHILDS_NAME),
+    ("class_name", "12", NOT_A_CLASS),
+    ("class_name", "0 «А»", NOT_A_CLASS),
+    ("class_name", "5АБ", NOT_A_CLASS),
+    ("class_name", "пятый", NOT_A_CLASS),
+    ("class_name", "5 A", NOT_A_CLASS),  # a Latin A
     ("applicant_birth_date", "вчера", "Проверьте дату."),
     ("certificate", "IV 123456", "Формат: IV-ЕР 123456."),
     ("passport", "3604", "Формат: 36 04 123456."),
     ("applicant_full_name", "Новиков Пётр Олегович", "подана другим лицом"),
     ("applicant_birth_date", "1984-02-18", "подана другим лицом"),
 )
+APPLICATION_FORM = "gateway.applications.forms.ApplicationForm"
 SPECS: dict[str, Spec] = {
     "gateway.children.forms.LinkForm": Spec(
         "/children/link/test-school",
@@ -394,6 +412,40 @@ def test_an_invitation_needs_a_phone_or_an_e_mail(
     else:
         assert reply.status_code == 200 and message in reply.text
         assert 'value="Смирнова Галина Ивановна"' in reply.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("class_name", "5"),
+        ("class_name", "5А"),
+        ("class_name", "5 «А»"),
+        ("class_name", "11б"),
+        ("class_name", "1-В"),
+        ("child_full_name", "Новикова София"),
+        ("child_full_name", "Салтыкова-Щедрина Алёна Ивановна"),
+        ("child_birth_date", (TODAY - dt.timedelta(days=6 * 366)).isoformat()),
+        ("child_birth_date", (TODAY - dt.timedelta(days=18 * 365)).isoformat()),
+    ],
+)
+def test_the_application_takes_what_a_school_writes(world: World, field: str, value: str) -> None:
+    reply = world.submit(
+        "parent", *[SPECS[APPLICATION_FORM].page] * 2, {**APPLICATION, field: value}
+    )
+    assert reply.status_code == 303, html.unescape(reply.text)
+
+
+def test_every_problem_of_the_application_is_named_at_once(world: World) -> None:
+    wrong = {**APPLICATION, "child_full_name": "Sofia", "child_birth_date": "2001-01-01"}
+    reply = world.submit(
+        "parent", *[SPECS[APPLICATION_FORM].page] * 2, {**wrong, "class_name": "13"}
+    )
+    page = html.unescape(reply.text)
+    assert NOT_A_CHILDS_NAME in page and "больше 18 лет" in page and NOT_A_CLASS in page
+    summary = page.partition('class="error-summary"')[2].partition("</div>")[0]
+    for label in ("ФИО ребёнка", "Дата рождения ребёнка", "Класс"):
+        assert f">{label}</a>" in summary
+    assert 'value="Sofia"' in page and 'value="13"' in page and 'value="Соня"' in page
 
 
 def test_a_refused_application_can_be_corrected_through_its_own_form(world: World) -> None:

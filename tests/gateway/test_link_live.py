@@ -68,6 +68,29 @@ def test_a_school_name_that_fits_several_offers_them_and_keeps_the_form(
     ]
 
 
+@pytest.mark.parametrize("typed", ["лицей", "Лицей г. Самары"])
+def test_a_name_that_says_only_the_kind_of_school_offers_it_instead_of_linking(
+    irina: tuple[Flask, FlaskClient], typed: str
+) -> None:
+    gateway, client = irina
+    page = client.post(LYCEUM, data=_maxim(typed))
+    assert page.status_code == 200 and "выберите из списка" in page.text
+    assert 'name="school_choice" value="МБОУ Лицей № 3 г. Самары"' in page.text
+    assert _links(gateway) == []
+
+
+@pytest.mark.parametrize("typed", ["МБОУ", "№"])
+def test_a_name_that_tells_no_school_apart_asks_for_more_and_keeps_the_form(
+    irina: tuple[Flask, FlaskClient], typed: str
+) -> None:
+    gateway, client = irina
+    page = client.post(LYCEUM, data=_maxim(typed, name="Максик"))
+    assert page.status_code == 200
+    assert "допишите номер" in page.text
+    assert 'value="СмирноваИС"' in page.text and 'value="Максик"' in page.text
+    assert _links(gateway) == []
+
+
 @pytest.mark.parametrize("blank", ["", "   "])
 def test_an_empty_school_gets_its_own_message_with_the_other_errors(
     irina: tuple[Flask, FlaskClient], blank: str

@@ -47,6 +47,15 @@ def _prefilled(page: str, field: str = "name") -> str:
     return found.group(1)
 
 
+def test_a_child_named_after_herself_is_announced_by_her_name_once(
+    parent: FlaskClient, fake_app: Flask, solo: FakeSchool
+) -> None:
+    done = parent.post("/children/link/test-fake", data={**SOLO, "name": "Вера"})
+    assert done.status_code == 303
+    page = parent.get("/").text
+    assert "Привязаны: Иванова Вера" in page and "Вера — Иванова Вера" not in page
+
+
 def test_the_link_form_offers_the_next_free_child_name_and_links_with_the_typed_one(
     parent: FlaskClient, fake_app: Flask, solo: FakeSchool
 ) -> None:

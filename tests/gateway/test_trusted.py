@@ -189,6 +189,51 @@ def test_an_expired_invitation_or_grant_gives_nothing(
     assert "истекло" in parent.get("/trusted/").text
 
 
+@pytest.mark.parametrize(
+    ("ending", "said"),
+    [
+        ("revoked", "Доступ отозван"),
+        ("expired", "Доступ, который открыл(а) Иванова Мария, действовал до"),
+    ],
+)
+def test_the_family_page_of_a_trusted_person_says_whose_access_ended_and_why(
+    parent: FlaskClient,
+    granny: FlaskClient,
+    fake_app: Flask,
+    linked: tuple[int, int],
+    ending: str,
+    said: str,
+) -> None:
+    anna, _ = linked
+    with fake_app.app_context():
+        token = _invite(parent, anna, "schedule")
+    granny.post(f"/trusted/accept/{token}", data={"decision": "accept"})
+    assert "Child1" in granny.get("/").text
+    with fake_app.app_context():
+        grant = db.session.scalar(select(Grant))
+        assert grant is not None
+        if ending == "revoked":
+            grant_id = grant.id
+        else:
+            grant.ends_on = demo_today() - dt.timedelta(days=1)
+            db.session.commit()
+    if ending == "revoked":
+        parent.post(f"/trusted/{grant_id}/revoke")
+    page = granny.get("/")
+    assert page.status_code == 200
+    assert "<title>Доступ к дневнику закрыт" in page.text
+    assert said in page.text and "Иванова Мария" in page.text
+    assert "попросите прислать новое приглашение" in page.text
+    assert "Child1" not in page.text and "Пока не привязан ни один ребёнок" not in page.text
+
+
+def test_a_person_whose_access_never_ended_gets_the_usual_empty_family(
+    parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
+) -> None:
+    owner = signed_in(fake_app, make_parent(fake_app, "granny", GRANNY, phone=GRANNY_PHONE))
+    assert "<title>Мои дети" in owner.get("/").text  # nothing ended: the usual empty family
+
+
 def test_an_expired_invitation_link_shows_its_holder_nothing(
     parent: FlaskClient, fake_app: Flask, linked: tuple[int, int]
 ) -> None:

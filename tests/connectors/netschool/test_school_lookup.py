@@ -10,6 +10,7 @@ import pytest
 from connectors import errors
 from connectors.base import Credentials
 from connectors.netschool import NetSchoolConnector
+from connectors.netschool.schools import match_school
 from regional_mock.netschool import create_app
 from regional_mock.world import build_world
 from tests.support.live import serving
@@ -72,3 +73,53 @@ def test_an_unknown_school_offers_nothing(netschool: NetSchoolConnector) -> None
     with pytest.raises(errors.SchoolNotFound) as refused:
         _students(netschool, "Гимназия № 999")
     assert refused.value.candidates == ()
+
+
+@pytest.mark.parametrize(
+    ("typed", "offered"),
+    [
+        ("школа", ["МБОУ Школа № 45 г.о. Самара"]),  # the only one fits: offered, not taken
+        ("Лицей", [LYCEUM]),
+        ("лицей г. Самары", [LYCEUM]),
+    ],
+)
+def test_a_name_that_says_only_the_kind_of_school_offers_the_schools_it_fits(
+    netschool: NetSchoolConnector, typed: str, offered: list[str]
+) -> None:
+    with pytest.raises(errors.SchoolNotFound) as refused:
+        _students(netschool, typed)
+    assert not isinstance(refused.value, errors.SchoolNameTooVague)
+    assert list(refused.value.candidates) == offered
+
+
+@pytest.mark.parametrize("typed", ["МБОУ", "№", "мбоу №", "«»"])
+def test_a_name_with_nothing_to_tell_schools_apart_asks_for_more(
+    netschool: NetSchoolConnector, typed: str
+) -> None:
+    with pytest.raises(errors.SchoolNameTooVague) as refused:
+        _students(netschool, typed)
+    assert refused.value.candidates == ()
+
+
+def _school(school_id: int, short: str, town: str) -> dict[str, t.Any]:
+    return {"id": school_id, "shortName": short, "name": f"{short} (г. {town}) "}
+
+
+TWINS = [_school(1, "МБОУ Школа № 1", "Самара"), _school(2, "МБОУ Школа № 1", "Тольятти")]
+
+
+def test_two_schools_with_one_name_are_offered_with_their_towns() -> None:
+    with pytest.raises(errors.SchoolNotFound) as refused:
+        match_school(TWINS, "МБОУ Школа № 1")
+    assert refused.value.candidates == (
+        "МБОУ Школа № 1 (г. Самара)",
+        "МБОУ Школа № 1 (г. Тольятти)",
+    )
+    assert match_school(TWINS, "МБОУ Школа № 1 (г. Тольятти)") == 2
+
+
+def test_many_schools_of_one_kind_ask_for_more_instead_of_a_list() -> None:
+    many = [_school(n, f"МБОУ Школа № {n}", "Самара") for n in range(1, 30)]
+    with pytest.raises(errors.SchoolNameTooVague):
+        match_school(many, "школа")
+    assert match_school(many, "школа 17") == 17

@@ -15,6 +15,7 @@ from connectors.errors import AccountLocked
 from connectors.errors import BackendUnavailable
 from connectors.errors import ConnectorError
 from connectors.errors import InvalidCredentials
+from connectors.errors import SchoolNameTooVague
 from connectors.errors import SchoolNotFound
 from connectors.errors import SessionExpired
 from gateway.extensions import db
@@ -199,6 +200,7 @@ def test_a_password_system_has_no_page_of_its_own(parent_user: User) -> None:
     ("error", "reason"),
     [
         (NoStudents(), Refusal.NO_STUDENTS),
+        (SchoolNameTooVague("x"), Refusal.SCHOOL_VAGUE),
         (SchoolNotFound("x", candidates=["a"]), Refusal.SCHOOL_AMBIGUOUS),
         (SchoolNotFound("x"), Refusal.SCHOOL_UNKNOWN),
         (InvalidCredentials("x"), Refusal.CREDENTIALS),
