@@ -13,7 +13,6 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
-from connectors.base import Credentials
 from gateway.database import upgrade
 from gateway.extensions import db
 from gateway.models import ConnectorInstance
@@ -229,12 +228,14 @@ def check_command(
     try:
         result = lifecycle.check_connection(
             db.session,
-            services().pool,
             instance,
-            Credentials(login=login, password=password, school=school),
+            pool=services().pool,
+            login=login,
+            password=password,
+            school=school,
+            code=code,
             by=by,
             now=services().now(),
-            code=code,
         )
     except lifecycle.ConnectionFailed as failed:
         db.session.commit()  # the failed test is in the audit log
@@ -273,16 +274,11 @@ def enable_command(key: str, person: str | None, url: str | None) -> None:
     approves by their sign-in.
     """
     instance = _instance(key)
-    now = services().now()
+    seen, by = url, _actor(person, required=lifecycle.needs_approval(instance))
+    if lifecycle.needs_approval(instance) and seen is None:
+        seen = _confirmed(instance)
     try:
-        if instance.approved_at is None:
-            by = _actor(person, required=True)
-            seen = url if url is not None else _confirmed(instance)
-            lifecycle.approve(db.session, instance, seen_url=seen, by=by, now=now)
-        elif url is not None and not lifecycle.at_address(instance, url):
-            raise lifecycle.LifecycleError("changed")
-        else:
-            lifecycle.set_enabled(db.session, instance, True, by=_actor(person), now=now)
+        lifecycle.enable(db.session, instance, by=by, now=services().now(), seen_url=seen)
     except lifecycle.LifecycleError as err:
         message = APPROVAL_REFUSED[err.code].format(url=instance.base_url)
         raise click.ClickException(message) from err

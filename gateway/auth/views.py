@@ -35,13 +35,10 @@ from gateway.auth.oidc import refreshed_claims
 from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
-from gateway.models import UserSession
 from gateway.runtime import services
-from gateway.services import roles
 from gateway.services import sessions
+from gateway.services import signin
 from gateway.services import users
-from gateway.services.vault import Vault
-from gateway.services.vault import VaultError
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -61,20 +58,14 @@ def _safe_next(target: str | None) -> str | None:
 def _remember_next(path: str | None) -> None:
     """Keep where to go after sign-in, sealed: it may hold a bearer secret (an invitation)."""
     if path:
-        session["next"] = services().vault.encrypt({"next": path}).decode()
+        session["next"] = signin.seal_next(services().vault, path)
     else:
         session.pop("next", None)
 
 
 def _recall_next() -> str | None:
     """Take the path kept by :func:`_remember_next`; None when there is none (or unreadable)."""
-    sealed = session.pop("next", None)
-    if not isinstance(sealed, str):
-        return None
-    try:
-        return _safe_next(str(services().vault.decrypt(sealed.encode())["next"]))
-    except (VaultError, KeyError):
-        return None
+    return _safe_next(signin.open_next(services().vault, session.pop("next", None)))
 
 
 @bp.get("/login")
@@ -102,41 +93,37 @@ def callback() -> ResponseReturnValue:
             client_id=config["OIDC_CLIENT_ID"],
         )
     except SignInError as err:
-        log.warning("sign-in rejected: %s", err)
-        if current_user.is_authenticated and isinstance(err.__cause__, MismatchingStateError):
-            # Sign-in started in two tabs: the first to return started a fresh session and
-            # dropped the other's state; that tab's person is signed in already. Name them:
-            # the second tab may have been meant for someone else on a shared computer.
-            flash(_("Вход уже выполнен: %(name)s.", name=current_user.full_name), "info")
-            return redirect(url_for("diary.family"))
-        if err.denied:
-            message = _("Вы отменили вход.")
-        else:
-            message = _("Не удалось войти. Попробуйте ещё раз.")
-        return render_template("auth/failed.html", message=message), 400
-    user = users.upsert_from_claims(
-        db.session, issuer=config["OIDC_ISSUER"], claims=token["userinfo"], now=services().now()
+        return _sign_in_refused(err)
+    signed = signin.start_session(
+        db.session,
+        token=token,
+        issuer=config["OIDC_ISSUER"],
+        vault=services().vault,
+        now=services().now(),
     )
-    roles.claim_pending(db.session, user)  # roles granted to this verified phone or e-mail
-    db.session.commit()
-    record = sessions.start(
-        db.session, user, provider_sid=token["userinfo"].get("sid"), now=services().now()
-    )
-    vault = services().vault
-    if token.get("refresh_token"):
-        record.provider_refresh_token = vault.encrypt(
-            {"rt": token["refresh_token"], "scope": token.get("scope")}
-        )
-    if token.get("id_token"):
-        record.id_token = vault.encrypt({"id_token": token["id_token"]})
     db.session.commit()
     next_url = _recall_next()
     session.clear()  # a fresh session at sign-in: nothing from before survives
-    session["sid"] = record.id  # the cookie's only content: it is signed, not encrypted
-    if users.needs_consent(db.session, user, config["CONSENT_VERSION"]):
+    session["sid"] = signed.record.id  # the cookie's only content: it is signed, not encrypted
+    if users.needs_consent(db.session, signed.user, config["CONSENT_VERSION"]):
         _remember_next(next_url)
         return redirect(url_for("auth.consent"))
     return redirect(next_url or url_for("diary.family"))
+
+
+def _sign_in_refused(err: SignInError) -> ResponseReturnValue:
+    log.warning("sign-in rejected: %s", err)
+    if current_user.is_authenticated and isinstance(err.__cause__, MismatchingStateError):
+        # Sign-in started in two tabs: the first to return started a fresh session and
+        # dropped the other's state; that tab's person is signed in already. Name them:
+        # the second tab may have been meant for someone else on a shared computer.
+        flash(_("Вход уже выполнен: %(name)s.", name=current_user.full_name), "info")
+        return redirect(url_for("diary.family"))
+    if err.denied:
+        message = _("Вы отменили вход.")
+    else:
+        message = _("Не удалось войти. Попробуйте ещё раз.")
+    return render_template("auth/failed.html", message=message), 400
 
 
 @bp.route("/consent", methods=["GET", "POST"])
@@ -158,16 +145,22 @@ def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if request.method == "GET" or not form.validate_on_submit():
         return render_template("auth/logout.html", form=form)
-    record = db.session.get(UserSession, session.get("sid", ""))
-    id_token = _take_id_token(record)
-    if current_user.is_authenticated:
-        if form.everywhere.data:
-            sessions.end_all(db.session, current_user.id, reason="everywhere", now=services().now())
-        elif record is not None:
-            sessions.end(db.session, record, reason="logout", now=services().now())
+    id_token = signin.end_session(
+        db.session,
+        signin.session_record(db.session, session.get("sid", "")),
+        user=current_user if current_user.is_authenticated else None,
+        everywhere=bool(form.everywhere.data),
+        vault=services().vault,
+        now=services().now(),
+    )
     db.session.commit()
     logout_user()
     session.clear()
+    return _provider_logout(id_token)
+
+
+def _provider_logout(id_token: str | None) -> ResponseReturnValue:
+    """Send the person on to end the provider's session too, when it can be ended."""
     idp = services().idp
     try:
         end_session = idp.load_server_metadata().get("end_session_endpoint")
@@ -183,21 +176,6 @@ def logout() -> ResponseReturnValue:
     )
     response.status_code = 303
     return response  # type: ignore[no-any-return]
-
-
-def _take_id_token(record: UserSession | None) -> str | None:
-    """Return the session's ID token for the provider's logout, and keep it no longer.
-
-    A session that timed out still has one: signing out then ends the provider's too.
-    """
-    if record is None or record.id_token is None:
-        return None
-    sealed, record.id_token = record.id_token, None
-    try:
-        return str(services().vault.decrypt(sealed)["id_token"])
-    except VaultError:  # sealed under a retired key: sign out here all the same
-        log.warning("a session's ID token no longer decrypts; provider sign-out skipped")
-        return None
 
 
 @bp.get("/auth/logged-out")
@@ -217,41 +195,36 @@ def logged_out() -> ResponseReturnValue:
 @limiter.limit(_login_limit)
 def refresh_profile() -> ResponseReturnValue:
     """Re-read the account level (and name) from the provider without signing in again."""
-    record = db.session.get(UserSession, session.get("sid", ""))
-    config, vault = current_app.config, services().vault
-    stored = _refresh_token_of(record, vault)
-    if record is None or stored is None:  # a fresh sign-in reads the level instead
-        return redirect(url_for("auth.login", next=url_for("children.choose_region")))
+    config = current_app.config
     try:
-        claims, rotated = refreshed_claims(
-            services().idp,
-            stored["rt"],
-            scope=stored.get("scope"),
+        refreshed = signin.refresh_profile(
+            db.session,
+            signin.session_record(db.session, session.get("sid", "")),
+            refresh=_provider_refresh,
             issuer=config["OIDC_ISSUER"],
-            client_id=config["OIDC_CLIENT_ID"],
-            subject=current_user.subject,
+            vault=services().vault,
+            now=services().now(),
         )
     except SignInError as err:
         log.warning("profile refresh rejected: %s", err)
         message = _("Не удалось обновить данные. Войдите снова.")
         return render_template("auth/failed.html", message=message), 400
-    now = services().now()
-    users.upsert_from_claims(db.session, issuer=config["OIDC_ISSUER"], claims=claims, now=now)
-    if rotated:
-        record.provider_refresh_token = vault.encrypt({**stored, "rt": rotated})
+    if not refreshed:  # no refresh token: a fresh sign-in reads the level instead
+        return redirect(url_for("auth.login", next=url_for("children.choose_region")))
     db.session.commit()
     return redirect(url_for("children.choose_region"), 303)
 
 
-def _refresh_token_of(record: UserSession | None, vault: Vault) -> dict[str, t.Any] | None:
-    """Open the session's provider refresh token; None without one or under a retired key."""
-    if record is None or record.provider_refresh_token is None:
-        return None
-    try:
-        return vault.decrypt(record.provider_refresh_token)
-    except VaultError:
-        log.warning("a session's provider refresh token no longer decrypts")
-        return None
+def _provider_refresh(refresh_token: str, scope: str | None) -> tuple[dict[str, t.Any], str | None]:
+    """Refresh the signed-in person's tokens at the provider (:data:`signin.Refresh`)."""
+    return refreshed_claims(
+        services().idp,
+        refresh_token,
+        scope=scope,
+        issuer=current_app.config["OIDC_ISSUER"],
+        client_id=current_app.config["OIDC_CLIENT_ID"],
+        subject=current_user.subject,
+    )
 
 
 @bp.post("/auth/backchannel-logout")
@@ -259,25 +232,14 @@ def _refresh_token_of(record: UserSession | None, vault: Vault) -> dict[str, t.A
 @limiter.limit(_login_limit)
 def backchannel_logout() -> ResponseReturnValue:
     """End the sessions the provider names in a signed logout token (on every instance)."""
-    config = current_app.config
-    idp = services().idp
     try:
-        metadata = idp.load_server_metadata()
-        claims = validate_logout_token(
-            request.form.get("logout_token", ""),
-            issuer=config["OIDC_ISSUER"],
-            client_id=config["OIDC_CLIENT_ID"],
-            algorithms=metadata.get("id_token_signing_alg_values_supported", ["RS256"]),
-            jwks=lambda force: idp.fetch_jwk_set(force=force),
-            now=int(time.time()),
-            first_use_of=_first_use_of,
-        )
+        claims = _logout_claims(request.form.get("logout_token", ""))
     except (LogoutTokenError, RequestException) as err:
         log.warning("back-channel logout refused: %s", err)
         return {"error": "invalid_request"}, 400, {"Cache-Control": "no-store"}
     ended = sessions.end_for_provider(
         db.session,
-        issuer=config["OIDC_ISSUER"],
+        issuer=current_app.config["OIDC_ISSUER"],
         subject=claims.get("sub"),
         provider_sid=claims.get("sid"),
         now=services().now(),
@@ -287,13 +249,23 @@ def backchannel_logout() -> ResponseReturnValue:
     return "", 200, {"Cache-Control": "no-store"}
 
 
+def _logout_claims(token: str) -> dict[str, t.Any]:
+    """Validate a logout token against the provider's keys; return its claims."""
+    config, idp = current_app.config, services().idp
+    metadata = idp.load_server_metadata()
+    return validate_logout_token(
+        token,
+        issuer=config["OIDC_ISSUER"],
+        client_id=config["OIDC_CLIENT_ID"],
+        algorithms=metadata.get("id_token_signing_alg_values_supported", ["RS256"]),
+        jwks=lambda force: idp.fetch_jwk_set(force=force),
+        now=int(time.time()),
+        first_use_of=_first_use_of,
+    )
+
+
 def _first_use_of(jti: str) -> bool:
-    cache = services().cache
-    key = f"logout-jti:{jti}"
-    if cache.get(key) is not None:
-        return False
-    cache.set(key, "1", 3600)
-    return True
+    return signin.first_use_of_logout_token(services().cache, jti)
 
 
 @bp.get("/lang/<code>")
@@ -310,7 +282,7 @@ def require_consent() -> ResponseReturnValue | None:
     if not current_user.is_authenticated or request.blueprint in ("auth", "errors", None):
         return None
     version = current_app.config["CONSENT_VERSION"]
-    record = db.session.get(UserSession, session.get("sid", ""))  # loaded with current_user
+    record = signin.session_record(db.session, session.get("sid", ""))  # loaded with the user
     if record is None or record.consent_version == version:
         return None
     if users.needs_consent(db.session, current_user, version):

@@ -5,6 +5,8 @@ The rules live in ``services.lifecycle``; these views only say who acts and what
 
 from __future__ import annotations
 
+import typing as t
+
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -15,14 +17,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from connectors.base import ChecksRoster
-from connectors.base import Credentials
-from connectors.base import IssuesCredentials
 from gateway.extensions import db
-from gateway.models import ConnectorInstance
 from gateway.operator.forms import ActionForm
 from gateway.operator.forms import ApproveInstanceForm
 from gateway.operator.forms import CheckForm
@@ -38,7 +35,11 @@ from gateway.services import audit
 from gateway.services import lifecycle
 from gateway.services import roles
 from gateway.services.instances import InstanceError
-from gateway.services.instances import UnknownConnector
+from gateway.services.instances import instance_by_key
+from gateway.services.instances import offers
+
+if t.TYPE_CHECKING:
+    from gateway.models import ConnectorInstance
 
 
 def _me() -> lifecycle.Actor:
@@ -65,35 +66,39 @@ def new_instance() -> ResponseReturnValue:
     form = InstanceForm()
     form.region_code.choices = sorted(_my_regions())
     form.connector.choices = [SelectChoice(k, v) for k, v in services().pool.installed().items()]
-    if form.validate_on_submit():
-        try:
-            instance = lifecycle.register(
-                db.session,
-                services().pool,
-                key=form.key.data,
-                region_code=form.region_code.data,
-                region_name=form.region_name.data.strip(),
-                connector=form.connector.data,
-                base_url=form.base_url.data.strip(),
-                settings=form.parsed_settings(),
-                by=_me(),
-                now=_now(),
-                policy=_policy(),
-            )
-        except InstanceError as err:
-            db.session.rollback()
-            flash(_refused(err), "error")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "Подключение зарегистрировано. Проверьте связь: родителям его покажут, "
-                    "когда его одобрит администратор."
-                ),
-                "success",
-            )
-            return redirect(url_for("operator.instance", key=instance.key), 303)
+    if form.validate_on_submit() and (instance := _registered(form)) is not None:
+        db.session.commit()
+        flash(
+            _(
+                "Подключение зарегистрировано. Проверьте связь: родителям его покажут, "
+                "когда его одобрит администратор."
+            ),
+            "success",
+        )
+        return redirect(url_for("operator.instance", key=instance.key), 303)
     return render_template("operator/new_instance.html", form=form)
+
+
+def _registered(form: InstanceForm) -> ConnectorInstance | None:
+    """Register what the form describes; None (the reason flashed) when it is refused."""
+    try:
+        return lifecycle.register(
+            db.session,
+            services().pool,
+            key=form.key.data,
+            region_code=form.region_code.data,
+            region_name=form.region_name.data.strip(),
+            connector=form.connector.data,
+            base_url=form.base_url.data.strip(),
+            settings=form.parsed_settings(),
+            by=_me(),
+            now=_now(),
+            policy=_policy(),
+        )
+    except InstanceError as err:
+        db.session.rollback()
+        flash(_refused(err), "error")
+        return None
 
 
 @bp.get("/instances/<key>")
@@ -101,17 +106,14 @@ def new_instance() -> ResponseReturnValue:
 def instance(key: str) -> ResponseReturnValue:
     """The health page of one instance, its state and its audit log."""
     found = _instance(key)
-    try:
-        connector = services().pool.for_instance(found)
-    except (UnknownConnector, ValueError):
-        connector = None
+    offered = offers(services().pool, found)
     return render_template(
         "operator/instance.html",
         health=_health(found),
         state=lifecycle.state(found),
         events=audit.instance_log(db.session, found),
-        issues=isinstance(connector, IssuesCredentials),
-        roster=isinstance(connector, ChecksRoster),
+        issues=offered.issues_credentials,
+        roster=offered.checks_roster,
         form=CheckForm(),
         repoint=RepointForm(base_url=found.base_url),
         action=ActionForm(),
@@ -127,12 +129,16 @@ def test_instance(key: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Введите тестовый логин и пароль."), "error")
         return redirect(url_for("operator.instance", key=key), 303)
-    credentials = Credentials(
-        login=form.login.data, password=form.password.data, school=form.school.data or None
-    )
     try:
         result = lifecycle.check_connection(
-            db.session, services().pool, found, credentials, by=_me(), now=_now()
+            db.session,
+            found,
+            pool=services().pool,
+            login=form.login.data,
+            password=form.password.data,
+            school=form.school.data,
+            by=_me(),
+            now=_now(),
         )
     except lifecycle.ConnectionFailed as failed:
         flash(_check_failed(failed.code), "error")
@@ -159,10 +165,7 @@ def repoint(key: str) -> ResponseReturnValue:
     found = _instance(key)
     form = RepointForm()
     if not form.validate_on_submit():
-        problem = next(iter(form.base_url.errors), None) or _(
-            "Укажите адрес системы: http:// или https://."
-        )
-        flash(str(problem), "error")
+        flash(_address_problem(form), "error")
         return redirect(url_for("operator.instance", key=key), 303)
     try:
         lifecycle.repoint(
@@ -183,12 +186,20 @@ def repoint(key: str) -> ResponseReturnValue:
     return redirect(url_for("operator.instance", key=key), 303)
 
 
+def _address_problem(form: RepointForm) -> str:
+    problem = next(iter(form.base_url.errors), None)
+    return str(problem or _("Укажите адрес системы: http:// или https://."))
+
+
 def _set_enabled(key: str, enabled: bool) -> ResponseReturnValue:
     found = _instance(key)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        lifecycle.set_enabled(db.session, found, enabled, by=_me(), now=_now())
+        if enabled:
+            lifecycle.enable(db.session, found, by=_me(), now=_now())
+        else:
+            lifecycle.set_enabled(db.session, found, False, by=_me(), now=_now())
     except lifecycle.LifecycleError:
         flash(_("Подключение ещё не одобрено администратором."), "error")
     else:
@@ -234,10 +245,13 @@ def awaiting() -> ResponseReturnValue:
 def approve_instance(key: str) -> ResponseReturnValue:
     """Approve an instance at the address the administrator saw (another person's change)."""
     _require_admin()
-    found = db.session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key))
+    try:
+        found = instance_by_key(db.session, key)
+    except InstanceError:
+        abort(404)
     form = ApproveInstanceForm()
-    if found is None or not form.validate_on_submit():
-        abort(404 if found is None else 400)
+    if not form.validate_on_submit():
+        abort(400)
     try:
         lifecycle.approve(
             db.session, found, seen_url=form.base_url.data or "", by=_me(), now=_now()

@@ -7,6 +7,7 @@ console does not exist (404), and operators never see a child's diary here.
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 from flask import Blueprint
 from flask import abort
@@ -18,16 +19,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from sqlalchemy import select
 
-from connectors.base import Credentials
-from connectors.base import IssuesCredentials
-from connectors.base import sections_of
-from connectors.errors import ConnectorError
 from gateway.extensions import db
 from gateway.labels import REASON_LABELS
-from gateway.models import AccessApplication
-from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
 from gateway.operator.forms import ActionForm
 from gateway.operator.forms import ApproveForm
@@ -37,8 +31,18 @@ from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import health
 from gateway.services import roles
-from gateway.services.instances import UnknownConnector
+from gateway.services.instances import InstanceError
+from gateway.services.instances import in_regions
+from gateway.services.instances import instance_by_key
+from gateway.services.instances import issues_credentials
+from gateway.services.instances import offers
+from gateway.services.linking import LINK_FAILURES
 from gateway.services.linking import NoStudents
+from gateway.services.linking import school_login
+
+if t.TYPE_CHECKING:
+    from gateway.models import AccessApplication
+    from gateway.models import ConnectorInstance
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -63,18 +67,16 @@ def _my_regions() -> set[str]:
 
 
 def _instance(key: str) -> ConnectorInstance:
-    instance = db.session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key))
     try:
-        if instance is None:
-            raise roles.RegionForbidden(key)
+        instance = instance_by_key(db.session, key)
         roles.require_region(db.session, current_user, instance.region_code)
-    except roles.RegionForbidden:
+    except (InstanceError, roles.RegionForbidden):
         abort(404)
     return instance
 
 
 def _application(application_id: int) -> AccessApplication:
-    application = db.session.get(AccessApplication, application_id)
+    application = applications.by_id(db.session, application_id)
     if application is None:
         abort(404)
     _instance(application.instance.key)
@@ -82,10 +84,7 @@ def _application(application_id: int) -> AccessApplication:
 
 
 def _health(instance: ConnectorInstance) -> health.Health:
-    try:
-        offered = sections_of(services().pool.for_instance(instance))
-    except (UnknownConnector, ValueError):
-        offered = frozenset()
+    offered = offers(services().pool, instance).sections
     return health.summary(db.session, instance, offered, now=_now())
 
 
@@ -94,9 +93,7 @@ def _health(instance: ConnectorInstance) -> health.Health:
 def index() -> ResponseReturnValue:
     """The operator's regions: their instances' health and the applications to decide."""
     regions = _my_regions()
-    instances = db.session.scalars(
-        select(ConnectorInstance).where(ConnectorInstance.region_code.in_(regions))
-    )
+    instances = in_regions(db.session, regions)
     healths = health.worst_first([_health(i) for i in instances])
     waiting = applications.queue(db.session, regions)
     return render_template(
@@ -131,7 +128,7 @@ def _review_page(found: AccessApplication, revealed: dict[str, str]) -> Response
         application=found,
         revealed=revealed,
         hint=applications.roster_hint(connector, found),
-        issues=isinstance(connector, IssuesCredentials),
+        issues=issues_credentials(connector),
         overdue=applications.is_overdue(found, _now().date()),
         approve_form=ApproveForm(),
         refuse_form=RefuseForm(),
@@ -162,9 +159,6 @@ def approve(application_id: int) -> ResponseReturnValue:
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
-    entered = None
-    if form.login.data and form.password.data:
-        entered = Credentials(form.login.data.strip(), form.password.data, found.school)
     try:
         child = applications.approve(
             db.session,
@@ -173,9 +167,11 @@ def approve(application_id: int) -> ResponseReturnValue:
             connector=services().pool.for_instance(found.instance),
             vault=services().vault,
             now=_now(),
-            entered=entered,
+            entered=school_login(form.login.data.strip(), form.password.data, found.school)
+            if form.login.data and form.password.data
+            else None,  # typed in, for a system that cannot issue logins
         )
-    except (applications.ApplicationError, ConnectorError, NoStudents) as err:
+    except (applications.ApplicationError, *LINK_FAILURES) as err:
         db.session.rollback()
         flash(_approve_problem(err), "error")
         return redirect(url_for("operator.application", application_id=application_id), 303)

@@ -232,6 +232,11 @@ def own(session: Session, user: User, application_id: int) -> AccessApplication:
     return application
 
 
+def by_id(session: Session, application_id: int) -> AccessApplication | None:
+    """Return the application with this id, whoever's it is (the operator checks the region)."""
+    return session.get(AccessApplication, application_id)
+
+
 def take_notices(session: Session, user: User) -> list[AccessApplication]:
     """Return decisions the parent has not been shown yet, and mark them shown."""
     fresh = [

@@ -7,6 +7,7 @@ import re
 import threading
 import tomllib
 import typing as t
+from collections.abc import Collection
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
@@ -16,8 +17,12 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.base import ChecksRoster
 from connectors.base import Connector
+from connectors.base import IssuesCredentials
+from connectors.base import sections_of
 from connectors.concurrency import pooled_session
+from connectors.schema import Section
 from gateway.models import ConnectorInstance
 from gateway.services import audit
 from gateway.services import egress
@@ -236,3 +241,45 @@ def instance_by_key(session: Session, key: str) -> ConnectorInstance:
 def all_instances(session: Session) -> list[ConnectorInstance]:
     """Return every registered instance, by key."""
     return list(session.scalars(select(ConnectorInstance).order_by(ConnectorInstance.key)))
+
+
+def in_regions(session: Session, regions: Collection[str]) -> list[ConnectorInstance]:
+    """Return the instances of these regions (an operator's)."""
+    return list(
+        session.scalars(select(ConnectorInstance).where(ConnectorInstance.region_code.in_(regions)))
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Offers:
+    """What an instance's connector provides: its sections and the operator's abilities."""
+
+    sections: frozenset[Section]
+    issues_credentials: bool
+    checks_roster: bool
+
+
+NOTHING_OFFERED = Offers(sections=frozenset(), issues_credentials=False, checks_roster=False)
+
+
+def offers(pool: ConnectorPool, instance: ConnectorInstance) -> Offers:
+    """Say what the instance's connector provides; nothing when it cannot be built.
+
+    A connector type uninstalled since registration, or settings it refuses now, must not
+    take the console down with it.
+    """
+    try:
+        connector = pool.for_instance(instance)
+        sections = sections_of(connector)
+    except (UnknownConnector, ValueError):
+        return NOTHING_OFFERED
+    return Offers(
+        sections=sections,
+        issues_credentials=issues_credentials(connector),
+        checks_roster=isinstance(connector, ChecksRoster),
+    )
+
+
+def issues_credentials(connector: Connector) -> bool:
+    """Tell whether the backend creates parents' logins itself (an operator's approval)."""
+    return isinstance(connector, IssuesCredentials)

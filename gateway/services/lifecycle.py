@@ -224,18 +224,24 @@ def repoint(
 
 def check_connection(
     session: Session,
-    pool: ConnectorPool,
     instance: ConnectorInstance,
-    credentials: Credentials,
     *,
+    pool: ConnectorPool,
+    login: str,
+    password: str,
+    school: str | None = None,
+    code: str | None = None,
     by: Actor,
     now: dt.datetime,
-    code: str | None = None,
 ) -> CheckResult:
-    """Sign in with test credentials and list the students; record the outcome.
+    """Sign in with a test login and list the students; record the outcome.
+
+    A system that asks for a one-time code gets ``code``; without one the test ends
+    ``code_needed``. The console and ``flask connectors check`` both test here.
 
     :raise ConnectionFailed: the outcome is recorded too (the caller commits either way).
     """
+    credentials = Credentials(login=login, password=password, school=school or None)
     try:
         connector = pool.for_instance(instance)
         students = connector.students(_signed_in(connector, credentials, code))
@@ -307,7 +313,36 @@ def set_enabled(
 
     :raise LifecycleError: ``unapproved`` for enabling an instance not approved yet.
     """
-    if enabled and instance.approved_at is None:
+    if enabled and needs_approval(instance):
         raise LifecycleError("unapproved")
     instance.enabled = enabled
     record(session, instance, "enabled" if enabled else "disabled", by, now)
+
+
+def needs_approval(instance: ConnectorInstance) -> bool:
+    """Tell whether the instance is new or re-pointed and not approved since."""
+    return instance.approved_at is None
+
+
+def enable(
+    session: Session,
+    instance: ConnectorInstance,
+    *,
+    by: Actor,
+    now: dt.datetime,
+    seen_url: str | None = None,
+) -> None:
+    """Offer the instance to parents: again, or for the first time by approving it.
+
+    ``seen_url`` is the address the person reviewed. An instance awaiting approval is
+    approved at it (four eyes, see :func:`approve`); without it, it stays ``unapproved``.
+    An approved one is enabled, unless it is at another address than the one reviewed.
+
+    :raise LifecycleError: ``unapproved``, ``changed`` or what :func:`approve` raises.
+    """
+    if needs_approval(instance) and seen_url is not None:
+        approve(session, instance, seen_url=seen_url, by=by, now=now)
+    elif seen_url is not None and not at_address(instance, seen_url):
+        raise LifecycleError("changed")
+    else:
+        set_enabled(session, instance, True, by=by, now=now)

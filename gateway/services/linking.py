@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from connectors.base import BackendSession
 from connectors.base import Connector
 from connectors.base import Credentials
+from connectors.errors import ConnectorError
 from connectors.schema import Student
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
@@ -39,6 +40,16 @@ FULL_NAME, SCHOOL, CLASS_NAME = 255, 255, 32
 
 class NoStudents(Exception):
     """The school accepted the login but it shows no students."""
+
+
+# What storing a verified access may fail with (nothing is stored then): the backend's
+# refusal, or a login that shows no students. Views catch these without naming connectors.
+LINK_FAILURES: tuple[type[Exception], ...] = (ConnectorError, NoStudents)
+
+
+def school_login(login: str, password: str, school: str | None = None) -> Credentials:
+    """Return a school-issued login as connectors take it."""
+    return Credentials(login, password, school)
 
 
 @dataclass(frozen=True, slots=True)

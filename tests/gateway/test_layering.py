@@ -52,23 +52,10 @@ ALLOWED: Mapping[ViolationKey, str] = {
 
 # Known violations, each with its reason. Delete an entry when its import goes: the test
 # fails while an entry is no longer needed.
-_THINNING = "flow logic moving into services (issue 12 item 2)"
 KNOWN_DEBT: Mapping[ViolationKey, str] = {
-    ("views", "gateway.auth.views", "gateway.models"): f"queries UserSession; {_THINNING}",
-    ("views", "gateway.children.link", "connectors.base"): f"drives the link; {_THINNING}",
-    ("views", "gateway.children.link", "connectors.errors"): f"catches them; {_THINNING}",
-    ("views", "gateway.children.link", "gateway.models"): f"queries instances; {_THINNING}",
-    ("views", "gateway.children.link", "sqlalchemy"): f"queries instances; {_THINNING}",
-    ("views", "gateway.children.messages", "connectors.errors"): (
-        f"words the link's failures; {_THINNING}"
+    ("views", "gateway.operator.views", "gateway.models"): (
+        "names RoleKind.OPERATOR for roles.grant: a roles service call to write"
     ),
-    ("views", "gateway.operator.instances", "connectors.base"): f"tests a backend; {_THINNING}",
-    ("views", "gateway.operator.instances", "gateway.models"): f"queries instances; {_THINNING}",
-    ("views", "gateway.operator.instances", "sqlalchemy"): f"queries instances; {_THINNING}",
-    ("views", "gateway.operator.views", "connectors.base"): f"tests a backend; {_THINNING}",
-    ("views", "gateway.operator.views", "connectors.errors"): f"catches them; {_THINNING}",
-    ("views", "gateway.operator.views", "gateway.models"): f"queries the console; {_THINNING}",
-    ("views", "gateway.operator.views", "sqlalchemy"): f"queries the console; {_THINNING}",
     ("views", "gateway.trusted.views", "gateway.models"): (
         "finds a grant with db.session.get: a service lookup to write"
     ),
