@@ -166,7 +166,8 @@ class ConnectorPool:
         """
         self._classes = classes
         self._allow_private = allow_private
-        self._live: dict[tuple[int, str, str], Connector] = {}
+        # One live connector per instance as configured: id, URL, settings and its limit.
+        self._live: dict[tuple[int, str, str, int], Connector] = {}
         self._lock = threading.Lock()
 
     def installed(self) -> dict[str, str]:
@@ -207,7 +208,7 @@ class ConnectorPool:
                     ),
                 )
                 self._live[identity] = live
-            return t.cast(Connector, live)
+            return live
 
 
 def limited_session(limit: int, *, guarded: bool = True) -> requests.Session:
