@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
+from connectors.clock import Clock
+from connectors.clock import utcnow
 from connectors.schema import Attendance
 from connectors.schema import Event
 from connectors.schema import Grade
@@ -95,8 +97,13 @@ class Connector(t.Protocol):
         settings: Mapping[str, t.Any],
         *,
         http: requests.Session | None = None,
+        now: Clock = utcnow,
     ) -> Connector:
-        """Validate an operator's settings and return a live connector."""
+        """Validate an operator's settings and return a live connector.
+
+        ``http`` is the session to send through (the gateway's, limited and guarded) and
+        ``now`` the clock to read (the gateway's, which its tests move).
+        """
         ...
 
     def login(

@@ -41,7 +41,7 @@ def migrate_command() -> None:
 @with_appcontext
 def rotate_vault_command() -> None:
     """Re-encrypt every stored secret with the first key of GATEWAY_VAULT_KEYS."""
-    count = rotate_all(db.session, services().vault)
+    count = rotate_all(db.session, vault=services().vault)
     db.session.commit()
     click.echo(f"re-encrypted the secrets of {count} rows")
 
@@ -151,7 +151,7 @@ def add_command(
     try:
         instance = lifecycle.register(
             db.session,
-            services().pool,
+            pool=services().pool,
             connector=connector_name,
             settings=parsed,
             by=by,
@@ -179,8 +179,8 @@ def set_url_command(key: str, base_url: str, person: str | None) -> None:
     try:
         lifecycle.repoint(
             db.session,
-            services().pool,
             instance,
+            pool=services().pool,
             base_url=base_url,
             by=by,
             now=services().now(),

@@ -17,6 +17,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
+from connectors.clock import utcnow
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.cache import Cache
@@ -44,8 +45,17 @@ class Services:
 
     @staticmethod
     def now() -> dt.datetime:
-        """Return the current time; one place, so tests and services agree."""
-        return dt.datetime.now(dt.UTC)
+        """Return the current time; one place, so tests, services and connectors agree."""
+        return utcnow()
+
+
+def clock() -> dt.datetime:
+    """Read the gateway's one clock, :meth:`Services.now`, at the time of the call.
+
+    What lives as long as the app (the connectors in the pool) reads time through here, so
+    a test that pins ``Services.now`` once the app exists moves their time too.
+    """
+    return Services.now()
 
 
 def services() -> Services:

@@ -20,6 +20,7 @@ from flask import session
 from connectors.registry import installed_connectors
 from gateway import guards
 from gateway import redaction
+from gateway import runtime
 from gateway import templating
 from gateway.applications import bp as applications_bp
 from gateway.auth import bp as auth_bp
@@ -100,7 +101,9 @@ def bind_extensions(app: Flask) -> None:
     classes = app.config.get("CONNECTOR_CLASSES") or installed_connectors()
     app.extensions["diary_gateway"] = Services(
         vault=Vault(app.config["VAULT_KEYS"]),
-        pool=ConnectorPool(classes, allow_private=app.config["ALLOW_PRIVATE_BACKENDS"]),
+        pool=ConnectorPool(
+            classes, allow_private=app.config["ALLOW_PRIVATE_BACKENDS"], now=runtime.clock
+        ),
         cache=cache,
         idp=idp,
         diary=Runtime(
@@ -113,8 +116,8 @@ def bind_extensions(app: Flask) -> None:
             revalidate_within=dt.timedelta(seconds=app.config["DIARY_REVALIDATE_SECONDS"]),
             debounce=dt.timedelta(seconds=app.config["DIARY_REFRESH_DEBOUNCE_SECONDS"]),
             revalidate=Revalidator(
-                functools.partial(refresh_in_background, app),
-                ThreadPoolExecutor(max_workers=2, thread_name_prefix="diary-revalidate"),
+                refresh=functools.partial(refresh_in_background, app),
+                executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="diary-revalidate"),
             ),
         ),
     )

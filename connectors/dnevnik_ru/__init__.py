@@ -12,6 +12,8 @@ import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.clock import Clock
+from connectors.clock import utcnow
 from connectors.concurrency import Early
 from connectors.concurrency import gather
 from connectors.concurrency import pooled_session
@@ -69,6 +71,7 @@ class DnevnikRuConnector:
         settings: Mapping[str, t.Any],
         *,
         http: requests.Session | None = None,
+        now: Clock = utcnow,
     ) -> DnevnikRuConnector:
         """Validate an operator's settings (see ``settings.py``) and return a connector."""
         parsed = parse(base_url, settings)
@@ -84,6 +87,7 @@ class DnevnikRuConnector:
             api_url=parsed.api_url,
             timeout=parsed.timeout,
             backend_zone=parsed.zone,
+            now=now,
         )
         return cls(parsed, client)
 

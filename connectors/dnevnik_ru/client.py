@@ -9,11 +9,9 @@ checked before it is treated as data; maintenance comes as ``text/html`` pages o
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import logging
 import typing as t
-from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from connectors import clock
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
 from connectors.errors import BackendUnavailable
@@ -127,22 +126,6 @@ def error_class(status: int | None, code: str | None = None) -> type[ConnectorEr
     return UnexpectedResponse
 
 
-def retry_after(response: requests.Response, now: dt.datetime) -> float | None:
-    """Read ``Retry-After`` as seconds or an HTTP date."""
-    raw = response.headers.get("Retry-After", "").strip()
-    if not raw:
-        return None
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max((moment - now).total_seconds(), 0.0) if moment.tzinfo else None
-
-
 def error_code(body: t.Any) -> tuple[str, str] | None:
     """Return ``(code, description)`` when a JSON body is an error (even with HTTP 200)."""
     if not isinstance(body, dict):
@@ -165,7 +148,7 @@ class DnevnikClient:
         api_url: str,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         backend_zone: ZoneInfo | None = None,
-        now: Callable[[], dt.datetime] | None = None,
+        now: clock.Clock = clock.utcnow,
     ) -> None:
         """Bind the session, the sign-in and API hosts and the (connect, read) timeout."""
         self._http = http
@@ -173,7 +156,7 @@ class DnevnikClient:
         self._api_url = api_url.rstrip("/")
         self._timeout = timeout
         self._zone = backend_zone or ZoneInfo("Europe/Moscow")
-        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._now = now
 
     def authorization_url(self, app: App, *, redirect_uri: str, state: str) -> str:
         """Return the ``/oauth2`` address of the code flow (note §1.1)."""
@@ -343,7 +326,7 @@ class DnevnikClient:
         message += f" ({detail})" if detail else ""
         log.warning("%s -> %s", message, cls.__name__)
         if issubclass(cls, RateLimited):
-            return cls(message, retry_after=retry_after(response, self._now()))
+            return cls(message, retry_after=clock.retry_after(response, now=self._now))
         return cls(message)
 
     def _token_answer(self, answer: Mapping[str, t.Any]) -> Grant:

@@ -11,6 +11,8 @@ import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.clock import Clock
+from connectors.clock import utcnow
 from connectors.concurrency import gather
 from connectors.concurrency import pooled_session
 from connectors.errors import AccessDenied
@@ -81,12 +83,13 @@ class MeshConnector:
         settings: Mapping[str, t.Any],
         *,
         http: requests.Session | None = None,
+        now: Clock = utcnow,
     ) -> MeshConnector:
         """Validate the settings (URLs, timeouts, subsystems) and return a live connector."""
         options = client_options(base_url, settings)
         # Our own session is pooled for the requests a fetch sends at once; an injected one is
         # used as it is (its owner sizes its pools).
-        return cls(MeshClient(http if http is not None else pooled_session(), **options))
+        return cls(MeshClient(http if http is not None else pooled_session(), now=now, **options))
 
     def login(
         self, credentials: Credentials, *, previous: BackendSession | None = None
@@ -123,7 +126,7 @@ class MeshConnector:
 
     def _build(self, tokens: Tokens, known: Mapping[str, t.Any]) -> BackendSession:
         """Return the session, expiring half an hour before the JWT does."""
-        expiry = token_expiry(tokens.access) or dt.datetime.now(dt.UTC) + TOKEN_LIFETIME
+        expiry = token_expiry(tokens.access) or self._client.now() + TOKEN_LIFETIME
         data = {**known, "token": tokens.access, "refresh_token": tokens.refresh}
         return BackendSession(connector=NAME, data=data, expires_at=expiry - RENEW_MARGIN)
 
@@ -217,7 +220,7 @@ class MeshConnector:
     ) -> list[Rating]:
         """Return the child's place in the class at the end of the period (today at most)."""
         person = self._person_id(session, student_id)
-        as_of = min(period.end, dt.datetime.now(normalize.MSK).date())
+        as_of = min(period.end, self._client.now().astimezone(normalize.MSK).date())
         rows = self._client.class_rank(*self._auth(session), person, as_of)
         with reading(MESH):
             return normalize.rating(rows, person, as_of)

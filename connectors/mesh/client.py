@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import logging
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from connectors import clock
 from connectors.concurrency import gather
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
@@ -141,18 +141,6 @@ def token_expiry(token: str) -> dt.datetime | None:
         return None
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """Read Retry-After as seconds or an HTTP date; None when absent or unreadable."""
-    raw = response.headers.get("Retry-After", "").strip()
-    if raw.isdigit():
-        return float(raw)
-    try:
-        moment = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max((moment - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
-
-
 def _is_html(response: requests.Response) -> bool:
     """Tell an HTML page (maintenance, WAF) from an API body."""
     kind = response.headers.get("Content-Type", "").lower()
@@ -182,7 +170,7 @@ def check(response: requests.Response, *expected: int) -> requests.Response:
     if status in expected:
         return response
     if status == 429:
-        raise error(429, retry_after=_retry_after(response))
+        raise error(429, retry_after=clock.retry_after(response))
     if status >= 500:
         raise error("5xx")
     if _is_html(response):
@@ -223,8 +211,9 @@ class MeshClient:
         timeout: tuple[float, float],
         subsystem: str,
         mobile_subsystem: str,
+        now: clock.Clock = clock.utcnow,
     ) -> None:
-        """Bind the session and settings; stop the session from keeping cookies."""
+        """Bind the session, settings and clock; stop the session from keeping cookies."""
         http.cookies.set_policy(_NoCookies())
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -233,6 +222,7 @@ class MeshClient:
         self.subsystem = subsystem
         self.mobile_subsystem = mobile_subsystem
         self.redirect_uri = self.base_url + CALLBACK_PATH
+        self.now = now
 
     def send(self, method: str, url: str, **kwargs: t.Any) -> requests.Response:
         """Send one request with the timeouts, no redirects; map transport failures."""

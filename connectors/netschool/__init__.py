@@ -17,6 +17,8 @@ import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.clock import Clock
+from connectors.clock import utcnow
 from connectors.concurrency import gather
 from connectors.concurrency import pooled_session
 from connectors.errors import AccessDenied
@@ -47,11 +49,6 @@ DIARY = "NetSchool student/diary"
 MEETINGS = "NetSchool api/mobile/classmeetings"
 
 
-def _utcnow() -> dt.datetime:
-    """Return the current time in UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
 class NetSchoolConnector(OperatorApi):
     """Read NetSchool diaries through the web API, and attendance through the mobile API.
 
@@ -76,7 +73,7 @@ class NetSchoolConnector(OperatorApi):
         settings: NetSchoolSettings,
         *,
         http: requests.Session | None = None,
-        now: Callable[[], dt.datetime] = _utcnow,
+        now: Clock = utcnow,
     ) -> None:
         """Use ``http`` for every call; it will never keep cookies (see ``forget_cookies``)."""
         self.settings = settings
@@ -93,9 +90,10 @@ class NetSchoolConnector(OperatorApi):
         settings: Mapping[str, t.Any],
         *,
         http: requests.Session | None = None,
+        now: Clock = utcnow,
     ) -> NetSchoolConnector:
         """Validate an operator's settings and return a live connector."""
-        return cls(NetSchoolSettings.parse(base_url, settings), http=http)
+        return cls(NetSchoolSettings.parse(base_url, settings), http=http, now=now)
 
     @property
     def available_sections(self) -> frozenset[Section]:

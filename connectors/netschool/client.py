@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email.utils
 import enum
 import hashlib
 import http.cookiejar
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 
 import requests
 
+from connectors import clock
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
 from connectors.errors import BackendUnavailable
@@ -160,20 +160,6 @@ def forget_cookies(session: requests.Session) -> requests.Session:
     return session
 
 
-def retry_after(response: requests.Response) -> float | None:
-    """Read ``Retry-After`` in seconds, whether given as a number or an HTTP date."""
-    raw = response.headers.get("Retry-After", "").strip()
-    if not raw:
-        return None
-    if raw.isdigit():
-        return float(raw)
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
 def _text(response: requests.Response) -> str:
     """Return the start of a body as lower-case text."""
     # Russian servers send UTF-8 even when ``Content-Type`` names no charset.
@@ -199,7 +185,7 @@ def decode(response: requests.Response, what: str, phase: Phase) -> t.Any:
         response.raise_for_status()
     except requests.HTTPError as err:
         trouble = Trouble(phase=phase, status=response.status_code, text=_message(response))
-        raise failure(trouble, what, retry_after=retry_after(response)) from err
+        raise failure(trouble, what, retry_after=clock.retry_after(response)) from err
     if "text/html" in response.headers.get("Content-Type", ""):
         raise failure(Trouble(phase=phase, body=Body.HTML), what)
     try:

@@ -133,7 +133,7 @@ def consent() -> ResponseReturnValue:
     version = current_app.config["CONSENT_VERSION"]
     form = ConsentForm()
     if form.validate_on_submit():
-        users.record_consent(db.session, current_user, version, services().now())
+        users.record_consent(db.session, current_user, version, now=services().now())
         db.session.commit()
         return redirect(_recall_next() or url_for("diary.family"), 303)
     return render_template("auth/consent.html", form=form, version=version)

@@ -103,7 +103,7 @@ def calendar(child_id: int) -> ResponseReturnValue:
         feed=exports.feed_of(db.session, link),
         url=url,
         webcal=exports.webcal_url(url) if url else None,
-        backend=backend_of(services().pool, link),
+        backend=backend_of(link, pool=services().pool),
     )
     response = make_response(page)
     response.headers["Cache-Control"] = "no-store"  # the page may hold the secret URL

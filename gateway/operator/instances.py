@@ -84,7 +84,7 @@ def _registered(form: InstanceForm) -> ConnectorInstance | None:
     try:
         return lifecycle.register(
             db.session,
-            services().pool,
+            pool=services().pool,
             key=form.key.data,
             region_code=form.region_code.data,
             region_name=form.region_name.data.strip(),
@@ -170,8 +170,8 @@ def repoint(key: str) -> ResponseReturnValue:
     try:
         lifecycle.repoint(
             db.session,
-            services().pool,
             found,
+            pool=services().pool,
             base_url=form.base_url.data.strip(),
             by=_me(),
             now=_now(),

@@ -127,7 +127,7 @@ def _review_page(found: AccessApplication, revealed: dict[str, str]) -> Response
         "operator/application.html",
         application=found,
         revealed=revealed,
-        hint=applications.roster_hint(connector, found),
+        hint=applications.roster_hint(found, connector=connector),
         issues=issues_credentials(connector),
         overdue=applications.is_overdue(found, _now().date()),
         approve_form=ApproveForm(),

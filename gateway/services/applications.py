@@ -295,7 +295,7 @@ def reveal_documents(
     return {k: str(v) for k, v in vault.decrypt(application.documents).items()}
 
 
-def roster_hint(connector: Connector, application: AccessApplication) -> bool | None:
+def roster_hint(application: AccessApplication, *, connector: Connector) -> bool | None:
     """Ask the backend whether the child is on the roster; None when it cannot say."""
     if not isinstance(connector, ChecksRoster):
         return None

@@ -33,8 +33,6 @@ from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
 from gateway.services import health
-from gateway.services.backend import open_session
-from gateway.services.backend import seal_session
 from gateway.services.fetching import Access
 from gateway.services.fetching import Job
 from gateway.services.fetching import Limits
@@ -121,7 +119,7 @@ class Runtime:
     debounce: dt.timedelta = dt.timedelta(seconds=60)
 
 
-def backend_of(pool: ConnectorPool, link: ChildLink) -> Backend | None:
+def backend_of(link: ChildLink, *, pool: ConnectorPool) -> Backend | None:
     """Describe a child's school system; None when its connector is not installed."""
     try:
         cls = pool.connector_class(link.instance.connector)
@@ -212,7 +210,7 @@ class DiaryService:
                 link=link,
                 period=span,
                 sections={s: views[(link.id, s)] for s in wanted(link)},
-                backend=backend_of(self._pool, link),
+                backend=backend_of(link, pool=self._pool),
             )
             for link in links
         ]
@@ -289,7 +287,7 @@ class DiaryService:
     ) -> None:
         """Run the fetches, record how the backends did, and settle each section."""
         started, asked_at = time.monotonic(), self._now()
-        outcome = run_all(self._runtime.executor, jobs, deadline=self._runtime.deadline)
+        outcome = run_all(jobs, executor=self._runtime.executor, deadline=self._runtime.deadline)
         instance_of = {link.id: link.instance_id for link in links}
         health.record(
             self._session, instance_of, outcome, seconds=time.monotonic() - started, now=self._now()
@@ -387,14 +385,14 @@ class DiaryService:
         credential = link.credential
         assert credential is not None
         stored = (
-            open_session(self._vault, credential.backend_session)
+            self._vault.open_session(credential.backend_session)
             if credential.backend_session
             else None
         )
         return Access(
             self._pool.for_instance(link.instance),
-            self._vault.open_credentials(credential.secret),
-            stored,
+            credentials=self._vault.open_credentials(credential.secret),
+            session=stored,
             now=self._now,
         )
 
@@ -465,6 +463,6 @@ class DiaryService:
             elif access.renewed and access.session is not None and links:
                 credential = links[0].credential
                 assert credential is not None
-                credential.backend_session = seal_session(self._vault, access.session)
+                credential.backend_session = self._vault.seal_session(access.session)
                 if access.students is not None:
                     describe_all(links, access.students)

@@ -46,9 +46,9 @@ class Access:
     def __init__(
         self,
         connector: Connector,
+        *,
         credentials: Credentials | None,
         session: BackendSession | None,
-        *,
         now: Callable[[], dt.datetime],
     ) -> None:
         """Start from the stored session (None when there is none)."""
@@ -153,7 +153,7 @@ class Limits:
 
 
 def run_all(
-    executor: ThreadPoolExecutor, jobs: Sequence[Job], *, deadline: float
+    jobs: Sequence[Job], *, executor: ThreadPoolExecutor, deadline: float
 ) -> Mapping[t.Hashable, list[t.Any] | Exception]:
     """Run jobs concurrently; each gets its records, or the exception it ended with."""
     futures: dict[Future[list[t.Any]], Job] = {executor.submit(run_job, job): job for job in jobs}

@@ -21,6 +21,8 @@ from connectors.base import ChecksRoster
 from connectors.base import Connector
 from connectors.base import IssuesCredentials
 from connectors.base import sections_of
+from connectors.clock import Clock
+from connectors.clock import utcnow
 from connectors.concurrency import pooled_session
 from connectors.schema import Section
 from gateway.models import ConnectorInstance
@@ -54,7 +56,7 @@ def load_registry_file(
     *,
     environ: Mapping[str, str],
     allow_private: bool,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
     force: bool = False,
 ) -> list[Loaded]:
     """Create or update the instances declared in a connectors TOML file, keyed by ``key``.
@@ -71,7 +73,6 @@ def load_registry_file(
     """
     with path.open("rb") as fh:
         declared = tomllib.load(fh).get("instance", [])
-    now = now or dt.datetime.now(dt.UTC)
     loaded = []
     for entry in declared:
         values = _declared(entry, environ)
@@ -158,14 +159,19 @@ class ConnectorPool:
     """
 
     def __init__(
-        self, classes: Mapping[str, type[Connector]], *, allow_private: bool = False
+        self,
+        classes: Mapping[str, type[Connector]],
+        *,
+        allow_private: bool = False,
+        now: Clock = utcnow,
     ) -> None:
-        """Use these connector classes, keyed by entry-point name.
+        """Use these connector classes, keyed by entry-point name, on the clock ``now``.
 
         Unless ``allow_private``, no connector may connect to a private address.
         """
         self._classes = classes
         self._allow_private = allow_private
+        self._now = now
         # One live connector per instance as configured: id, URL, settings and its limit.
         self._live: dict[tuple[int, str, str, int], Connector] = {}
         self._lock = threading.Lock()
@@ -206,6 +212,7 @@ class ConnectorPool:
                     http=limited_session(
                         instance.concurrency_limit, guarded=not self._allow_private
                     ),
+                    now=self._now,
                 )
                 self._live[identity] = live
             return live

@@ -109,9 +109,9 @@ def record(
     session: Session,
     instance: ConnectorInstance,
     kind: str,
+    *,
     by: Actor,
     now: dt.datetime,
-    *,
     detail: str | None = None,
 ) -> None:
     """Add a step to the instance's audit log."""
@@ -155,8 +155,8 @@ def _validated(
 
 def register(
     session: Session,
-    pool: ConnectorPool,
     *,
+    pool: ConnectorPool,
     key: str,
     region_code: str,
     region_name: str,
@@ -193,15 +193,15 @@ def register(
     )
     session.add(instance)
     session.flush()
-    record(session, instance, "registered", by, now, detail=instance.base_url)
+    record(session, instance, "registered", by=by, now=now, detail=instance.base_url)
     return instance
 
 
 def repoint(
     session: Session,
-    pool: ConnectorPool,
     instance: ConnectorInstance,
     *,
+    pool: ConnectorPool,
     base_url: str,
     by: Actor,
     now: dt.datetime,
@@ -219,7 +219,7 @@ def repoint(
     instance.enabled = False
     instance.checked_at = instance.approved_at = instance.approved_by_id = None
     instance.changed_by_id, instance.changed_at = by.id, now
-    record(session, instance, "repointed", by, now, detail=f"{before} → {instance.base_url}")
+    record(session, instance, "repointed", by=by, now=now, detail=f"{before} → {instance.base_url}")
 
 
 def check_connection(
@@ -246,17 +246,17 @@ def check_connection(
         connector = pool.for_instance(instance)
         students = connector.students(_signed_in(connector, credentials, code))
     except ConnectionFailed as failed:
-        record(session, instance, "check_failed", by, now)
+        record(session, instance, "check_failed", by=by, now=now)
         raise failed
     except InvalidCredentials as err:
-        record(session, instance, "check_failed", by, now)
+        record(session, instance, "check_failed", by=by, now=now)
         raise ConnectionFailed("credentials") from err
     except (ConnectorError, UnknownConnector, ValueError, requests.RequestException) as err:
         log.info("connection test of %s failed: %s", instance.key, type(err).__name__)
-        record(session, instance, "check_failed", by, now)
+        record(session, instance, "check_failed", by=by, now=now)
         raise ConnectionFailed("unreachable") from err
     instance.checked_at = now
-    record(session, instance, "check_passed", by, now)
+    record(session, instance, "check_passed", by=by, now=now)
     return CheckResult(students=len(students), sections=sections_of(connector))
 
 
@@ -303,7 +303,7 @@ def approve(
         raise LifecycleError("four_eyes")
     instance.approved_by_id, instance.approved_at = by.id, now
     instance.enabled = True
-    record(session, instance, "approved", by, now, detail=instance.base_url)
+    record(session, instance, "approved", by=by, now=now, detail=instance.base_url)
 
 
 def set_enabled(
@@ -316,7 +316,7 @@ def set_enabled(
     if enabled and needs_approval(instance):
         raise LifecycleError("unapproved")
     instance.enabled = enabled
-    record(session, instance, "enabled" if enabled else "disabled", by, now)
+    record(session, instance, "enabled" if enabled else "disabled", by=by, now=now)
 
 
 def needs_approval(instance: ConnectorInstance) -> bool:

@@ -147,7 +147,7 @@ class LinkingFlow:
         self._instance = instance
         self._pool = pool
         self._vault = vault
-        self._pending = PendingLinks(cache, vault)
+        self._pending = PendingLinks(cache=cache, vault=vault)
         self._now = now
 
     @property

@@ -28,8 +28,6 @@ from gateway.models import SchoolCredential
 from gateway.models import User
 from gateway.services import children
 from gateway.services import upserts
-from gateway.services.backend import open_session
-from gateway.services.backend import seal_session
 from gateway.services.text import without_control_characters
 from gateway.services.vault import Vault
 from gateway.services.vault import VaultError
@@ -117,7 +115,7 @@ class Linker:
             try:
                 known = self.vault.open_credentials(row.secret)
                 if known is not None and _same_login(known, credentials) and row.backend_session:
-                    return open_session(self.vault, row.backend_session)
+                    return self.vault.open_session(row.backend_session)
             except VaultError:
                 continue  # a row no current key opens cannot help; the backend asks again
         return None
@@ -144,7 +142,7 @@ class Linker:
             user_id=self.user.id,
             instance_id=self.instance.id,
             secret=self.vault.seal_credentials(credentials),
-            backend_session=seal_session(self.vault, backend_session),
+            backend_session=self.vault.seal_session(backend_session),
             verified_at=self.now,
         )
         self.session.add(credential)

@@ -35,7 +35,7 @@ class PendingLink:
 class PendingLinks:
     """Keep pending links in the cache under unguessable, single-person tokens."""
 
-    def __init__(self, cache: Cache, vault: Vault) -> None:
+    def __init__(self, *, cache: Cache, vault: Vault) -> None:
         """Store in ``cache``, sealed by ``vault``."""
         self._cache = cache
         self._vault = vault

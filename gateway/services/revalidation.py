@@ -24,6 +24,7 @@ class Revalidator:
 
     def __init__(
         self,
+        *,
         refresh: Callable[[list[int], list[Section], Period], None],
         executor: ThreadPoolExecutor,
     ) -> None:

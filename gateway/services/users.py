@@ -78,7 +78,7 @@ def needs_consent(session: Session, user: User, version: str) -> bool:
     return found is None
 
 
-def record_consent(session: Session, user: User, version: str, now: dt.datetime) -> None:
+def record_consent(session: Session, user: User, version: str, *, now: dt.datetime) -> None:
     """Record that the person accepted this version of the consent text, and when.
 
     Accepting twice (two tabs, a resubmitted form) keeps the first acceptance.

@@ -17,6 +17,7 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.base import BackendSession
 from connectors.base import Credentials
 from gateway.models import AccessApplication
 from gateway.models import OutboxMessage
@@ -90,8 +91,16 @@ class Vault:
             return None
         return Credentials(login=raw["login"], password=raw["password"], school=raw.get("school"))
 
+    def seal_session(self, backend_session: BackendSession) -> bytes:
+        """Encrypt a connector's backend session for storage."""
+        return self.encrypt({"session": backend_session.to_json()})
 
-def rotate_all(session: Session, vault: Vault) -> int:
+    def open_session(self, token: bytes) -> BackendSession:
+        """Decrypt a backend session sealed by :meth:`seal_session`."""
+        return BackendSession.from_json(self.decrypt(token)["session"])
+
+
+def rotate_all(session: Session, *, vault: Vault) -> int:
     """Re-encrypt every sealed value under the primary key; return how many rows changed."""
     changed = 0
     for model, columns in SEALED_COLUMNS:

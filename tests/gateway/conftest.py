@@ -156,7 +156,9 @@ def make_person(
                 "account_level": level,
             },
         )
-        users.record_consent(db.session, user, app.config["CONSENT_VERSION"], user.last_login_at)
+        users.record_consent(
+            db.session, user, app.config["CONSENT_VERSION"], now=user.last_login_at
+        )
         db.session.commit()
         return user.id
 

@@ -81,7 +81,9 @@ class FakeConnector:
     school: t.ClassVar[FakeSchool] = FakeSchool()
 
     @classmethod
-    def from_settings(cls, base_url: str, settings: Mapping[str, t.Any], *, http: t.Any = None):
+    def from_settings(
+        cls, base_url: str, settings: Mapping[str, t.Any], *, http: t.Any = None, now: t.Any = None
+    ):
         """Return a connector over the class's school."""
         return cls()
 

@@ -146,8 +146,8 @@ def test_an_approval_reads_the_address_again_before_it_writes(
             operator = db.session.scalar(select(User).where(User.subject == "operator-63"))
             lifecycle.repoint(
                 db.session,
-                services().pool,
                 moving,
+                pool=services().pool,
                 base_url=ELSEWHERE,
                 by=lifecycle.Actor(user=operator),
                 now=NOW,

@@ -105,7 +105,7 @@ def test_accepting_the_consent_in_two_tabs_records_it_once(fake_app: Flask) -> N
         db.session.commit()
 
     def accept() -> None:
-        users.record_consent(db.session, db.session.get(User, user_id), "2026-11", NOW)
+        users.record_consent(db.session, db.session.get(User, user_id), "2026-11", now=NOW)
 
     assert race(fake_app, "personal_data_consents", accept) == []
     assert count(fake_app, PersonalDataConsent) == 1
@@ -170,7 +170,7 @@ def test_gateways_loading_the_registry_at_once_register_each_instance_once(
     errors = race(
         app,
         "connector_instances",
-        lambda: load_registry_file(db.session, registry, environ={}, allow_private=True),
+        lambda: load_registry_file(db.session, registry, environ={}, allow_private=True, now=NOW),
     )
     assert errors == []
     assert count(app, ConnectorInstance) == 1

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.extensions import db
+from gateway.runtime import services
 from gateway.services.instances import load_registry_file
 from gateway.settings import CONFIG_DIR
 from tests.gateway.conftest import make_operator
@@ -34,7 +35,11 @@ def demo(make_app: t.Callable[..., Flask]) -> Flask:
     with app.app_context():
         ports = {"NETSCHOOL_PORT": "9", "DNEVNIK_PORT": "9", "MESH_PORT": "9"}
         load_registry_file(
-            db.session, CONFIG_DIR / "connectors.toml", environ=ports, allow_private=True
+            db.session,
+            CONFIG_DIR / "connectors.toml",
+            environ=ports,
+            allow_private=True,
+            now=services().now(),
         )
         db.session.commit()
     return app

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from gateway.extensions import db
+from gateway.runtime import services
 from gateway.services.instances import load_registry_file
 from gateway.settings import CONFIG_DIR
 from regional_mock.world import demo_today
@@ -168,6 +169,7 @@ def make_stack_app(
                     "MESH_PORT": _port(mesh_url),
                 },
                 allow_private=True,  # the emulators listen on 127.0.0.1
+                now=services().now(),
             )
             db.session.commit()
         return app

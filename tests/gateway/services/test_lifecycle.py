@@ -51,7 +51,7 @@ def _person(app: Flask, subject: str, *, admin: bool = False) -> lifecycle.Actor
 def _new_instance(by: lifecycle.Actor) -> ConnectorInstance:
     return lifecycle.register(
         db.session,
-        services().pool,
+        pool=services().pool,
         key="samara-spare",
         region_code="63",
         region_name="Самара (резерв)",

@@ -28,7 +28,7 @@ def _vault() -> Vault:
 
 def test_a_waiting_link_comes_back_whole_and_the_cache_never_sees_the_password() -> None:
     cache = MemoryCache()
-    links = PendingLinks(cache, _vault())
+    links = PendingLinks(cache=cache, vault=_vault())
     token = links.put(WAITING)
     assert links.get(token, user_id=7) == WAITING
     stored = cache.get(f"pending-link:{token}")
@@ -37,16 +37,18 @@ def test_a_waiting_link_comes_back_whole_and_the_cache_never_sees_the_password()
 
 def test_another_person_an_unknown_token_or_another_key_find_nothing() -> None:
     cache = MemoryCache()
-    token = PendingLinks(cache, _vault()).put(WAITING)
-    assert PendingLinks(cache, _vault()).get(token, user_id=7) is None  # a key that is gone
-    links = PendingLinks(cache, _vault())
+    token = PendingLinks(cache=cache, vault=_vault()).put(WAITING)
+    assert (
+        PendingLinks(cache=cache, vault=_vault()).get(token, user_id=7) is None
+    )  # a key that is gone
+    links = PendingLinks(cache=cache, vault=_vault())
     token = links.put(WAITING)
     assert links.get(token, user_id=8) is None
     assert links.get("made-up", user_id=7) is None
 
 
 def test_a_link_is_replaced_under_its_token_and_dropped() -> None:
-    links = PendingLinks(MemoryCache(), _vault())
+    links = PendingLinks(cache=MemoryCache(), vault=_vault())
     token = links.put(WAITING)
     kept = dataclasses.replace(WAITING, challenge={"left": 2}, display_name="Петя")
     assert links.put(kept, token) == token

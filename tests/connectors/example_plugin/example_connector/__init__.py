@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.clock import Clock
+from connectors.clock import utcnow
 from connectors.errors import InvalidCredentials
 from connectors.errors import SessionExpired
 from connectors.schema import Attendance
@@ -70,8 +72,9 @@ class ExampleConnector:
         settings: Mapping[str, t.Any],
         *,
         http: requests.Session | None = None,
+        now: Clock = utcnow,
     ) -> ExampleConnector:
-        """Accept an http(s) base URL and no settings."""
+        """Accept an http(s) base URL and no settings (it never reads a clock)."""
         if urlsplit(base_url).scheme not in ("http", "https") or settings:
             raise ValueError("example: an http(s) base URL and no settings are expected")
         return cls(base_url.rstrip("/"))
