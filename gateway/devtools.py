@@ -21,16 +21,18 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import ValidationError
 
 from gateway.extensions import db
 from gateway.forms import BaseForm
-from gateway.models import ConnectorInstance
 from gateway.runtime import services
+from gateway.services import instances
 from gateway.services import outbox
+
+if t.TYPE_CHECKING:
+    from gateway.models import ConnectorInstance
 
 bp = Blueprint("devtools", __name__, url_prefix="/__dev")
 
@@ -100,8 +102,11 @@ def backends() -> ResponseReturnValue:
 @bp.post("/backends/<key>/<action>")
 def change_backend(key: str, action: str) -> ResponseReturnValue:
     """Take a backend down, slow it, break it or restore it through its emulator's admin."""
-    instance = db.session.scalar(select(ConnectorInstance).where(ConnectorInstance.key == key))
-    if instance is None or action not in ACTIONS:
+    try:
+        instance = instances.instance_by_key(db.session, key)
+    except instances.InstanceError:
+        abort(404)
+    if action not in ACTIONS:
         abort(404)
     body = FAULTS.get(action)
     if action == "slow":
@@ -121,16 +126,14 @@ def change_backend(key: str, action: str) -> ResponseReturnValue:
 def _backends_page(
     *, slow: tuple[str, SlowForm] | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    instances = db.session.scalars(
-        select(ConnectorInstance).order_by(ConnectorInstance.region_name)
-    )
+    listed = sorted(instances.all_instances(db.session), key=lambda i: i.region_name)
     rows = [
         (
             instance,
             describe(instance),
             slow[1] if slow and slow[0] == instance.key else SlowForm(formdata=None),
         )
-        for instance in instances
+        for instance in listed
     ]
     return render_template("devtools/backends.html", rows=rows), status
 

@@ -22,7 +22,6 @@ from flask_login import login_required
 
 from gateway.extensions import db
 from gateway.labels import REASON_LABELS
-from gateway.models import RoleKind
 from gateway.operator.forms import ActionForm
 from gateway.operator.forms import ApproveForm
 from gateway.operator.forms import RefuseForm
@@ -225,10 +224,9 @@ def staff() -> ResponseReturnValue:
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            roles.grant(
+            roles.appoint_operator(
                 db.session,
                 form.person.data,
-                RoleKind.OPERATOR,
                 region_code=form.region_code.data,
                 by=current_user.subject,
                 now=_now(),

@@ -78,6 +78,13 @@ def find_person(session: Session, person: str) -> User | None:
     return session.scalars(select(User).where(or_(*matches)).order_by(User.id)).first()
 
 
+def appoint_operator(
+    session: Session, person: str, *, region_code: str, by: str | None, now: dt.datetime
+) -> StaffRole:
+    """Make a person (subject, phone or e-mail) a region's operator; see :func:`grant`."""
+    return grant(session, person, RoleKind.OPERATOR, region_code=region_code, by=by, now=now)
+
+
 def grant(
     session: Session,
     person: str,

@@ -313,6 +313,12 @@ def remove_person(session: Session, owner: User, grantee_id: int, *, now: dt.dat
     return len(grants)
 
 
+def own_grant(session: Session, owner: User, grant_id: int) -> Grant | None:
+    """Return a grant this parent gave; None for another's or none at all."""
+    grant = session.get(Grant, grant_id)
+    return grant if grant is not None and grant.owner_id == owner.id else None
+
+
 def held_by(session: Session, owner: User, grantee_id: int) -> Grant | None:
     """Return one grant the owner gave this person, to name them; None when there is none."""
     return session.scalars(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 from flask import Blueprint
 from flask import abort
@@ -22,13 +23,15 @@ from flask_login import login_required
 from connectors.schema import Section
 from gateway.extensions import db
 from gateway.extensions import limiter
-from gateway.models import Grant
 from gateway.runtime import services
 from gateway.services import access
 from gateway.services import audit
 from gateway.services import trust
 from gateway.trusted.forms import ActionForm
 from gateway.trusted.forms import InviteForm
+
+if t.TYPE_CHECKING:
+    from gateway.models import Grant
 
 bp = Blueprint("trusted", __name__, url_prefix="/trusted")
 REFUSALS = {
@@ -180,8 +183,8 @@ def _after_decision(grant: Grant) -> ResponseReturnValue:
 
 
 def _own_grant(grant_id: int) -> Grant:
-    grant = db.session.get(Grant, grant_id)
-    if grant is None or grant.owner_id != current_user.id:
+    grant = trust.own_grant(db.session, current_user, grant_id)
+    if grant is None:
         abort(404)
     return grant
 

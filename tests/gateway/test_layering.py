@@ -52,20 +52,7 @@ ALLOWED: Mapping[ViolationKey, str] = {
 
 # Known violations, each with its reason. Delete an entry when its import goes: the test
 # fails while an entry is no longer needed.
-KNOWN_DEBT: Mapping[ViolationKey, str] = {
-    ("views", "gateway.operator.views", "gateway.models"): (
-        "names RoleKind.OPERATOR for roles.grant: a roles service call to write"
-    ),
-    ("views", "gateway.trusted.views", "gateway.models"): (
-        "finds a grant with db.session.get: a service lookup to write"
-    ),
-    ("views", "gateway.devtools", "gateway.models"): (
-        "the developer pages list instances themselves: a service lookup to write"
-    ),
-    ("views", "gateway.devtools", "sqlalchemy"): (
-        "the developer pages list instances themselves: a service lookup to write"
-    ),
-}
+KNOWN_DEBT: Mapping[ViolationKey, str] = {}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
