@@ -58,14 +58,14 @@ def _safe_next(target: str | None) -> str | None:
 def _remember_next(path: str | None) -> None:
     """Keep where to go after sign-in, sealed: it may hold a bearer secret (an invitation)."""
     if path:
-        session["next"] = signin.seal_next(services().vault, path)
+        session["next"] = signin.seal_next(path, vault=services().vault)
     else:
         session.pop("next", None)
 
 
 def _recall_next() -> str | None:
     """Take the path kept by :func:`_remember_next`; None when there is none (or unreadable)."""
-    return _safe_next(signin.open_next(services().vault, session.pop("next", None)))
+    return _safe_next(signin.open_next(session.pop("next", None), vault=services().vault))
 
 
 @bp.get("/login")
@@ -265,7 +265,7 @@ def _logout_claims(token: str) -> dict[str, t.Any]:
 
 
 def _first_use_of(jti: str) -> bool:
-    return signin.first_use_of_logout_token(services().cache, jti)
+    return signin.first_use_of_logout_token(jti, cache=services().cache)
 
 
 @bp.get("/lang/<code>")

@@ -106,7 +106,7 @@ def _registered(form: InstanceForm) -> ConnectorInstance | None:
 def instance(key: str) -> ResponseReturnValue:
     """The health page of one instance, its state and its audit log."""
     found = _instance(key)
-    offered = offers(services().pool, found)
+    offered = offers(found, pool=services().pool)
     return render_template(
         "operator/instance.html",
         health=_health(found),

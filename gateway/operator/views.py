@@ -83,7 +83,7 @@ def _application(application_id: int) -> AccessApplication:
 
 
 def _health(instance: ConnectorInstance) -> health.Health:
-    offered = offers(services().pool, instance).sections
+    offered = offers(instance, pool=services().pool).sections
     return health.summary(db.session, instance, offered, now=_now())
 
 

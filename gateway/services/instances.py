@@ -270,7 +270,7 @@ class Offers:
 NOTHING_OFFERED = Offers(sections=frozenset(), issues_credentials=False, checks_roster=False)
 
 
-def offers(pool: ConnectorPool, instance: ConnectorInstance) -> Offers:
+def offers(instance: ConnectorInstance, *, pool: ConnectorPool) -> Offers:
     """Say what the instance's connector provides; nothing when it cannot be built.
 
     A connector type uninstalled since registration, or settings it refuses now, must not

@@ -145,12 +145,12 @@ def _take_id_token(record: UserSession | None, vault: Vault) -> str | None:
         return None
 
 
-def seal_next(vault: Vault, path: str) -> str:
+def seal_next(path: str, *, vault: Vault) -> str:
     """Seal where to go after sign-in: it may hold a bearer secret (an invitation)."""
     return vault.encrypt({"next": path}).decode()
 
 
-def open_next(vault: Vault, sealed: object) -> str | None:
+def open_next(sealed: object, *, vault: Vault) -> str | None:
     """Open what :func:`seal_next` sealed; None when it is not that (or unreadable)."""
     if not isinstance(sealed, str):
         return None
@@ -160,7 +160,7 @@ def open_next(vault: Vault, sealed: object) -> str | None:
         return None
 
 
-def first_use_of_logout_token(cache: Cache, jti: str) -> bool:
+def first_use_of_logout_token(jti: str, *, cache: Cache) -> bool:
     """Tell whether a logout token's id is seen for the first time (on any instance)."""
     key = f"logout-jti:{jti}"
     if cache.get(key) is not None:

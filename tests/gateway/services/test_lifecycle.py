@@ -175,7 +175,7 @@ def test_the_console_sees_what_a_connector_offers_and_nothing_from_a_broken_one(
     app: Flask,
 ) -> None:
     instance = instance_by_key(db.session, "samara-fake")
-    offered = offers(services().pool, instance)
+    offered = offers(instance, pool=services().pool)
     assert offered.issues_credentials and offered.checks_roster
     assert offered.sections == FakeConnector.sections
-    assert offers(ConnectorPool({}), instance) == NOTHING_OFFERED
+    assert offers(instance, pool=ConnectorPool({})) == NOTHING_OFFERED

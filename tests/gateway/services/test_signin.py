@@ -191,16 +191,16 @@ def test_an_id_token_under_a_retired_key_is_dropped(vault: Vault) -> None:
 
 
 def test_the_next_page_is_sealed_and_anything_else_opens_to_none(vault: Vault) -> None:
-    sealed = signin.seal_next(vault, "/trusted/accept/secret-token")
+    sealed = signin.seal_next("/trusted/accept/secret-token", vault=vault)
     assert "secret-token" not in sealed
-    assert signin.open_next(vault, sealed) == "/trusted/accept/secret-token"
-    assert signin.open_next(vault, None) is None
-    assert signin.open_next(vault, "not-sealed") is None
-    assert signin.open_next(vault, vault.encrypt({"other": 1}).decode()) is None
+    assert signin.open_next(sealed, vault=vault) == "/trusted/accept/secret-token"
+    assert signin.open_next(None, vault=vault) is None
+    assert signin.open_next("not-sealed", vault=vault) is None
+    assert signin.open_next(vault.encrypt({"other": 1}).decode(), vault=vault) is None
 
 
 def test_a_logout_token_is_used_once() -> None:
     cache = MemoryCache()
-    assert signin.first_use_of_logout_token(cache, "jti-1") is True
-    assert signin.first_use_of_logout_token(cache, "jti-1") is False
-    assert signin.first_use_of_logout_token(cache, "jti-2") is True
+    assert signin.first_use_of_logout_token("jti-1", cache=cache) is True
+    assert signin.first_use_of_logout_token("jti-1", cache=cache) is False
+    assert signin.first_use_of_logout_token("jti-2", cache=cache) is True
