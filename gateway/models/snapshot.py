@@ -34,3 +34,5 @@ class SectionSnapshot(Base):
     # Loaded only when needed: warm pages serve already-decoded records from memory.
     payload: Mapped[list[dict[str, t.Any]]] = mapped_column(JSON, deferred=True)
     fetched_at: Mapped[dt.datetime]
+    # When a refresh of this very data last failed; cleared by the next fetch that works.
+    failed_at: Mapped[dt.datetime | None]

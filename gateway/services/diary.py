@@ -345,35 +345,31 @@ class DiaryService:
             return None
         fetched_at = aware(snapshot.fetched_at)
         age = self._now() - fetched_at
-        window = self._runtime.revalidate_within
+        # A refresh of this very data failed (the parent's «Обновить сейчас», or one behind
+        # the page): the system is down, even while the data is only minutes old.
+        failed = snapshot.failed_at is not None and aware(snapshot.failed_at) >= fetched_at
         if age <= self._runtime.fresh_for:
-            state = State.FRESH
-        elif window is not None and self._runtime.revalidate is not None and age <= window:
+            return self._from_snapshot(
+                section, snapshot, State.UNAVAILABLE if failed else State.FRESH
+            )
+        window = self._runtime.revalidate_within
+        if window is not None and self._runtime.revalidate is not None and age <= window:
             self._to_revalidate.add((link.id, section))
-            state = State.REVALIDATING
-        else:
-            return None
-        # A refresh since this snapshot failed: the system is down, whether the data is
-        # a minute old (the parent's «Обновить сейчас» failed) or is being refreshed.
-        if self._failed_since(link.instance_id, section, fetched_at):
-            state = State.UNAVAILABLE
-        return self._from_snapshot(section, snapshot, state)
+            # Or another page's refresh of this section failed since.
+            failed_at = None if failed else self._failing(window).get((link.instance_id, section))
+            failed = failed or (failed_at is not None and failed_at >= fetched_at)
+            return self._from_snapshot(
+                section, snapshot, State.UNAVAILABLE if failed else State.REVALIDATING
+            )
+        return None
 
-    def _failed_since(self, instance_id: int, section: Section, fetched_at: dt.datetime) -> bool:
-        """Tell whether the backend failed this section after this fetch and not worked since.
-
-        The backends' failures are asked once per read, over the longest age a snapshot
-        is served at without a fetch first.
-        """
+    def _failing(self, window: dt.timedelta) -> dict[tuple[int, Section], dt.datetime]:
+        """Return the backends' failing sections, asked once per read and only if needed."""
         if self._failures is None:
-            horizon = max(
-                self._runtime.fresh_for, self._runtime.revalidate_within or dt.timedelta()
-            )
             self._failures = health.failing(
-                self._session, self._instance_ids, since=self._now() - horizon
+                self._session, self._instance_ids, since=self._now() - window
             )
-        failed_at = self._failures.get((instance_id, section))
-        return failed_at is not None and failed_at >= fetched_at
+        return self._failures
 
     def _offered(self, link: ChildLink) -> frozenset[Section] | None:
         try:
@@ -420,6 +416,8 @@ class DiaryService:
                 )
             else:
                 log.error("%s of child %s failed", section, link_id, exc_info=result)
+            if snapshot is not None:
+                snapshot.failed_at = asked_at
             return self._fallback(section, snapshot, State.UNAVAILABLE)
         store_snapshot(
             self._session,

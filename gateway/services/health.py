@@ -94,8 +94,11 @@ def record(
 ) -> None:
     """Record one call per fetched (child, section); ``instance_of`` maps child to instance.
 
-    The fetches of one page run at once, so each is given the batch's wall time.
+    The fetches of one page run at once, so each is given the batch's wall time. A page
+    served from snapshots alone records nothing and asks nothing.
     """
+    if not outcome:
+        return
     latency = int(seconds * 1000)
     for key, result in outcome.items():
         link_id, section = t.cast(tuple[int, Section], key)

@@ -99,10 +99,15 @@ def store(
         period_end=period.end,
         payload=payload,
         fetched_at=fetched_at,
+        failed_at=None,
     )
     statement = statement.on_conflict_do_update(
         index_elements=list(KEY),
-        set_={"payload": statement.excluded.payload, "fetched_at": statement.excluded.fetched_at},
+        set_={
+            "payload": statement.excluded.payload,
+            "fetched_at": statement.excluded.fetched_at,
+            "failed_at": None,
+        },
         where=SectionSnapshot.fetched_at <= statement.excluded.fetched_at,
     )
     return session.scalars(
