@@ -16,6 +16,8 @@ from gateway.models.role import RoleKind
 from gateway.models.role import StaffRole
 from gateway.models.session import UserSession
 from gateway.models.snapshot import SectionSnapshot
+from gateway.models.sync import Queue
+from gateway.models.sync import SyncDue
 from gateway.models.trust import AuditEvent
 from gateway.models.trust import Grant
 from gateway.models.trust import GrantScope
@@ -40,8 +42,10 @@ __all__ = [
     "InstanceEvent",
     "LinkStatus",
     "PersonalDataConsent",
+    "Queue",
     "SchoolCredential",
     "SectionSnapshot",
+    "SyncDue",
     "User",
     "UserSession",
 ]

@@ -38,6 +38,8 @@ class ConnectorInstance(Base):
     settings: Mapped[dict[str, t.Any]] = mapped_column(JSON, default=dict)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
     concurrency_limit: Mapped[int] = mapped_column(default=8)
+    # The system's budget: requests a minute from every gateway process and worker together.
+    requests_per_minute: Mapped[int] = mapped_column(default=600)
     enabled: Mapped[bool] = mapped_column(default=True)
     # Who registered or last re-pointed the instance (a user id; None for the registry file).
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -136,6 +136,7 @@ def _declared(entry: Mapping[str, t.Any], environ: Mapping[str, str]) -> dict[st
         "settings": dict(entry.get("settings", {})),
         "timezone": entry.get("timezone", "Europe/Moscow"),
         "concurrency_limit": int(entry.get("concurrency_limit", 8)),
+        "requests_per_minute": int(entry.get("requests_per_minute", 600)),
         "enabled": bool(entry.get("enabled", True)),
     }
 
