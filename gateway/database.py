@@ -31,10 +31,16 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 @event.listens_for(Engine, "connect")
 def _enforce_sqlite_foreign_keys(connection: t.Any, record: t.Any) -> None:
-    """Make SQLite honour ON DELETE CASCADE, as PostgreSQL always does."""
+    """Make SQLite honour ON DELETE CASCADE, as PostgreSQL always does.
+
+    Web workers and background workers share the file: in WAL mode readers never wait for
+    the one writer, and a writer waits its turn for up to 30 s instead of failing at once.
+    """
     if isinstance(connection, sqlite3.Connection):
         cursor = connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 

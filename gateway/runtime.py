@@ -25,9 +25,11 @@ from gateway.extensions import db
 from gateway.lru import Lru
 from gateway.models import ChildLink
 from gateway.services import sessions
+from gateway.services.cadence import Cadence
 from gateway.services.diary import DiaryService
 from gateway.services.diary import Runtime
 from gateway.services.instances import ConnectorPool
+from gateway.services.sync import TickSettings
 from gateway.services.vault import Vault
 
 
@@ -40,6 +42,8 @@ class Services:
     cache: Cache
     idp: FlaskOAuth2App
     diary: Runtime
+    cadence: Cadence
+    sync: TickSettings
     # Children's cards on the family page, rendered (see family.card_key).
     cards: Lru[Markup] = field(default_factory=lambda: Lru(1024))
 

@@ -49,6 +49,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_APPLICATION_RETENTION_DAYS": ("APPLICATION_RETENTION_DAYS", int),
     "GATEWAY_MAX_REQUEST_KB": ("MAX_REQUEST_KB", int),
     "GATEWAY_ALLOW_PRIVATE_BACKENDS": ("ALLOW_PRIVATE_BACKENDS", _bool),
+    "GATEWAY_BROKER_URL": ("BROKER_URL", str),
+    "GATEWAY_SYNC_FILE": ("SYNC_FILE", str),
 }
 
 
@@ -97,6 +99,9 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "MAX_REQUEST_KB": int(limits["request_kb"]),
         "SECRET_KEY": None,
         "VAULT_KEYS": None,
+        # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
+        "BROKER_URL": None,
+        "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),
         "_DEV_OIDC_CLIENT_SECRET": oidc["client_secret"],
     }
 
@@ -131,6 +136,10 @@ def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) ->
 
 def finish(config: dict[str, t.Any], instance_path: Path) -> None:
     """Fill in development secrets, or refuse production settings that still lack them."""
+    if not config.get("BROKER_URL"):
+        config["BROKER_URL"] = config.get("REDIS_URL") or (
+            f"sqla+sqlite:///{instance_path / 'broker.sqlite3'}"
+        )
     if config.get("ALLOW_PRIVATE_BACKENDS") is None:
         # Unset: development's emulators live on 127.0.0.1; production refuses such backends.
         config["ALLOW_PRIVATE_BACKENDS"] = not config["PRODUCTION"]

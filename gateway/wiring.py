@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 
 from authlib.integrations.flask_client import OAuth
@@ -24,6 +25,7 @@ from gateway import runtime
 from gateway import templating
 from gateway.applications import bp as applications_bp
 from gateway.auth import bp as auth_bp
+from gateway.background import init_celery
 from gateway.cache import cache_for
 from gateway.children import bp as children_bp
 from gateway.cli import commands
@@ -38,10 +40,12 @@ from gateway.extensions import login_manager
 from gateway.operator import bp as operator_bp
 from gateway.runtime import Services
 from gateway.runtime import refresh_in_background
+from gateway.services.cadence import Cadence
 from gateway.services.diary import Runtime
 from gateway.services.fetching import Limits
 from gateway.services.instances import ConnectorPool
 from gateway.services.revalidation import Revalidator
+from gateway.services.sync import TickSettings
 from gateway.services.vault import Vault
 from gateway.trusted import bp as trusted_bp
 
@@ -99,6 +103,8 @@ def bind_extensions(app: Flask) -> None:
         client_kwargs={"scope": app.config["OIDC_SCOPES"], "code_challenge_method": "S256"},
     )
     classes = app.config.get("CONNECTOR_CLASSES") or installed_connectors()
+    with open(app.config["SYNC_FILE"], "rb") as fh:
+        sync_settings = tomllib.load(fh)["sync"]
     app.extensions["diary_gateway"] = Services(
         vault=Vault(app.config["VAULT_KEYS"]),
         pool=ConnectorPool(
@@ -106,6 +112,11 @@ def bind_extensions(app: Flask) -> None:
         ),
         cache=cache,
         idp=idp,
+        cadence=Cadence.from_mapping(sync_settings),
+        sync=TickSettings(
+            lease_for=dt.timedelta(seconds=sync_settings["lease_seconds"]),
+            batch=int(sync_settings["claim_batch"]),
+        ),
         diary=Runtime(
             executor=ThreadPoolExecutor(
                 max_workers=app.config["FETCH_WORKERS"], thread_name_prefix="diary-fetch"
@@ -121,6 +132,7 @@ def bind_extensions(app: Flask) -> None:
             ),
         ),
     )
+    init_celery(app, tick_seconds=sync_settings["tick_seconds"])
     app.after_request(_security_headers)
     templating.register(app, pool=app.extensions["diary_gateway"].pool)
 

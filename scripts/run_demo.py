@@ -1,9 +1,13 @@
-"""Start the whole demo: identity provider, regional emulators and the gateway.
+"""Start the whole demo: identity provider, regional emulators, the gateway and its workers.
 
 Migrates and seeds first, prints the URLs and the demo logins, and stops every child
 process on Ctrl-C (or SIGTERM), leaving no port busy. Each emulator runs in a process of its
 own: when one stops, the rest of the demo goes on and the gateway shows that system's data
 as stale (the gateway's development page /__dev/backends does the same without stopping it).
+
+The gateway is served by gunicorn (GATEWAY_WORKERS processes, 2 by default); two Celery
+workers (one for the parents' and the scheduled syncs, one for backfills) and the scheduler
+keep every linked diary current in the background.
 
 Ports come from GATEWAY_PORT, IDP_PORT, MESH_PORT, DNEVNIK_PORT and NETSCHOOL_PORT; the
 provider's demo client and Dnevnik.ru's partner app follow GATEWAY_PUBLIC_URL.
@@ -46,6 +50,7 @@ PORTS = {
     "netschool": ("NETSCHOOL_PORT", 9103, "NetSchool (Самара)"),
 }
 EMULATORS = ("mesh", "dnevnik_ru", "netschool")
+BACKGROUND = ("sync-worker", "backfill-worker", "scheduler")
 
 
 def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
@@ -78,18 +83,31 @@ def demo_environment(environ: Mapping[str, str], ports: Mapping[str, int]) -> di
     return env
 
 
-def commands(ports: Mapping[str, int]) -> dict[str, list[str]]:
+def commands(ports: Mapping[str, int], env: Mapping[str, str]) -> dict[str, list[str]]:
     """Return the command line of each long-running process, in start order."""
-    flask = [PYTHON, "-m", "flask", "--app", "gateway"]
     rv = {"idp": [PYTHON, "-m", "idp_mock", "--port", str(ports["idp"])]}
     for name in EMULATORS:
         rv[name] = [PYTHON, "-m", "regional_mock", "--system", name, "--port", str(ports[name])]
-    rv["gateway"] = [*flask, "run", "--port", str(ports["gateway"]), "--no-reload"]
+    rv["gateway"] = [
+        *[PYTHON, "-m", "gunicorn", "gateway:create_app()"],
+        *["--bind", f"127.0.0.1:{ports['gateway']}"],
+        *["--workers", env.get("GATEWAY_WORKERS", "2"), "--threads", "4"],
+        # Several gunicorns may run on one machine (the demo beside a test): no shared socket.
+        "--no-control-socket",
+    ]
+    celery = [PYTHON, "-m", "celery", "-A", "gateway.worker:celery"]
+    # Threads: a sync waits on backends, not on the CPU; mingle and gossip talk to workers
+    # of other machines, which the demo has none of.
+    worker = [*celery, "worker", "--pool", "threads", "--without-mingle", "--without-gossip"]
+    rv["sync-worker"] = [*worker, "-Q", "interactive,scheduled", "-c", "4", "-n", "sync@%h"]
+    rv["backfill-worker"] = [*worker, "-Q", "backfill", "-c", "2", "-n", "backfill@%h"]
+    schedule = env.get("GATEWAY_BEAT_SCHEDULE") or str(ROOT / "instance" / "celerybeat-schedule")
+    rv["scheduler"] = [*celery, "beat", "--schedule", schedule]
     return rv
 
 
 def health_urls(env: Mapping[str, str], ports: Mapping[str, int]) -> dict[str, str]:
-    """Return the URL that answers once each process is up."""
+    """Return the URL that answers once each process is up (the background has none)."""
     rv = {"idp": f"{env['IDP_ISSUER']}/.well-known/openid-configuration"}
     for name in EMULATORS:
         rv[name] = f"http://127.0.0.1:{ports[name]}/__admin/faults"
@@ -106,7 +124,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 3
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
 
@@ -124,12 +142,14 @@ def supervise(processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
     """Wait while the gateway and the provider run; an emulator may stop on its own."""
     reported: set[str] = set()
     while all(processes[name].poll() is None for name in ("gateway", "idp")):
-        for name in EMULATORS:
+        for name in (*EMULATORS, *BACKGROUND):
             if name not in reported and processes[name].poll() is not None:
                 reported.add(name)
+                what = PORTS[name][2] if name in PORTS else f"The {name}"
                 print(
-                    f"{PORTS[name][2]} stopped (exit {processes[name].returncode}); the rest "
-                    "of the demo goes on and the gateway shows that system's data as stale",
+                    f"{what} stopped (exit {processes[name].returncode}); the rest of the "
+                    "demo goes on: the gateway shows that system's data as stale, or pages "
+                    "read the diaries themselves while the background is paused",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -167,9 +187,10 @@ def main() -> None:
     try:
         prepare(env)
         urls = health_urls(env, ports)
-        for name, command in commands(ports).items():
+        for name, command in commands(ports, env).items():
             processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
-            wait_until_up(urls[name], processes[name])
+            if name in urls:
+                wait_until_up(urls[name], processes[name])
         print_banner(ports, env)
         supervise(processes)
     except KeyboardInterrupt:

@@ -60,6 +60,8 @@ def make_app(clean_database: str, vault_key: str, tmp_path: Path) -> t.Callable[
             "VAULT_KEYS": [vault_key],
             "PUBLIC_URL": "http://localhost",
             "REDIS_URL": REDIS_URL,
+            # The background jobs' broker: Redis on CI's second pass, else a file of the test's.
+            "BROKER_URL": REDIS_URL or f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
             # The suite signs in hundreds of times a minute from one address; the limits
             # themselves are proven in tests/gateway/test_rate_limits.py.
             "RATELIMIT_ENABLED": False,

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import CursorResult
+from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -108,3 +109,29 @@ def end_for_provider(
             .values(ended_at=now, ended_reason="provider_logout")
         )
     return len(ids)
+
+
+def sweep(session: Session, *, now: dt.datetime, timeouts: Timeouts, keep: dt.timedelta) -> int:
+    """End the sessions that timed out unseen, delete those ended ``keep`` ago; return deleted.
+
+    A session is checked when its cookie comes back; one whose browser never returns would
+    otherwise stay live in the table, its sealed tokens with it.
+    """
+    session.execute(
+        update(UserSession)
+        .where(UserSession.ended_at.is_(None), UserSession.last_seen_at < now - timeouts.idle)
+        .values(ended_at=now, ended_reason="idle")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(UserSession)
+        .where(UserSession.ended_at.is_(None), UserSession.created_at < now - timeouts.absolute)
+        .values(ended_at=now, ended_reason="expired")
+        .execution_options(synchronize_session=False)
+    )
+    deleted = session.execute(
+        delete(UserSession)
+        .where(UserSession.ended_at < now - keep)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(deleted, "rowcount", 0) or 0)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -454,3 +455,24 @@ def preview(grant: Grant) -> Preview:
         ends_on=grant.ends_on,
         expires_at=_aware(grant.invitation_expires_at),
     )
+
+
+# An invitation nobody accepted is kept this long after it expired: its link still says
+# «приглашение истекло», and its owner's page lists it.
+KEEP_EXPIRED = dt.timedelta(days=30)
+
+
+def clear_expired(session: Session, *, now: dt.datetime) -> int:
+    """Delete invitations nobody accepted that expired ``KEEP_EXPIRED`` ago; return how many.
+
+    The owner's audit log keeps what happened (its rows lose only the link to the grant).
+    """
+    deleted = session.execute(
+        delete(Grant)
+        .where(
+            Grant.accepted_at.is_(None),
+            Grant.invitation_expires_at < now - KEEP_EXPIRED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(deleted, "rowcount", 0) or 0)

@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from tests.support.stack import free_port
@@ -83,6 +84,8 @@ def start_demo(tmp_path: Path) -> Demo:
         "GATEWAY_OIDC_CLIENT_SECRET": "launcher-test-client-secret",
         "IDP_DATABASE_URL": f"sqlite:///{tmp_path / 'idp.sqlite3'}",
         "IDP_SECRET_KEY": "launcher-test-idp-secret",
+        "GATEWAY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
+        "GATEWAY_BEAT_SCHEDULE": str(tmp_path / "celerybeat-schedule"),
     }
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
@@ -197,6 +200,14 @@ def test_the_demo_on_other_ports_signs_in_links_a_child_and_stops_clean(demo: De
     page = browser.get(demo.gateway + "/", timeout=TIMEOUT).text
     assert "Смирнова Полина" in page
 
+    # The background workers read her diary without anyone on the page.
+    database = sa.create_engine(f"sqlite:///{demo.log.parent / 'gateway.sqlite3'}")
+    deadline = time.monotonic() + 60
+    while not _synced(database):
+        assert time.monotonic() < deadline, demo.log.read_text(errors="replace")[-3000:]
+        time.sleep(0.5)
+    database.dispose()
+
     # The development page reaches the emulator on its port.
     backends = browser.get(f"{demo.gateway}/__dev/backends", timeout=TIMEOUT)
     done = send_form(browser, backends, "/tver-dnevnik/down")
@@ -205,12 +216,21 @@ def test_the_demo_on_other_ports_signs_in_links_a_child_and_stops_clean(demo: De
     assert requests.get(faults, timeout=TIMEOUT).json()["mode"] == "maintenance"
 
     children = children_of(demo.process.pid)
-    assert len(children) == 5, children
+    names = " ".join(children.values())
+    assert len(children) == 8, children
+    assert "gunicorn" in names and names.count("-m celery") == 3
     stop(demo.process)
 
     assert demo.process.returncode == 0
     assert not [pid for pid in children if alive(pid)]
     assert all(port_is_free(port) for port in demo.ports.values())
+
+
+def _synced(database: sa.Engine) -> bool:
+    """Tell whether a background sync has settled a row of the due list."""
+    with database.connect() as connection:
+        query = "SELECT count(*) FROM sync_due WHERE synced_at IS NOT NULL"
+        return bool(connection.execute(sa.text(query)).scalar())
 
 
 def test_ctrl_c_stops_everything_and_a_stopped_emulator_does_not(tmp_path: Path) -> None:

@@ -1,0 +1,105 @@
+"""The background jobs: the sync's tick, one child's sync, and the hourly housekeeping.
+
+Each task is a thin shell: it opens the app's database session, hands the work to a
+service, commits, and dispatches what follows. Arguments are ids and lease tokens only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing as t
+
+from celery import Celery
+from flask import current_app
+
+from gateway.extensions import db
+from gateway.models import Queue
+from gateway.periods import local_now
+from gateway.runtime import diary_service
+from gateway.runtime import services
+from gateway.runtime import session_timeouts
+from gateway.services import applications
+from gateway.services import health
+from gateway.services import sessions
+from gateway.services import sync
+from gateway.services import trust
+
+log = logging.getLogger(__name__)
+
+TICK = "sync.tick"
+RUN = "sync.run"
+HOUSEKEEPING = "housekeeping.sweep"
+# Ended sign-in sessions are kept this long (for "where am I signed in" and audits).
+KEEP_ENDED_SESSIONS = dt.timedelta(days=30)
+
+
+def tick() -> int:
+    """Claim the due rows and send one sync per child to its queue; return rows claimed."""
+    svc = services()
+    claim = sync.tick(db.session, pool=svc.pool, now=svc.now(), settings=svc.sync)
+    db.session.commit()
+    for queue, due_ids in claim.batches():
+        _celery().send_task(RUN, args=[due_ids, claim.lease], queue=queue.value)
+    return len(claim)
+
+
+def run(due_ids: list[int], lease: str) -> dict[str, t.Any] | None:
+    """Sync one child's claimed sections; return what it did (for the worker's log)."""
+    svc = services()
+    worker = sync.SyncService(
+        db.session,
+        diary=diary_service(),
+        cadence=svc.cadence,
+        now=svc.now,
+        today=lambda: local_now().date(),
+    )
+    try:
+        synced = worker.run(due_ids, lease=lease)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if synced is None:
+        return None
+    if synced.queue is Queue.INTERACTIVE and synced.fetched:
+        # A baseline just landed and its backfill is due: a tick sends it without waiting.
+        _celery().send_task(TICK, queue=Queue.SCHEDULED.value)
+    return {
+        "link": synced.link_id,
+        "fetched": [s.value for s in synced.fetched],
+        "failed": {s.value: why for s, why in synced.failed.items()},
+    }
+
+
+def sweep() -> dict[str, int]:
+    """Prune and purge what is kept only for a while; return how many rows went."""
+    svc = services()
+    now = svc.now()
+    config = current_app.config
+    swept = {
+        "backend_calls": health.prune(db.session, now=now),
+        "application_documents": applications.purge(
+            db.session,
+            now=now,
+            retention=dt.timedelta(days=config["APPLICATION_RETENTION_DAYS"]),
+        ),
+        "sessions": sessions.sweep(
+            db.session, now=now, timeouts=session_timeouts(), keep=KEEP_ENDED_SESSIONS
+        ),
+        "invitations": trust.clear_expired(db.session, now=now),
+    }
+    db.session.commit()
+    log.info("housekeeping: %s", swept)
+    return swept
+
+
+def _celery() -> Celery:
+    return t.cast(Celery, current_app.extensions["celery"])
+
+
+def register(celery: Celery) -> None:
+    """Register the tasks with a Celery app (each gateway app has its own)."""
+    celery.task(name=TICK)(tick)
+    celery.task(name=RUN)(run)
+    celery.task(name=HOUSEKEEPING)(sweep)

@@ -1,0 +1,198 @@
+"""The background sync: keep every linked child's diary current without a parent waiting.
+
+A tick (:func:`tick`) enrols children linked since the last one and claims the rows that are
+due (:mod:`gateway.services.due`); each claimed child is then read by :meth:`SyncService.run`
+on its queue, through the same diary service the pages read with, so what the sync fetches
+is exactly what the next page shows and the page asks no backend. The first sync of a child
+is its baseline; after it the school year so far is read once, on the backfill queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+
+from sqlalchemy.orm import Session
+
+from connectors.base import sections_of
+from connectors.schema import Period
+from connectors.schema import Section
+from gateway.models import ChildLink
+from gateway.models import Queue
+from gateway.models import SyncDue
+from gateway.services import due
+from gateway.services import periods
+from gateway.services.cadence import Cadence
+from gateway.services.diary import DiaryService
+from gateway.services.diary import State
+from gateway.services.instances import ConnectorPool
+from gateway.services.instances import UnknownConnector
+from gateway.services.snapshots import aware
+
+log = logging.getLogger(__name__)
+# A section a child's system stopped offering is looked at again this much later.
+UNOFFERED_AGAIN = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickSettings:
+    """How much one tick takes on."""
+
+    lease_for: dt.timedelta = dt.timedelta(minutes=5)
+    batch: int = 100
+
+
+def tick(
+    session: Session,
+    *,
+    pool: ConnectorPool,
+    now: dt.datetime,
+    settings: TickSettings,
+    queues: Sequence[Queue] = tuple(Queue),
+) -> due.Claim:
+    """Enrol the children no row knows yet, then claim what is due."""
+    enrol_new_links(session, pool=pool, now=now)
+    return due.claim(
+        session, now=now, lease_for=settings.lease_for, limit=settings.batch, queues=queues
+    )
+
+
+def enrol_new_links(session: Session, *, pool: ConnectorPool, now: dt.datetime) -> int:
+    """Give every active link without rows one row per section its system offers."""
+    offered: dict[int, frozenset[Section]] = {}
+    for link in due.unenrolled(session):
+        try:
+            offered[link.id] = sections_of(pool.for_instance(link.instance))
+        except UnknownConnector:
+            continue  # its connector is not installed here; the pages say so
+    return due.enrol(session, offered, now=now)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Synced:
+    """What one sync of a child did."""
+
+    link_id: int
+    queue: Queue
+    fetched: tuple[Section, ...] = ()
+    failed: dict[Section, str] = field(default_factory=dict)
+    relink: bool = False
+
+
+class SyncService:
+    """Read claimed children's sections and settle their rows."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        diary: DiaryService,
+        cadence: Cadence,
+        now: Callable[[], dt.datetime],
+        today: Callable[[], dt.date],
+    ) -> None:
+        """Read through ``diary``; ``today`` is the pages' school day (their periods)."""
+        self._session = session
+        self._diary = diary
+        self._cadence = cadence
+        self._now = now
+        self._today = today
+
+    def run(self, due_ids: Sequence[int], *, lease: str) -> Synced | None:
+        """Sync one child's claimed rows; None when the lease was lost (another took them)."""
+        rows = due.held(self._session, due_ids, lease=lease)
+        if not rows:
+            return None
+        link = rows[0].link
+        queue = rows[0].queue
+        today = self._today()
+        by_section = {Section(row.section): row for row in rows if row.link_id == link.id}
+        period_of: dict[Section, Period] = {
+            section: (
+                periods.school_year(section, today)
+                if queue is Queue.BACKFILL
+                else periods.default_period(section, today)
+            )
+            for section in by_section
+        }
+        [diary] = self._diary.read([link], list(by_section), period_of, refresh=True)
+        now = self._now()
+        fetched: list[Section] = []
+        failed: dict[Section, str] = {}
+        relink = False
+        for section, row in by_section.items():
+            state = diary.sections[section].state
+            if state is State.FRESH:
+                fetched.append(section)
+                self._succeeded(link, section, row, lease=lease, now=now)
+            else:
+                relink = relink or state is State.RELINK
+                failed[section] = state.value
+                self._failed(link, section, row, state, lease=lease, now=now)
+        return Synced(
+            link_id=link.id, queue=queue, fetched=tuple(fetched), failed=failed, relink=relink
+        )
+
+    def _succeeded(
+        self, link: ChildLink, section: Section, row: SyncDue, *, lease: str, now: dt.datetime
+    ) -> None:
+        backfilled = row.queue is Queue.BACKFILL
+        baseline = now if row.baseline_at is None and not backfilled else None
+        if row.backfilled_at is None and not backfilled:
+            # The baseline is in: read the school year so far, once, behind everything else.
+            next_due, queue = now, Queue.BACKFILL
+        else:
+            next_due, queue = self._next(link, section, now, failures=0), Queue.SCHEDULED
+        due.settle(
+            self._session,
+            row,
+            lease=lease,
+            next_due=next_due,
+            queue=queue,
+            now=now,
+            baseline_at=baseline,
+            backfilled_at=now if backfilled else None,
+        )
+
+    def _failed(
+        self,
+        link: ChildLink,
+        section: Section,
+        row: SyncDue,
+        state: State,
+        *,
+        lease: str,
+        now: dt.datetime,
+    ) -> None:
+        if state is State.UNSUPPORTED:
+            next_due = now + UNOFFERED_AGAIN
+        else:
+            next_due = self._next(link, section, now, failures=row.failures + 1)
+        # A backfill that failed is tried again as one; a failed baseline stays interactive.
+        due.settle(
+            self._session,
+            row,
+            lease=lease,
+            next_due=next_due,
+            queue=row.queue,
+            now=now,
+            error=state.value,
+        )
+
+    def _next(
+        self, link: ChildLink, section: Section, now: dt.datetime, *, failures: int
+    ) -> dt.datetime:
+        last_visit = link.user.last_login_at
+        active = last_visit is not None and aware(last_visit) >= self._cadence.active_since(now)
+        return self._cadence.next_due(
+            section,
+            after=now,
+            timezone=link.instance.timezone,
+            active=active,
+            failures=failures,
+            key=f"{link.id}:{section.value}",
+        )

@@ -1,0 +1,1 @@
+"""The background sync: its timing, due list, workers and housekeeping."""

@@ -1,0 +1,154 @@
+"""The sync reads each claimed child through the pages' own diary service: the first sync is
+the baseline, the school year follows once on the backfill queue, then the cadence; a page
+after a sync asks no backend; failures back off and a refused login stops the syncing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from connectors.schema import Section
+from gateway.extensions import db
+from gateway.models import ChildLink
+from gateway.models import LinkStatus
+from gateway.models import Queue
+from gateway.models import SectionSnapshot
+from gateway.services import periods
+from gateway.services.snapshots import aware
+from tests.gateway.clock import Clock
+from tests.gateway.clock import pin_clock
+from tests.gateway.fakes import FakeSchool
+from tests.gateway.fakes import grade
+from tests.gateway.sync.helpers import drain
+from tests.gateway.sync.helpers import link_children
+from tests.gateway.sync.helpers import rows
+from tests.gateway.sync.helpers import run
+from tests.gateway.sync.helpers import tick
+
+# A school day's morning in Moscow, before the wall clock (the fake school's sessions
+# expire an hour after the real now).
+MORNING = dt.datetime(2026, 12, 3, 6, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return pin_clock(monkeypatch, MORNING)
+
+
+def _snapshots(app: Flask) -> set[tuple[int, str, dt.date, dt.date]]:
+    with app.app_context():
+        return {
+            (row.link_id, row.section, row.period_start, row.period_end)
+            for row in db.session.scalars(select(SectionSnapshot))
+        }
+
+
+def test_the_first_sync_is_the_baseline_then_the_school_year_then_the_cadence(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, second = link_children(parent, fake_app)
+    [(queue, ids, lease), (_, others, _)] = tick(fake_app)
+    assert queue == "interactive"
+    synced = run(fake_app, ids, lease)
+    assert synced is not None and synced.link_id == first and not synced.failed
+    run(fake_app, others, lease)
+    after_baseline = rows(fake_app)[(first, Section.GRADES)]
+    assert after_baseline.baseline_at is not None and after_baseline.backfilled_at is None
+    # The baseline's backfill is due at once, behind everything else, on its own queue.
+    assert after_baseline.queue is Queue.BACKFILL and after_baseline.priority == 20
+
+    drain(fake_app)
+    today = dt.date(2026, 12, 3)
+    year = periods.school_year(Section.GRADES, today)
+    month = periods.default_period(Section.GRADES, today)
+    stored = _snapshots(fake_app)
+    for link in (first, second):
+        assert (link, "grades", month.start, month.end) in stored
+        assert (link, "grades", year.start, year.end) in stored
+    settled = rows(fake_app)[(first, Section.GRADES)]
+    assert settled.queue is Queue.SCHEDULED and settled.backfilled_at is not None
+    assert settled.failures == 0 and settled.synced_at is not None
+    # In school hours a grade is read again within its interval and its spread.
+    wait = aware(settled.due_at) - MORNING
+    assert dt.timedelta(minutes=20) <= wait < dt.timedelta(minutes=22)
+    assert tick(fake_app) == []  # nothing else is due
+
+
+def test_a_page_after_the_sync_asks_no_backend(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    grade(school.grades["s1"], value="4", numeric=4.0)
+    drain(fake_app)
+    asked = sum(school.calls.values())
+    page = parent.get(f"/child/{first}")
+    assert page.status_code == 200 and page.text.count('class="grade"') == 1
+    assert parent.get("/").status_code == 200
+    assert sum(school.calls.values()) == asked
+
+
+def test_the_next_sync_brings_what_changed_at_school(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    drain(fake_app)
+    grade(school.grades["s1"], value="2", numeric=2.0)
+    clock.advance(minutes=25)
+    drain(fake_app)
+    assert parent.get(f"/child/{first}").text.count('class="grade"') == 1
+
+
+def test_a_failing_system_backs_off_and_keeps_the_row(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    drain(fake_app)
+    school.down = True
+    for expected in (1, 2):
+        clock.advance(hours=4)
+        drain(fake_app, rounds=1)
+        row = rows(fake_app)[(first, Section.GRADES)]
+        assert row.failures == expected and row.last_error == "unavailable"
+        assert row.queue is Queue.SCHEDULED
+    wait = aware(row.due_at) - clock.at
+    assert wait >= 4 * dt.timedelta(minutes=20)  # doubled twice
+    school.down = False
+    clock.advance(hours=4)
+    drain(fake_app, rounds=1)
+    assert rows(fake_app)[(first, Section.GRADES)].failures == 0
+
+
+def test_a_refused_login_stops_the_syncing_of_that_login(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, second = link_children(parent, fake_app)
+    drain(fake_app)
+    school.accounts["parent"] = ("changed-at-school", school.accounts["parent"][1])
+    with fake_app.app_context():
+        for link in db.session.scalars(select(ChildLink)):
+            assert link.credential is not None
+            link.credential.backend_session = None  # the stored session ran out
+        db.session.commit()
+    clock.advance(hours=4)
+    drain(fake_app, rounds=1)
+    with fake_app.app_context():
+        statuses = set(db.session.scalars(select(ChildLink.status)))
+    assert statuses == {LinkStatus.RELINK_REQUIRED}
+    logins = school.calls["login"]
+    clock.advance(hours=8)
+    assert tick(fake_app) == []  # neither child is claimed again until relinked
+    assert school.calls["login"] == logins
+
+
+def test_a_worker_that_lost_its_lease_reads_nothing(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    link_children(parent, fake_app)
+    [(_, ids, _), _] = tick(fake_app)
+    asked = sum(school.calls.values())
+    assert run(fake_app, ids, "someone-elses-lease") is None
+    assert sum(school.calls.values()) == asked
