@@ -75,6 +75,9 @@ def main(argv: Sequence[str] | None = None, environ: t.Mapping[str, str] | None 
         port = args.port if args.port is not None else port_of(system, environ)
         app = make_app(system, world, environ)
         print(f"regional_mock: {system} on http://{args.host}:{port}", flush=True)
+        if app.config.get("EMULATOR_ADMIN", True):
+            page = f"http://{args.host}:{port}/__admin/day/page"
+            print(f"regional_mock: {system} school day page {page}", flush=True)
         thread = threading.Thread(
             target=run_simple,
             args=(args.host, port, app),

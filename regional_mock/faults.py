@@ -9,7 +9,10 @@ endpoints (enabled unless ``EMULATOR_ADMIN`` is false):
   "maintenance_status": 503 | 200, "expire_sessions": bool}`` changes the keys given
   (``expire_sessions`` is an action: it ends every current session); ``DELETE`` clears them.
 - ``GET /__admin/stats`` returns request counts per ``"METHOD /path"``;
-  ``POST /__admin/stats/reset`` zeroes them and the concurrency figures.
+  ``POST /__admin/stats/reset`` zeroes them, the budget and the concurrency figures.
+- ``GET /__admin/budget`` returns ``{"total": int, "peak_per_minute": int, "window_seconds":
+  60}``: the requests counted since the last reset, and the most of them that arrived within
+  any 60 seconds (a backend's requests-per-minute budget is checked against it).
 - ``GET /__admin/concurrency`` returns ``{"in_flight": int, "most_at_once": int}``: requests
   being answered now, and the most answered at the same time since the last reset (a
   client's per-backend limit is checked against it).
@@ -22,6 +25,7 @@ import threading
 import time
 import typing as t
 from collections import Counter
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -40,6 +44,7 @@ from regional_mock.world import World
 from regional_mock.world import build_world
 from regional_mock.world import demo_today
 
+BUDGET_WINDOW_SECONDS = 60
 MODES = (None, "5xx", "maintenance", "malformed_json", "429")
 MAINTENANCE_PAGE = """<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>Технические работы</title></head>
@@ -85,8 +90,17 @@ class FaultSettings:
 class Faults:
     """Thread-safe fault settings, session expiry hooks and request counts of one emulator."""
 
-    def __init__(self, defaults: FaultSettings, *, seed: int = 0) -> None:
-        """Start from ``defaults``; ``seed`` drives the random error rate."""
+    def __init__(
+        self,
+        defaults: FaultSettings,
+        *,
+        seed: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Start from ``defaults``; ``seed`` drives the random error rate.
+
+        ``clock`` (seconds) times requests for the per-minute budget figures.
+        """
         self._lock = threading.Lock()
         self._defaults = defaults
         self._settings = defaults
@@ -95,6 +109,9 @@ class Faults:
         self._most_at_once = 0
         self._expirers: list[Callable[[], int]] = []
         self._rng = random.Random(seed)
+        self._clock = clock
+        self._arrivals: deque[float] = deque()
+        self._peak_per_minute = 0
 
     @property
     def settings(self) -> FaultSettings:
@@ -124,13 +141,29 @@ class Faults:
 
     def count(self, key: str) -> None:
         """Count one request."""
+        now = self._clock()
         with self._lock:
             self._stats[key] += 1
+            # Keep the arrivals of the last window: the window ending at each arrival is
+            # the only one that can hold a new peak.
+            self._arrivals.append(now)
+            while self._arrivals[0] <= now - BUDGET_WINDOW_SECONDS:
+                self._arrivals.popleft()
+            self._peak_per_minute = max(self._peak_per_minute, len(self._arrivals))
 
     def stats(self) -> dict[str, int]:
         """Return the request counts."""
         with self._lock:
             return dict(self._stats)
+
+    def budget(self) -> dict[str, int]:
+        """Return the requests counted and the most within any 60 seconds, since the reset."""
+        with self._lock:
+            return {
+                "total": sum(self._stats.values()),
+                "peak_per_minute": self._peak_per_minute,
+                "window_seconds": BUDGET_WINDOW_SECONDS,
+            }
 
     def started(self) -> None:
         """Note a request being answered from now on."""
@@ -153,6 +186,8 @@ class Faults:
         with self._lock:
             self._stats.clear()
             self._most_at_once = self._in_flight
+            self._arrivals.clear()
+            self._peak_per_minute = 0
 
     def failure(self) -> Response | None:
         """Sleep the configured latency, then return the fault response, if any."""
@@ -265,6 +300,12 @@ def show_stats() -> Response:
     return jsonify(_faults().stats())
 
 
+@admin.get("/budget")
+def show_budget() -> Response:
+    """Return the requests since the last reset and the most within any 60 seconds."""
+    return jsonify(_faults().budget())
+
+
 @admin.get("/concurrency")
 def show_concurrency() -> Response:
     """Return the requests in flight and the most answered at once since the last reset."""
@@ -273,7 +314,7 @@ def show_concurrency() -> Response:
 
 @admin.post("/stats/reset")
 def reset_stats() -> Response:
-    """Zero the request counts."""
+    """Zero the request counts, the budget figures and the most requests seen at once."""
     _faults().reset_stats()
     return jsonify({})
 

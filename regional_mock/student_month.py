@@ -16,6 +16,7 @@ from regional_mock.records import Mark
 from regional_mock.records import Message
 from regional_mock.records import SchoolClass
 from regional_mock.records import Student
+from regional_mock.records import WorkType
 
 if t.TYPE_CHECKING:
     from regional_mock.generate import Builder
@@ -184,25 +185,15 @@ class StudentMonth:
         comment: str | None = None,
     ) -> Mark:
         """Create one mark of a student for a lesson."""
-        work_type = self.builder.work_type(type_id)
-        weighty = work_type.weight >= 20
-        topic = f"{work_type.name}: {lesson.theme}" if weighty else lesson.theme
-        return Mark(
-            id=self.builder.next_id("assignment"),
+        return make_mark(
+            mark_id=self.builder.next_id("assignment"),
             student_id=student.id,
-            lesson_id=lesson.id,
-            date=lesson.date,
-            subject=lesson.subject,
-            teacher_id=lesson.teacher_id,
-            work_type_id=type_id,
-            work_type=work_type.name,
-            weight=work_type.weight,
+            lesson=lesson,
+            work_type=self.builder.work_type(type_id),
             value=value,
-            shown=shown if shown is not None else str(value),
             kind=kind,
-            topic=topic,
+            shown=shown,
             comment=comment,
-            description=f"Тема: {lesson.theme}. Урок {lesson.number}." if weighty else None,
         )
 
     def _messages(self, student: Student, rng: random.Random) -> None:
@@ -232,3 +223,35 @@ class StudentMonth:
             sent_at=dt.datetime.combine(today - dt.timedelta(days=3), dt.time(12, 5, 44)),
         )
         self.messages.extend((ask, info))
+
+
+def make_mark(
+    *,
+    mark_id: int,
+    student_id: int,
+    lesson: Lesson,
+    work_type: WorkType,
+    value: int | None,
+    kind: str = "numeric",
+    shown: str | None = None,
+    comment: str | None = None,
+) -> Mark:
+    """Return a mark as a teacher gives it on a lesson; weighty work names its topic."""
+    weighty = work_type.weight >= 20
+    return Mark(
+        id=mark_id,
+        student_id=student_id,
+        lesson_id=lesson.id,
+        date=lesson.date,
+        subject=lesson.subject,
+        teacher_id=lesson.teacher_id,
+        work_type_id=work_type.id,
+        work_type=work_type.name,
+        weight=work_type.weight,
+        value=value,
+        shown=shown if shown is not None else str(value),
+        kind=kind,
+        topic=f"{work_type.name}: {lesson.theme}" if weighty else lesson.theme,
+        comment=comment,
+        description=f"Тема: {lesson.theme}. Урок {lesson.number}." if weighty else None,
+    )

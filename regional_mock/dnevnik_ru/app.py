@@ -27,6 +27,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from regional_mock import day_admin
 from regional_mock.dnevnik_ru import admin
 from regional_mock.dnevnik_ru import attendance
 from regional_mock.dnevnik_ru import catalog
@@ -154,6 +155,7 @@ def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = 
     faults.on_expire(state.state.expire_all)
     install(app, faults, prefixes=("/v1/", "/v2", "/mobile/", "/oauth2", "/login", "/esia/"))
     admin.install(app)
+    day_admin.install(app, "dnevnik_ru", read=lambda: state.world, publish=state.publish)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(tokens.bp)
     for module in (directory, diary, attendance):

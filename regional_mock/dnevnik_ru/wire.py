@@ -118,6 +118,10 @@ class Emulator:
     esia_offer: bool
     subjects: dict[tuple[int, str], int]
 
+    def publish(self, world: World) -> None:
+        """Serve a changed world (the school day's) from the next request on."""
+        self.world = world
+
 
 def emulator() -> Emulator:
     """Return the emulator of the current app."""

@@ -27,6 +27,7 @@ from flask import Flask
 from flask import Response
 from flask import request
 
+from regional_mock import day_admin
 from regional_mock import faults as shared_faults
 from regional_mock.faults import Faults
 from regional_mock.faults import FaultSettings
@@ -106,7 +107,7 @@ def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = 
     """Create the emulator over ``world`` (today's demo world when None)."""
     app, world = new_emulator_app(__name__, DEFAULTS, config, world)
     state = MeshState(clock=app.config["MESH_CLOCK"])
-    app.extensions["mesh"] = Emulator(
+    app.extensions["mesh"] = em = Emulator(
         world=world,
         ids=MeshIds(world),
         state=state,
@@ -116,6 +117,7 @@ def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = 
     faults = Faults(FaultSettings.from_config(app.config), seed=world.seed)
     faults.on_expire(state.expire_all)
     shared_faults.install(app, faults, prefixes=FAULTY, maintenance_page=MAINTENANCE_PAGE)
+    day_admin.install(app, "mesh", read=lambda: em.world, publish=em.publish)
     if app.config.get("EMULATOR_ADMIN", True):
         app.register_blueprint(outbox.admin)
     for module in (login, mobile_auth, school_auth, people, family, timetable, progress):

@@ -49,6 +49,10 @@ class Emulator:
     settings: Settings
     accounts: tuple[Account, ...]
 
+    def publish(self, world: World) -> None:
+        """Serve a changed world (the school day's), with its MESH ids, from now on."""
+        self.world, self.ids = world, MeshIds(world)
+
     def account(self, login: str) -> Account | None:
         """Return the login of MESH, compared without regard to case."""
         wanted = login.strip().casefold()

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from regional_mock import day_admin
 from regional_mock.faults import Faults
 from regional_mock.faults import FaultSettings
 from regional_mock.faults import install
@@ -58,7 +59,7 @@ def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = 
         lockout_attempts=int(app.config["NETSCHOOL_LOCKOUT_ATTEMPTS"]),
         lockout_seconds=float(app.config["NETSCHOOL_LOCKOUT_SECONDS"]),
     )
-    app.extensions["netschool"] = Emulator(
+    app.extensions["netschool"] = em = Emulator(
         world=world,
         state=state,
         zero_weights=bool(app.config["NETSCHOOL_DIARY_ZERO_WEIGHTS"]),
@@ -67,6 +68,7 @@ def create_app(world: World | None = None, config: Mapping[str, t.Any] | None = 
     faults = Faults(FaultSettings.from_config(app.config), seed=world.seed)
     faults.on_expire(state.expire_all)
     install(app, faults, prefixes=("/webapi/", "/api/mobile/"))
+    day_admin.install(app, "netschool", read=lambda: em.world, publish=em.publish)
     app.register_blueprint(auth.bp)
     app.register_blueprint(diary.bp)
     app.register_blueprint(mobile.bp)

@@ -34,6 +34,10 @@ class Emulator:
     zero_weights: bool
     mobile_client_secret: str
 
+    def publish(self, world: World) -> None:
+        """Serve a changed world (the school day's) from the next request on."""
+        self.world = world
+
 
 def emulator() -> Emulator:
     """Return the emulator of the current app."""
