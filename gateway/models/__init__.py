@@ -12,6 +12,9 @@ from gateway.models.connector import ConnectorInstance
 from gateway.models.connector import InstanceEvent
 from gateway.models.feed import CalendarFeed
 from gateway.models.health import BackendCall
+from gateway.models.record import ChangeKind
+from gateway.models.record import RecordChange
+from gateway.models.record import SyncedRecord
 from gateway.models.role import RoleKind
 from gateway.models.role import StaffRole
 from gateway.models.session import UserSession
@@ -37,15 +40,18 @@ __all__ = [
     "OutboxMessage",
     "Base",
     "CalendarFeed",
+    "ChangeKind",
     "ChildLink",
     "ConnectorInstance",
     "InstanceEvent",
     "LinkStatus",
     "PersonalDataConsent",
     "Queue",
+    "RecordChange",
     "SchoolCredential",
     "SectionSnapshot",
     "SyncDue",
+    "SyncedRecord",
     "User",
     "UserSession",
 ]
