@@ -154,6 +154,9 @@ class Lesson:
     status: LessonStatus = LessonStatus.PLANNED
     note: str | None = None
     homework: tuple[str, ...] = field(default=())
+    # What the slot held before a change the gateway detected itself, for a system that does
+    # not mark replacements: the subject, and the teacher when only the teacher changed.
+    was: str | None = None
 
 
 @dataclass(**_RECORD)

@@ -69,6 +69,7 @@ def run(due_ids: list[int], lease: str) -> dict[str, t.Any] | None:
         "link": synced.link_id,
         "fetched": [s.value for s in synced.fetched],
         "failed": {s.value: why for s, why in synced.failed.items()},
+        "changes": synced.changes,
     }
 
 

@@ -7,6 +7,7 @@ time, and never passed off as fresh.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import logging
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +35,7 @@ from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
 from gateway.services import health
+from gateway.services import records
 from gateway.services.fetching import Access
 from gateway.services.fetching import Job
 from gateway.services.fetching import Limits
@@ -45,6 +48,7 @@ from gateway.services.snapshots import DecodedRecords
 from gateway.services.snapshots import aware
 from gateway.services.snapshots import snapshots_for
 from gateway.services.snapshots import store as store_snapshot
+from gateway.services.timetable import with_detected_changes
 from gateway.services.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -173,12 +177,15 @@ class DiaryService:
         *,
         refresh: bool = False,
         only: Mapping[int, frozenset[Section]] | None = None,
+        mark_changes: bool = True,
     ) -> list[ChildDiary]:
         """Return each child's sections, fetching what is not fresh, all at once.
 
         ``period`` is one period for every section, or each section's own. ``only``
         narrows some children to the sections a trusted person was granted; the other
-        sections are neither fetched nor returned.
+        sections are neither fetched nor returned. ``mark_changes`` marks the timetable
+        changes the gateway saw itself on a system that does not mark them (the sync, which
+        records what the system said, reads without).
         """
         only = only or {}
         period_of = _periods_of(period, sections)
@@ -205,7 +212,7 @@ class DiaryService:
             start=min(p.start for p in period_of.values()),
             end=max(p.end for p in period_of.values()),
         )
-        return [
+        diaries = [
             ChildDiary(
                 link=link,
                 period=span,
@@ -214,6 +221,24 @@ class DiaryService:
             )
             for link in links
         ]
+        if mark_changes:
+            for diary in diaries:
+                self._mark_changes(diary, period_of)
+        return diaries
+
+    def _mark_changes(self, diary: ChildDiary, period_of: Mapping[Section, Period]) -> None:
+        """Mark the timetable changes the sync saw, where the system marks none itself."""
+        view = diary.sections.get(Section.SCHEDULE)
+        if view is None or diary.backend is None or diary.backend.reports_changes:
+            return
+        changes = records.lesson_changes(
+            self._session, link_id=diary.link.id, window=period_of[Section.SCHEDULE]
+        )
+        if changes:
+            today = self._now().astimezone(ZoneInfo(diary.link.instance.timezone)).date()
+            diary.sections[Section.SCHEDULE] = dataclasses.replace(
+                view, records=with_detected_changes(view.records, changes, today=today)
+            )
 
     def _to_fetch(
         self,

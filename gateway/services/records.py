@@ -121,10 +121,14 @@ def compared(record: object, payload: Mapping[str, t.Any]) -> Mapping[str, t.Any
     """Return the part of an encoded record whose change is news.
 
     A lesson is its slot: an id the backend issues afresh for the same lesson, same
-    subject, teacher, room, time and status, changes nothing the parent sees.
+    subject, teacher, room, time and status, changes nothing the parent sees. When homework
+    was set is known only to a fetch that reaches back to that lesson (NetSchool names the
+    issuing lesson, not its day): the task is its subject, text, due day and files.
     """
     if isinstance(record, Lesson):
         return {name: value for name, value in payload.items() if name != "id"}
+    if isinstance(record, Homework):
+        return {name: value for name, value in payload.items() if name != "assigned_on"}
     return payload
 
 

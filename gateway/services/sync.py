@@ -26,6 +26,7 @@ from gateway.models import Queue
 from gateway.models import SyncDue
 from gateway.services import due
 from gateway.services import periods
+from gateway.services import records
 from gateway.services.cadence import Cadence
 from gateway.services.diary import DiaryService
 from gateway.services.diary import State
@@ -81,6 +82,7 @@ class Synced:
     fetched: tuple[Section, ...] = ()
     failed: dict[Section, str] = field(default_factory=dict)
     relink: bool = False
+    changes: int = 0  # differences from the last sync, recorded
 
 
 class SyncService:
@@ -119,22 +121,45 @@ class SyncService:
             )
             for section in by_section
         }
-        [diary] = self._diary.read([link], list(by_section), period_of, refresh=True)
+        [diary] = self._diary.read(
+            [link], list(by_section), period_of, refresh=True, mark_changes=False
+        )
         now = self._now()
         fetched: list[Section] = []
         failed: dict[Section, str] = {}
         relink = False
+        changes = 0
         for section, row in by_section.items():
-            state = diary.sections[section].state
+            view = diary.sections[section]
+            state = view.state
             if state is State.FRESH:
                 fetched.append(section)
+                # The first sync is the starting point and the school year is history:
+                # what they find is stored, not news.
+                baseline = row.baseline_at is None or queue is Queue.BACKFILL
+                changes += len(
+                    records.apply(
+                        self._session,
+                        link_id=link.id,
+                        section=section,
+                        window=period_of[section],
+                        records=view.records,
+                        seen_at=now,
+                        baseline=baseline,
+                    )
+                )
                 self._succeeded(link, section, row, lease=lease, now=now)
             else:
                 relink = relink or state is State.RELINK
                 failed[section] = state.value
                 self._failed(link, section, row, state, lease=lease, now=now)
         return Synced(
-            link_id=link.id, queue=queue, fetched=tuple(fetched), failed=failed, relink=relink
+            link_id=link.id,
+            queue=queue,
+            fetched=tuple(fetched),
+            failed=failed,
+            relink=relink,
+            changes=changes,
         )
 
     def _succeeded(
