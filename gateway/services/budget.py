@@ -165,6 +165,14 @@ class Budget:
         wait = self.policy.default_pause if seconds is None else seconds
         self.store.pause(instance_id, self._now() + min(max(wait, 0.0), self.policy.max_pause))
 
+    def reset(self, instance_id: int) -> None:
+        """Close an instance's circuit and end its pause now, for every process.
+
+        For whoever knows better than the counts: the developer pages restoring an
+        emulator, an operator's successful connection test.
+        """
+        self.store.reset(instance_id)
+
     def check(self, instance_id: int) -> None:
         """Fail at once when the instance is paused, open, or being probed.
 

@@ -98,6 +98,9 @@ class Store(t.Protocol):
     def pause(self, instance_id: int, until: float) -> None:
         """Pause the instance until ``until`` (a later pause already set stays)."""
 
+    def reset(self, instance_id: int) -> None:
+        """Close the instance's circuit and end its pause (leases and permits stay)."""
+
     def status(self, instance_id: int) -> Status:
         """Return the instance's circuit and pause."""
 
@@ -237,6 +240,10 @@ class RedisStore:
         """Pause the instance until ``until`` (a later pause already set stays)."""
         self._pause(keys=self._keys(instance_id)[:1], args=[repr(until)])
 
+    def reset(self, instance_id: int) -> None:
+        """Close the instance's circuit and end its pause (leases and permits stay)."""
+        self._client.delete(self._keys(instance_id)[0])
+
     def status(self, instance_id: int) -> Status:
         """Return the instance's circuit and pause."""
         raw = self._client.hmget(
@@ -276,9 +283,17 @@ class SqliteStore:
         self._path = path
         self._window = window
         path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(self._connect()) as db:
+        with self._step() as db:  # processes starting together create it once
+            for statement in _SCHEMA.split(";"):
+                db.execute(statement)
+        # Readers then never wait for a writer. Changing the mode needs the file to itself
+        # and, when busy, fails at once rather than wait; it only speeds the steps up, and
+        # another process (or the next start) sets it, so a busy file is left as it is.
+        with (
+            contextlib.closing(self._connect()) as db,
+            contextlib.suppress(sqlite3.OperationalError),
+        ):
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit mode: each step opens its own transaction with BEGIN IMMEDIATE.
@@ -390,6 +405,11 @@ class SqliteStore:
             current = self._circuit(db, instance_id).paused_until
             if current is None or current < until:
                 self._set(db, instance_id, paused_until=until)
+
+    def reset(self, instance_id: int) -> None:
+        """Close the instance's circuit and end its pause (leases and permits stay)."""
+        with self._step() as db:
+            db.execute("DELETE FROM circuits WHERE instance_id = ?", (instance_id,))
 
     def status(self, instance_id: int) -> Status:
         """Return the instance's circuit and pause."""
