@@ -83,8 +83,9 @@ def _application(application_id: int) -> AccessApplication:
 
 
 def _health(instance: ConnectorInstance) -> health.Health:
-    offered = offers(instance, pool=services().pool).sections
-    return health.summary(db.session, instance, offered, now=_now())
+    pool = services().pool
+    offered = offers(instance, pool=pool).sections
+    return health.summary(db.session, instance, offered, now=_now(), budget=pool.budget)
 
 
 @bp.get("/")

@@ -3,6 +3,13 @@
 Worker threads only talk to backends: they never touch the database. Each stored
 credential gets one :class:`Access` that all its fetches share, so an expired backend
 session is renewed once, not once per section.
+
+Each fetch passes its instance's :class:`Gate`: a semaphore per process, so one slow backend
+cannot take every worker of the fetch pool, and, with the shared budget, a look at the
+instance's circuit and pause first, so a fetch fails at once rather than sign in to a backend
+that is left alone. The budget itself counts every request and reads every answer at the HTTP
+layer (:mod:`gateway.services.budget`); the gate adds what only a connector can tell, a
+throttling said in a body (Dnevnik.ru's ``requestLimit``), by pausing the instance.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait
 from dataclasses import dataclass
+from types import TracebackType
 
 from connectors.base import BackendSession
 from connectors.base import Connector
@@ -27,11 +35,14 @@ from connectors.base import fetch_of
 from connectors.errors import BackendUnavailable
 from connectors.errors import ConnectorError
 from connectors.errors import InvalidCredentials
+from connectors.errors import RateLimited
 from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.schema import Period
 from connectors.schema import Section
 from connectors.schema import Student
+from gateway.services.budget import Budget
+from gateway.services.budget import OverBudget
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +129,7 @@ class Job:
 
     key: t.Hashable
     access: Access
-    limit: threading.Semaphore
+    limit: Gate
     student_id: str
     section: Section
     period: Period
@@ -135,21 +146,67 @@ def run_job(job: Job) -> list[t.Any]:
             return list(fetch(job.access.after_expiry(session), job.student_id, job.period))
 
 
-class Limits:
-    """One semaphore per backend instance, so no backend gets more than its share."""
+class Gate:
+    """Let a fetch at one backend instance start, within its limits, and note how it ended."""
 
-    def __init__(self) -> None:
-        """Start with no backends known."""
-        self._semaphores: dict[tuple[int, int], threading.Semaphore] = {}
+    def __init__(
+        self, instance_id: int, semaphore: threading.Semaphore, budget: Budget | None
+    ) -> None:
+        """Hold ``semaphore`` during each fetch; consult ``budget`` when there is one."""
+        self._instance_id = instance_id
+        self._semaphore = semaphore
+        self._budget = budget
+
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take one of this process's slots (``blocking``: wait for one)."""
+        return self._semaphore.acquire(blocking)
+
+    def release(self) -> None:
+        """Give a slot back."""
+        self._semaphore.release()
+
+    def __enter__(self) -> Gate:
+        """Fail at once when the instance is paused or its circuit open, else take a slot.
+
+        :raise OverBudget: the instance is paused.
+        :raise CircuitOpen: its circuit is open, or being probed.
+        """
+        if self._budget is not None:
+            self._budget.check(self._instance_id)
+        self._semaphore.acquire()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Give the slot back; a backend's own throttling pauses the instance everywhere."""
+        self._semaphore.release()
+        # OverBudget is the gateway's own refusal: pausing on it would feed on itself.
+        throttled = isinstance(error, RateLimited) and not isinstance(error, OverBudget)
+        if self._budget is not None and throttled:
+            self._budget.pause(self._instance_id, t.cast(RateLimited, error).retry_after)
+
+
+class Limits:
+    """One gate per backend instance, so no backend gets more than its share."""
+
+    def __init__(self, *, budget: Budget | None = None) -> None:
+        """Start with no backends known; ``budget`` is the pool's, shared by every process."""
+        self._gates: dict[tuple[int, int], Gate] = {}
+        self._budget = budget
         self._lock = threading.Lock()
 
-    def of(self, instance_id: int, limit: int) -> threading.Semaphore:
-        """Return the semaphore of a backend instance (a new one when its limit changed)."""
+    def of(self, instance_id: int, limit: int) -> Gate:
+        """Return the gate of a backend instance (a new semaphore when its limit changed)."""
         with self._lock:
             key = (instance_id, limit)
-            if key not in self._semaphores:
-                self._semaphores[key] = threading.BoundedSemaphore(max(1, limit))
-            return self._semaphores[key]
+            if key not in self._gates:
+                semaphore = threading.BoundedSemaphore(max(1, limit))
+                self._gates[key] = Gate(instance_id, semaphore, self._budget)
+            return self._gates[key]
 
 
 def run_all(

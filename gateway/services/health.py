@@ -2,7 +2,10 @@
 
 The diary service records one :class:`BackendCall` per section fetch. The operator's health
 page and the parent's link page read :func:`summary`: an instance whose error rate over the
-last hour is at least ``DEGRADED_AT`` is degraded, and parents are warned before linking.
+last hour is at least ``DEGRADED_AT`` is degraded, and parents are warned before linking. So
+is one the shared budget (:mod:`gateway.services.budget`) leaves alone right now: its circuit
+open or half-open after repeated failures, or paused at the backend's request; the page says
+when it will be tried again. :func:`degraded_instances` tells the diary pages the same.
 
 Calls are kept for ``KEEP``, far longer than any reader looks back (the summary's hour, the
 diary's revalidation window, an hour by default), except each instance's latest success, which
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +38,8 @@ from connectors.schema import Section
 from gateway.models import BackendCall
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
+from gateway.services.budget import Budget
+from gateway.services.budget import CircuitState
 from gateway.services.fetching import RelinkRequired
 from gateway.services.snapshots import aware
 
@@ -55,6 +61,20 @@ class Health:
     latency_max_ms: int | None
     linked_children: int
     sections: frozenset[Section]
+    circuit: CircuitState = CircuitState.CLOSED
+    probe_at: dt.datetime | None = None
+    paused_until: dt.datetime | None = None
+
+    @property
+    def held_back(self) -> bool:
+        """Tell whether the budget leaves the instance alone now (circuit not closed, paused)."""
+        return self.circuit is not CircuitState.CLOSED or self.paused_until is not None
+
+    @property
+    def retry_at(self) -> dt.datetime | None:
+        """Return when the instance is next tried: its probe or the pause's end, the later."""
+        moments = [m for m in (self.probe_at, self.paused_until) if m is not None]
+        return max(moments) if moments else None
 
     @property
     def error_rate(self) -> float | None:
@@ -63,9 +83,9 @@ class Health:
 
     @property
     def degraded(self) -> bool:
-        """Tell whether half or more of the last hour's calls failed."""
+        """Tell whether half or more of the last hour's calls failed, or it is held back."""
         rate = self.error_rate
-        return rate is not None and rate >= DEGRADED_AT
+        return self.held_back or (rate is not None and rate >= DEGRADED_AT)
 
     @property
     def state(self) -> str:
@@ -141,9 +161,14 @@ def failing(
 
 
 def summary(
-    session: Session, instance: ConnectorInstance, sections: frozenset[Section], *, now: dt.datetime
+    session: Session,
+    instance: ConnectorInstance,
+    sections: frozenset[Section],
+    *,
+    now: dt.datetime,
+    budget: Budget | None = None,
 ) -> Health:
-    """Summarize an instance's last hour of calls."""
+    """Summarize an instance's last hour of calls, and its circuit and pause in ``budget``."""
     since = now - WINDOW
     recent = select(BackendCall).where(
         BackendCall.instance_id == instance.id, BackendCall.at >= since
@@ -167,12 +192,44 @@ def summary(
         latency_max_ms=max(latencies) if latencies else None,
         linked_children=children or 0,
         sections=sections,
+        **_held(budget, instance.id),
     )
 
 
-def warning_for(session: Session, instance: ConnectorInstance, *, now: dt.datetime) -> str | None:
+def _held(budget: Budget | None, instance_id: int) -> dict[str, t.Any]:
+    if budget is None:
+        return {}
+    return {
+        "circuit": budget.state(instance_id),
+        "probe_at": budget.probe_at(instance_id),
+        "paused_until": budget.paused_until(instance_id),
+    }
+
+
+def degraded_instances(budget: Budget | None, instance_ids: Collection[int]) -> set[int]:
+    """Return the instances among these that the budget leaves alone now (open or paused).
+
+    A page labels their data «system degraded»: a refresh would fail at once.
+    """
+    if budget is None:
+        return set()
+    return {
+        instance_id
+        for instance_id in instance_ids
+        if budget.state(instance_id) is not CircuitState.CLOSED
+        or budget.paused_until(instance_id) is not None
+    }
+
+
+def warning_for(
+    session: Session,
+    instance: ConnectorInstance,
+    *,
+    now: dt.datetime,
+    budget: Budget | None = None,
+) -> str | None:
     """Return ``disabled`` or ``degraded`` when a parent should be warned before linking."""
-    state = summary(session, instance, frozenset(), now=now).state
+    state = summary(session, instance, frozenset(), now=now, budget=budget).state
     return state if state in ("disabled", "degraded") else None
 
 

@@ -29,6 +29,9 @@ from gateway.models import ConnectorInstance
 from gateway.services import audit
 from gateway.services import egress
 from gateway.services import upserts
+from gateway.services.budget import Allowance
+from gateway.services.budget import Budget
+from gateway.services.budget import BudgetedAdapter
 
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 
@@ -165,16 +168,20 @@ class ConnectorPool:
         *,
         allow_private: bool = False,
         now: Clock = utcnow,
+        budget: Budget | None = None,
     ) -> None:
         """Use these connector classes, keyed by entry-point name, on the clock ``now``.
 
-        Unless ``allow_private``, no connector may connect to a private address.
+        Unless ``allow_private``, no connector may connect to a private address. With a
+        ``budget``, every request to an instance's backend spends from it, shared by every
+        process (:mod:`gateway.services.budget`); without, the limits hold per process only.
         """
         self._classes = classes
         self._allow_private = allow_private
         self._now = now
-        # One live connector per instance as configured: id, URL, settings and its limit.
-        self._live: dict[tuple[int, str, str, int], Connector] = {}
+        self.budget = budget
+        # One live connector per instance as configured: id, URL, settings and its limits.
+        self._live: dict[tuple[int, str, str, int, int], Connector] = {}
         self._lock = threading.Lock()
 
     def installed(self) -> dict[str, str]:
@@ -195,13 +202,15 @@ class ConnectorPool:
         """Return the live connector of an instance, building it on first use.
 
         Its HTTP session keeps no more than the instance's ``concurrency_limit`` requests in
-        flight to each of the backend's hosts, however many fetches and parents share it.
+        flight to each of the backend's hosts, however many fetches and parents share it; with
+        the pool's budget, no more than that and ``requests_per_minute`` across processes.
         """
         identity = (
             instance.id,
             instance.base_url,
             repr(sorted(instance.settings.items())),
             instance.concurrency_limit,
+            instance.requests_per_minute,
         )
         with self._lock:
             live = self._live.get(identity)
@@ -211,7 +220,10 @@ class ConnectorPool:
                     instance.base_url,
                     dict(instance.settings),
                     http=limited_session(
-                        instance.concurrency_limit, guarded=not self._allow_private
+                        instance.concurrency_limit,
+                        guarded=not self._allow_private,
+                        budget=self.budget,
+                        allowance=allowance_of(instance),
                     ),
                     now=self._now,
                 )
@@ -219,17 +231,41 @@ class ConnectorPool:
             return live
 
 
-def limited_session(limit: int, *, guarded: bool = True) -> requests.Session:
+def allowance_of(instance: ConnectorInstance) -> Allowance:
+    """Return what an instance's backend may be sent, as its budget counts it."""
+    return Allowance(
+        instance_id=instance.id,
+        concurrency=instance.concurrency_limit,
+        per_minute=instance.requests_per_minute,
+    )
+
+
+def limited_session(
+    limit: int,
+    *,
+    guarded: bool = True,
+    budget: Budget | None = None,
+    allowance: Allowance | None = None,
+) -> requests.Session:
     """Return an HTTP session with at most ``limit`` requests in flight per host.
 
     A fetch's requests sent together (``connectors.concurrency.gather``) and sign-ins count
     against the limit too. One session serves every parent: it never keeps a cookie.
     ``guarded``, it refuses to connect to a private address (``services.egress``), whatever
-    DNS answers at the time.
+    DNS answers at the time. With a ``budget``, each request first spends the instance's
+    ``allowance`` from it (every process's), and its answer feeds the circuit and the pause.
     """
     http = pooled_session(limit)
     http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    return egress.guard(http) if guarded else http
+    if guarded:
+        http = egress.guard(http)
+    if budget is not None and allowance is not None:
+        wrapped: dict[int, BudgetedAdapter] = {}
+        for prefix, adapter in list(http.adapters.items()):
+            if id(adapter) not in wrapped:  # one adapter mounted twice stays one
+                wrapped[id(adapter)] = BudgetedAdapter(adapter, budget, allowance)
+            http.mount(prefix, wrapped[id(adapter)])
+    return http
 
 
 class InstanceError(ValueError):
