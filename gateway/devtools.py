@@ -119,6 +119,9 @@ def change_backend(key: str, action: str) -> ResponseReturnValue:
     except (requests.RequestException, ValueError):
         flash(_("Эмулятор по адресу %(url)s не отвечает.", url=instance.base_url), "error")
     else:
+        if action == "restore" and services().pool.budget is not None:
+            # The system works again: no waiting out the cool-down its failures opened.
+            services().pool.budget.reset(instance.id)
         flash(f"{instance.region_name}: {describe(instance)}", "success")
     return redirect(url_for(".backends"), 303)
 

@@ -51,6 +51,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_ALLOW_PRIVATE_BACKENDS": ("ALLOW_PRIVATE_BACKENDS", _bool),
     "GATEWAY_BROKER_URL": ("BROKER_URL", str),
     "GATEWAY_SYNC_FILE": ("SYNC_FILE", str),
+    "GATEWAY_BUDGET_FILE": ("BUDGET_FILE", str),
 }
 
 
@@ -102,6 +103,10 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
         "BROKER_URL": None,
         "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),
+        # Each backend's shared budget: in Redis when REDIS_URL is set, else this SQLite file
+        # that every process of the machine opens (None: budget.sqlite3 in the instance folder).
+        "BUDGET_FILE": None,
+        "BUDGET_PREFIX": "diary-gateway:budget:",
         "_DEV_OIDC_CLIENT_SECRET": oidc["client_secret"],
     }
 

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
@@ -40,6 +41,7 @@ from gateway.extensions import login_manager
 from gateway.operator import bp as operator_bp
 from gateway.runtime import Services
 from gateway.runtime import refresh_in_background
+from gateway.services.budget import budget_from
 from gateway.services.cadence import Cadence
 from gateway.services.diary import Runtime
 from gateway.services.fetching import Limits
@@ -103,12 +105,21 @@ def bind_extensions(app: Flask) -> None:
         client_kwargs={"scope": app.config["OIDC_SCOPES"], "code_challenge_method": "S256"},
     )
     classes = app.config.get("CONNECTOR_CLASSES") or installed_connectors()
+    budget = budget_from(
+        app.config.get("REDIS_URL"),
+        path=Path(app.config.get("BUDGET_FILE") or Path(app.instance_path) / "budget.sqlite3"),
+        clock=runtime.clock,
+        prefix=app.config["BUDGET_PREFIX"],
+    )
     with open(app.config["SYNC_FILE"], "rb") as fh:
         sync_settings = tomllib.load(fh)["sync"]
     app.extensions["diary_gateway"] = Services(
         vault=Vault(app.config["VAULT_KEYS"]),
         pool=ConnectorPool(
-            classes, allow_private=app.config["ALLOW_PRIVATE_BACKENDS"], now=runtime.clock
+            classes,
+            allow_private=app.config["ALLOW_PRIVATE_BACKENDS"],
+            now=runtime.clock,
+            budget=budget,
         ),
         cache=cache,
         idp=idp,
@@ -121,7 +132,7 @@ def bind_extensions(app: Flask) -> None:
             executor=ThreadPoolExecutor(
                 max_workers=app.config["FETCH_WORKERS"], thread_name_prefix="diary-fetch"
             ),
-            limits=Limits(),
+            limits=Limits(budget=budget),
             fresh_for=dt.timedelta(seconds=app.config["DIARY_FRESH_SECONDS"]),
             deadline=app.config["PAGE_DEADLINE_SECONDS"],
             revalidate_within=dt.timedelta(seconds=app.config["DIARY_REVALIDATE_SECONDS"]),

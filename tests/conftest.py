@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import typing as t
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def make_app(clean_database: str, vault_key: str, tmp_path: Path) -> t.Callable[
             "REDIS_URL": REDIS_URL,
             # The background jobs' broker: Redis on CI's second pass, else a file of the test's.
             "BROKER_URL": REDIS_URL or f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
+            # Each test's own backend budgets: a pause or an open circuit ends with the test.
+            "BUDGET_FILE": str(tmp_path / "budget.sqlite3"),
+            "BUDGET_PREFIX": f"test-budget:{uuid.uuid4().hex}:",
             # The suite signs in hundreds of times a minute from one address; the limits
             # themselves are proven in tests/gateway/test_rate_limits.py.
             "RATELIMIT_ENABLED": False,

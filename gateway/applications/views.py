@@ -103,7 +103,9 @@ def _input(form: ApplicationForm) -> applications.ApplicationInput:
 
 def _warning(key: str | None) -> str | None:
     instance = next((i for i in enabled_instances(db.session) if i.key == key), None)
-    return health.warning_for(db.session, instance, now=_now()) if instance else None
+    if instance is None:
+        return None
+    return health.warning_for(db.session, instance, now=_now(), budget=services().pool.budget)
 
 
 @bp.get("/")

@@ -108,7 +108,9 @@ def _link_page(instance: ConnectorInstance, flow: LinkingFlow, form: LinkForm) -
     system = flow.system
     if flow.offers_browser_sign_in(redirect_uri=_oauth_redirect_uri()):
         return render_template("children/authorize.html", instance=instance, connector=system)
-    warning = health.warning_for(db.session, instance, now=services().now())
+    warning = health.warning_for(
+        db.session, instance, now=services().now(), budget=services().pool.budget
+    )
     return render_template(
         "children/link.html", form=form, instance=instance, connector=system, warning=warning
     )

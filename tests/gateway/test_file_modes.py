@@ -32,7 +32,7 @@ def test_a_fresh_migrate_creates_the_database_and_its_folder_private(tmp_path: P
     assert _mode(instance) == 0o700
 
 
-def test_the_rollback_journal_of_a_write_is_private_too(tmp_path: Path) -> None:
+def test_the_write_ahead_log_of_a_write_is_private_too(tmp_path: Path) -> None:
     database = tmp_path / "gateway.sqlite3"
     engine = sa.create_engine(f"sqlite:///{database}")
     with engine.begin() as connection:
@@ -41,10 +41,10 @@ def test_the_rollback_journal_of_a_write_is_private_too(tmp_path: Path) -> None:
         raw = connection.connection.dbapi_connection
         assert isinstance(raw, sqlite3.Connection)
         raw.execute("BEGIN")
-        raw.execute("INSERT INTO t VALUES (1)")  # the journal exists while this is open
-        journal = tmp_path / "gateway.sqlite3-journal"
-        assert journal.exists()
-        assert _mode(journal) == 0o600
+        raw.execute("INSERT INTO t VALUES (1)")  # the log exists while this is open
+        for log in ("gateway.sqlite3-wal", "gateway.sqlite3-shm"):
+            assert (tmp_path / log).exists(), log
+            assert _mode(tmp_path / log) == 0o600, log
         raw.execute("ROLLBACK")
     engine.dispose()
 
