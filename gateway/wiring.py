@@ -127,6 +127,7 @@ def bind_extensions(app: Flask) -> None:
         sync=TickSettings(
             lease_for=dt.timedelta(seconds=sync_settings["lease_seconds"]),
             batch=int(sync_settings["claim_batch"]),
+            paused_after=dt.timedelta(minutes=sync_settings["paused_after_minutes"]),
         ),
         diary=Runtime(
             executor=ThreadPoolExecutor(

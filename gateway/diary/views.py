@@ -34,6 +34,7 @@ from gateway.runtime import diary_service
 from gateway.runtime import services
 from gateway.services import access
 from gateway.services import audit
+from gateway.services import due
 from gateway.services import periods
 from gateway.services.diary import ChildDiary
 from gateway.services.diary import Periods
@@ -74,12 +75,19 @@ def family() -> ResponseReturnValue:
     db.session.commit()
     grants = {a.link.id: a.grant for a in visible}
     cards = [_card(diary, grants[diary.link.id], now) for diary in diaries]
+    paused = due.behind(
+        db.session,
+        [a.link.id for a in visible],
+        now=services().now(),
+        by=services().sync.paused_after,
+    )
     return render_template(
         "diary/family.html",
         cards=cards,
         events=shared_events(diaries, now),
         now=now,
         notes=_take_refresh_notes(),
+        background_paused=paused,
     )
 
 

@@ -222,18 +222,26 @@ def hurry(
     return _matched(result)
 
 
-def overdue(session: Session, *, now: dt.datetime, by: dt.timedelta) -> int:
-    """Return how many rows of active links are due for longer than ``by`` (none claimed)."""
-    rows = session.scalars(
-        select(SyncDue.id).where(
-            SyncDue.due_at < now - by,
-            or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
-            exists().where(
-                and_(ChildLink.id == SyncDue.link_id, ChildLink.status == LinkStatus.ACTIVE)
-            ),
-        )
-    ).all()
-    return len(rows)
+def behind(
+    session: Session, link_ids: Sequence[int], *, now: dt.datetime, by: dt.timedelta
+) -> bool:
+    """Tell whether any of these children's rows has waited unclaimed for longer than ``by``.
+
+    Workers claim a row within a tick of its due time; one left waiting means the scheduler,
+    the workers or the broker are not running (or far behind), and pages read the diaries
+    themselves meanwhile.
+    """
+    if not link_ids:
+        return False
+    waiting = select(SyncDue.id).where(
+        SyncDue.link_id.in_(list(link_ids)),
+        SyncDue.due_at < now - by,
+        or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
+        exists().where(
+            and_(ChildLink.id == SyncDue.link_id, ChildLink.status == LinkStatus.ACTIVE)
+        ),
+    )
+    return session.scalar(waiting.limit(1)) is not None
 
 
 def _matched(result: object) -> int:

@@ -22,9 +22,11 @@ from connectors.base import sections_of
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.models import ChildLink
+from gateway.models import LinkStatus
 from gateway.models import Queue
 from gateway.models import SyncDue
 from gateway.services import due
+from gateway.services import outbox
 from gateway.services import periods
 from gateway.services import records
 from gateway.services.cadence import Cadence
@@ -45,6 +47,8 @@ class TickSettings:
 
     lease_for: dt.timedelta = dt.timedelta(minutes=5)
     batch: int = 100
+    # A row left unclaimed this long past its time means the background is not running.
+    paused_after: dt.timedelta = dt.timedelta(minutes=10)
 
 
 def tick(
@@ -121,6 +125,7 @@ class SyncService:
             )
             for section in by_section
         }
+        was_active = link.status is LinkStatus.ACTIVE
         [diary] = self._diary.read(
             [link], list(by_section), period_of, refresh=True, mark_changes=False
         )
@@ -153,6 +158,8 @@ class SyncService:
                 relink = relink or state is State.RELINK
                 failed[section] = state.value
                 self._failed(link, section, row, state, lease=lease, now=now)
+        if was_active and link.status is LinkStatus.RELINK_REQUIRED:
+            tell_relink(self._session, link, now=now)
         return Synced(
             link_id=link.id,
             queue=queue,
@@ -221,3 +228,29 @@ class SyncService:
             failures=failures,
             key=f"{link.id}:{section.value}",
         )
+
+
+def tell_relink(session: Session, link: ChildLink, *, now: dt.datetime) -> None:
+    """Tell the parent, once, that the school refused the stored access to a child's diary.
+
+    The sync stops reading that child (its rows are not claimed while the link needs
+    relinking), so this is sent by the sync that found it, and by no later one.
+    """
+    user = link.user
+    channel, recipient = ("sms", user.phone) if user.phone else ("email", user.email)
+    if not recipient:
+        return
+    subject = f"Нужно заново войти в дневник: {link.display_name}"
+    outbox.queue(
+        session,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=(
+            f"Школьная система больше не принимает сохранённый вход в дневник ребёнка "
+            f"«{link.display_name}» (пароль сменили или доступ закрыли). Дневник не "
+            "обновляется, пока вы не привяжете его заново: «Настройки» → «Привязать заново»."
+        ),
+        now=now,
+        payload={"link": link.id},
+    )

@@ -15,8 +15,10 @@ from connectors.schema import Section
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
+from gateway.models import OutboxMessage
 from gateway.models import Queue
 from gateway.models import SectionSnapshot
+from gateway.models import User
 from gateway.services import periods
 from gateway.services.snapshots import aware
 from tests.gateway.clock import Clock
@@ -126,6 +128,10 @@ def test_a_refused_login_stops_the_syncing_of_that_login(
     parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
 ) -> None:
     first, second = link_children(parent, fake_app)
+    with fake_app.app_context():
+        for user in db.session.scalars(select(User)):
+            user.phone = "+79001234567"
+        db.session.commit()
     drain(fake_app)
     school.accounts["parent"] = ("changed-at-school", school.accounts["parent"][1])
     with fake_app.app_context():
@@ -142,6 +148,11 @@ def test_a_refused_login_stops_the_syncing_of_that_login(
     clock.advance(hours=8)
     assert tick(fake_app) == []  # neither child is claimed again until relinked
     assert school.calls["login"] == logins
+    with fake_app.app_context():
+        told = db.session.scalars(select(OutboxMessage)).all()
+        # Once, by SMS, for the child whose sync found it (the other shares the login).
+        assert [(m.channel, m.recipient) for m in told] == [("sms", "+79001234567")]
+        assert "заново" in told[0].subject
 
 
 def test_a_worker_that_lost_its_lease_reads_nothing(
@@ -152,3 +163,23 @@ def test_a_worker_that_lost_its_lease_reads_nothing(
     asked = sum(school.calls.values())
     assert run(fake_app, ids, "someone-elses-lease") is None
     assert sum(school.calls.values()) == asked
+
+
+PAUSED = "Фоновое обновление дневников сейчас приостановлено"
+
+
+def test_the_family_page_says_when_the_background_stopped_and_keeps_serving(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    grade(school.grades["s1"], value="5", numeric=5.0)
+    drain(fake_app)
+    assert PAUSED not in parent.get("/").text
+    # No scheduler, worker or broker from here on: the rows fall due and nobody takes them.
+    clock.advance(hours=2)
+    family = parent.get("/")
+    assert family.status_code == 200 and PAUSED in family.text
+    page = parent.get(f"/child/{first}")
+    assert page.status_code == 200 and page.text.count('class="grade"') == 1
+    drain(fake_app)  # the background is back
+    assert PAUSED not in parent.get("/").text
