@@ -36,6 +36,7 @@ from gateway.services import access
 from gateway.services import audit
 from gateway.services import due
 from gateway.services import periods
+from gateway.services import sync
 from gateway.services.diary import ChildDiary
 from gateway.services.diary import Periods
 from gateway.services.diary import Refreshed
@@ -161,6 +162,14 @@ def refresh(child_id: int) -> ResponseReturnValue:
         )
         _leave_refresh_note(seen.link.id, RefreshNote(too_often, "error"))
         return redirect(back, 303)
+    if outcome.fetched:
+        sync.record_refreshed(
+            db.session,
+            seen.link,
+            outcome.fetched,
+            cadence=services().cadence,
+            now=services().now(),
+        )
     db.session.commit()
     _leave_refresh_note(seen.link.id, RefreshNote(*_refreshed_message(outcome)))
     return redirect(back, 303)

@@ -145,6 +145,8 @@ class Refreshed:
     done: bool  # False: everything had been fetched moments ago, nothing was asked
     as_of: dt.datetime  # when the data shown now was fetched (the oldest part)
     failed: State | None = None  # UNAVAILABLE or RELINK when some section was not fetched
+    # What was fetched, by section: the period asked and the records the system gave.
+    fetched: Mapping[Section, tuple[Period, list[t.Any]]] = field(default_factory=dict)
 
 
 class DiaryService:
@@ -295,12 +297,24 @@ class DiaryService:
             if self._now() - oldest < self._runtime.debounce:
                 return Refreshed(done=False, as_of=oldest)
         [diary] = self.read(
-            [link], sections, period_of, refresh=True, only={link.id: frozenset(wanted)}
+            [link],
+            sections,
+            period_of,
+            refresh=True,
+            only={link.id: frozenset(wanted)},
+            mark_changes=False,
         )
         states = {view.state for view in diary.sections.values()}
         failed = next((s for s in (State.RELINK, State.UNAVAILABLE) if s in states), None)
         times = [view.as_of for view in diary.sections.values() if view.as_of is not None]
-        return Refreshed(done=True, as_of=min(times, default=self._now()), failed=failed)
+        got = {
+            section: (period_of[section], view.records)
+            for section, view in diary.sections.items()
+            if view.state is State.FRESH
+        }
+        return Refreshed(
+            done=True, as_of=min(times, default=self._now()), failed=failed, fetched=got
+        )
 
     def _fetch(
         self,

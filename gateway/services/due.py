@@ -194,6 +194,39 @@ def settle(
     return bool(_matched(result))
 
 
+def free_rows(
+    session: Session, link_id: int, sections: Sequence[Section], *, now: dt.datetime
+) -> list[SyncDue]:
+    """Return a child's rows of these sections that no worker holds now."""
+    return list(
+        session.scalars(
+            select(SyncDue).where(
+                SyncDue.link_id == link_id,
+                SyncDue.section.in_([s.value for s in sections]),
+                or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
+            )
+        )
+    )
+
+
+def reschedule(session: Session, row: SyncDue, *, next_due: dt.datetime, now: dt.datetime) -> bool:
+    """Count a read made outside the sync (a parent's refresh) as the row's sync.
+
+    A worker that claimed the row meanwhile keeps it; return False then.
+    """
+    result = session.execute(
+        update(SyncDue)
+        .where(
+            SyncDue.id == row.id,
+            or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
+        )
+        .values(synced_at=now, due_at=next_due, failures=0, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(row)
+    return bool(_matched(result))
+
+
 def hurry(
     session: Session,
     link_id: int,

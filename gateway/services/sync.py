@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -218,16 +219,59 @@ class SyncService:
     def _next(
         self, link: ChildLink, section: Section, now: dt.datetime, *, failures: int
     ) -> dt.datetime:
-        last_visit = link.user.last_login_at
-        active = last_visit is not None and aware(last_visit) >= self._cadence.active_since(now)
-        return self._cadence.next_due(
-            section,
-            after=now,
-            timezone=link.instance.timezone,
-            active=active,
-            failures=failures,
-            key=f"{link.id}:{section.value}",
+        return next_due(self._cadence, link, section, now=now, failures=failures)
+
+
+def next_due(
+    cadence: Cadence, link: ChildLink, section: Section, *, now: dt.datetime, failures: int = 0
+) -> dt.datetime:
+    """Return when a child's section read at ``now`` is next due, for its family's use."""
+    last_visit = link.user.last_login_at
+    active = last_visit is not None and aware(last_visit) >= cadence.active_since(now)
+    return cadence.next_due(
+        section,
+        after=now,
+        timezone=link.instance.timezone,
+        active=active,
+        failures=failures,
+        key=f"{link.id}:{section.value}",
+    )
+
+
+def record_refreshed(
+    session: Session,
+    link: ChildLink,
+    fetched: Mapping[Section, tuple[Period, Sequence[object]]],
+    *,
+    cadence: Cadence,
+    now: dt.datetime,
+) -> int:
+    """Take what a parent's «Обновить сейчас» fetched as that section's sync.
+
+    Its differences are recorded at once, and the section's next sync waits its interval
+    from now instead of asking the system again. A section no sync has read yet, or one a
+    worker holds right now, is left to the sync. Return how many changes were recorded.
+    """
+    rows = due.free_rows(session, link.id, list(fetched), now=now)
+    changes = 0
+    for row in rows:
+        if row.baseline_at is None:
+            continue
+        section = Section(row.section)
+        period, found = fetched[section]
+        changes += len(
+            records.apply(
+                session,
+                link_id=link.id,
+                section=section,
+                window=period,
+                records=found,
+                seen_at=now,
+                baseline=False,
+            )
         )
+        due.reschedule(session, row, next_due=next_due(cadence, link, section, now=now), now=now)
+    return changes
 
 
 def tell_relink(session: Session, link: ChildLink, *, now: dt.datetime) -> None:

@@ -17,6 +17,7 @@ from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import OutboxMessage
 from gateway.models import Queue
+from gateway.models import RecordChange
 from gateway.models import SectionSnapshot
 from gateway.models import User
 from gateway.services import periods
@@ -183,3 +184,45 @@ def test_the_family_page_says_when_the_background_stopped_and_keeps_serving(
     assert page.status_code == 200 and page.text.count('class="grade"') == 1
     drain(fake_app)  # the background is back
     assert PAUSED not in parent.get("/").text
+
+
+def test_a_parents_refresh_records_what_changed_and_counts_as_the_sync(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    drain(fake_app)
+    clock.advance(minutes=5)
+    grade(school.grades["s1"], value="2", numeric=2.0)
+    asked = school.calls["grades"]
+    reply = parent.post(f"/child/{first}/refresh", data={"page": "child", "section": "grades"})
+    assert reply.status_code == 303 and school.calls["grades"] == asked + 1
+    with fake_app.app_context():
+        [change] = db.session.scalars(select(RecordChange)).all()
+        assert (change.section, change.kind.value, change.after["value"]) == (
+            "grades",
+            "added",
+            "2",
+        )
+    row = rows(fake_app)[(first, Section.GRADES)]
+    assert aware(row.synced_at) == clock.at and aware(row.due_at) > clock.at + dt.timedelta(
+        minutes=19
+    )
+    clock.advance(minutes=5)
+    drain(fake_app)  # what is due now is the other sections; grades were read just now
+    assert school.calls["grades"] == asked + 1
+    with fake_app.app_context():
+        assert len(db.session.scalars(select(RecordChange)).all()) == 1
+
+
+def test_a_refresh_before_the_first_sync_leaves_the_baseline_to_it(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    grade(school.grades["s1"], value="4", numeric=4.0)
+    tick(fake_app)  # enrolled and claimed, not yet run: the lease is held
+    reply = parent.post(f"/child/{first}/refresh", data={"page": "child", "section": "grades"})
+    assert reply.status_code == 303
+    clock.advance(minutes=6)  # the lease ran out; the sync runs now
+    drain(fake_app)
+    with fake_app.app_context():
+        assert db.session.scalars(select(RecordChange)).all() == []  # a baseline, no news
