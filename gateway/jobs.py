@@ -44,18 +44,22 @@ def tick() -> int:
     return len(claim)
 
 
-def run(due_ids: list[int], lease: str) -> dict[str, t.Any] | None:
-    """Sync one child's claimed sections; return what it did (for the worker's log)."""
+def sync_service() -> sync.SyncService:
+    """Return a sync service on the app's database session, reading the pages' school day."""
     svc = services()
-    worker = sync.SyncService(
+    return sync.SyncService(
         db.session,
         diary=diary_service(),
         cadence=svc.cadence,
         now=svc.now,
         today=lambda: local_now().date(),
     )
+
+
+def run(due_ids: list[int], lease: str) -> dict[str, t.Any] | None:
+    """Sync one child's claimed sections; return what it did (for the worker's log)."""
     try:
-        synced = worker.run(due_ids, lease=lease)
+        synced = sync_service().run(due_ids, lease=lease)
         db.session.commit()
     except Exception:
         db.session.rollback()

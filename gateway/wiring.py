@@ -138,6 +138,7 @@ def bind_extensions(app: Flask) -> None:
             deadline=app.config["PAGE_DEADLINE_SECONDS"],
             revalidate_within=dt.timedelta(seconds=app.config["DIARY_REVALIDATE_SECONDS"]),
             debounce=dt.timedelta(seconds=app.config["DIARY_REFRESH_DEBOUNCE_SECONDS"]),
+            kept_by_sync_within=dt.timedelta(minutes=sync_settings["paused_after_minutes"]),
             revalidate=Revalidator(
                 refresh=functools.partial(refresh_in_background, app),
                 executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="diary-revalidate"),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import enum
 import math
+import os
 import sqlite3
+import threading
 import typing as t
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -279,21 +281,37 @@ class SqliteStore:
     """
 
     def __init__(self, path: Path, *, window: float) -> None:
-        """Use (and create) the file at ``path``; permits count over ``window`` seconds."""
+        """Use the file at ``path``, created at the first step; permits count over ``window``.
+
+        Nothing is written before a backend is called, so a command that calls none (a
+        migration, a registry load) leaves no file behind.
+        """
         self._path = path
         self._window = window
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._step() as db:  # processes starting together create it once
-            for statement in _SCHEMA.split(";"):
-                db.execute(statement)
-        # Readers then never wait for a writer. Changing the mode needs the file to itself
-        # and, when busy, fails at once rather than wait; it only speeds the steps up, and
-        # another process (or the next start) sets it, so a busy file is left as it is.
-        with (
-            contextlib.closing(self._connect()) as db,
-            contextlib.suppress(sqlite3.OperationalError),
-        ):
-            db.execute("PRAGMA journal_mode=WAL")
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def _prepare(self) -> None:
+        with self._lock:
+            if self._ready:
+                return
+            # Private like the gateway's other files; the first of processes starting
+            # together creates it, and the schema's IF NOT EXISTS lets the rest pass.
+            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            with self._begin() as db:
+                for statement in _SCHEMA.split(";"):
+                    db.execute(statement)
+            # Readers then never wait for a writer. Changing the mode needs the file to
+            # itself and, when busy, fails at once rather than wait; it only speeds the steps
+            # up, and another process (or the next start) sets it, so a busy file is left.
+            with (
+                contextlib.closing(self._connect()) as db,
+                contextlib.suppress(sqlite3.OperationalError),
+            ):
+                db.execute("PRAGMA journal_mode=WAL")
+            self._ready = True
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit mode: each step opens its own transaction with BEGIN IMMEDIATE.
@@ -301,6 +319,13 @@ class SqliteStore:
 
     @contextlib.contextmanager
     def _step(self) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            self._prepare()
+        with self._begin() as db:
+            yield db
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[sqlite3.Connection]:
         with contextlib.closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -413,5 +438,7 @@ class SqliteStore:
 
     def status(self, instance_id: int) -> Status:
         """Return the instance's circuit and pause."""
+        if not self._ready:
+            self._prepare()
         with contextlib.closing(self._connect()) as db:
             return self._circuit(db, instance_id)

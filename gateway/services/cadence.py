@@ -106,12 +106,34 @@ class Cadence:
         section) spreads the time by a fixed share of the interval, so rows that fell due
         together drift apart and stay apart.
         """
-        wait = self.interval(section, after, timezone)
-        if not active:
-            wait *= self.dormant_factor
+        share = _share(key)
+        wait = self._wait(section, after, timezone, active=active)
         if failures:
             wait = min(wait * 2 ** min(failures, 16), max(wait, self.longest_backoff))
-        return after + wait * (1 + self.spread * _share(key))
+        due = after + wait * (1 + self.spread * share)
+        boundary = self._next_boundary(after, timezone)
+        if not failures and due > boundary:
+            # The night's long wait ends when school opens: the 7:30 page finds it current.
+            sooner = self._wait(section, boundary, timezone, active=active)
+            if sooner < wait:
+                due = boundary + sooner * self.spread * share
+        return due
+
+    def _wait(
+        self, section: Section, moment: dt.datetime, timezone: str, *, active: bool
+    ) -> dt.timedelta:
+        wait = self.interval(section, moment, timezone)
+        return wait if active else wait * self.dormant_factor
+
+    def _next_boundary(self, moment: dt.datetime, timezone: str) -> dt.datetime:
+        """Return the next time of the region's day at which the band may change."""
+        zone = ZoneInfo(timezone)
+        local = moment.astimezone(zone)
+        day = local.date()
+        times = [*self.school_hours, self.evening_until]
+        candidates = [dt.datetime.combine(day, at, tzinfo=zone) for at in times]
+        candidates.append(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone))
+        return min(c for c in candidates if c > local).astimezone(dt.UTC)
 
     def active_since(self, now: dt.datetime) -> dt.datetime:
         """Return the earliest last visit that still makes a family active."""

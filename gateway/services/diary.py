@@ -34,6 +34,7 @@ from connectors.schema import Section
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
+from gateway.services import due
 from gateway.services import health
 from gateway.services import records
 from gateway.services.fetching import Access
@@ -121,6 +122,9 @@ class Runtime:
     revalidate: Callable[[list[int], list[Section], Period], None] | None = None
     # A parent's «Обновить сейчас» within this long of the last fetch only says so.
     debounce: dt.timedelta = dt.timedelta(seconds=60)
+    # Sections the background sync read, and whose rows were claimed within this long of
+    # falling due, are served from their snapshot however old (None: pages always fetch).
+    kept_by_sync_within: dt.timedelta | None = None
 
 
 def backend_of(link: ChildLink, *, pool: ConnectorPool) -> Backend | None:
@@ -168,6 +172,8 @@ class DiaryService:
         self._runtime = runtime
         self._now = now
         self._to_revalidate: set[tuple[int, Section]] = set()
+        self._to_hurry: set[tuple[int, Section]] = set()
+        self._kept: set[tuple[int, Section]] = set()
         self._instance_ids: list[int] = []
         self._failures: dict[tuple[int, Section], dt.datetime] | None = None
 
@@ -199,6 +205,7 @@ class DiaryService:
             return [s for s in sections if allowed is None or s in allowed]
 
         snapshots = snapshots_for(self._session, links, period_of)
+        self._kept = self._kept_by_sync(links, snapshots, refresh=refresh)
         views: dict[tuple[int, Section], SectionView] = {}
         accesses: dict[int, Access] = {}
         jobs = [
@@ -210,6 +217,7 @@ class DiaryService:
         self._keep_sessions(accesses)
         self._session.flush()
         self._start_revalidation(period_of)
+        self._hurry_sync()
         span = Period(
             start=min(p.start for p in period_of.values()),
             end=max(p.end for p in period_of.values()),
@@ -391,6 +399,13 @@ class DiaryService:
             return self._from_snapshot(
                 section, snapshot, State.UNAVAILABLE if failed else State.FRESH
             )
+        if (link.id, section) in self._kept:
+            # The background sync keeps this section: the page shows what it stored, and a
+            # family that is looking moves to the front of its line.
+            self._to_hurry.add((link.id, section))
+            return self._from_snapshot(
+                section, snapshot, State.UNAVAILABLE if failed else State.REVALIDATING
+            )
         window = self._runtime.revalidate_within
         if window is not None and self._runtime.revalidate is not None and age <= window:
             self._to_revalidate.add((link.id, section))
@@ -401,6 +416,43 @@ class DiaryService:
                 section, snapshot, State.UNAVAILABLE if failed else State.REVALIDATING
             )
         return None
+
+    def _kept_by_sync(
+        self,
+        links: Sequence[ChildLink],
+        snapshots: Mapping[tuple[int, Section], SectionSnapshot],
+        *,
+        refresh: bool,
+    ) -> set[tuple[int, Section]]:
+        """Return the sections the background sync keeps current (asked only when it helps).
+
+        A snapshot older than ``fresh_for`` is then served as it is, not fetched while the
+        parent waits; when the sync is not running (its rows wait unclaimed) the pages fetch.
+        """
+        kept_for = self._runtime.kept_by_sync_within
+        if refresh or kept_for is None:
+            return set()
+        old = self._now() - self._runtime.fresh_for
+        if not any(aware(s.fetched_at) < old for s in snapshots.values()):
+            return set()
+        return due.kept(
+            self._session, [link.id for link in links], now=self._now(), within=kept_for
+        )
+
+    def _hurry_sync(self) -> None:
+        """Move the old sections of the children being looked at first in the sync's line."""
+        by_link: dict[int, list[Section]] = {}
+        for link_id, section in sorted(self._to_hurry):
+            by_link.setdefault(link_id, []).append(section)
+        for link_id, sections in by_link.items():
+            due.hurry(
+                self._session,
+                link_id,
+                sections,
+                now=self._now(),
+                debounce=self._runtime.debounce,
+            )
+        self._to_hurry.clear()
 
     def _failing(self, window: dt.timedelta) -> dict[tuple[int, Section], dt.datetime]:
         """Return the backends' failing sections, asked once per read and only if needed."""

@@ -255,6 +255,29 @@ def hurry(
     return _matched(result)
 
 
+def kept(
+    session: Session, link_ids: Sequence[int], *, now: dt.datetime, within: dt.timedelta
+) -> set[tuple[int, Section]]:
+    """Return the children's sections the sync has read and keeps reading on time.
+
+    A row synced at least once that is not waiting past ``within`` of its due time: its
+    snapshot is as current as the cadence keeps it.
+    """
+    if not link_ids:
+        return set()
+    rows = session.execute(
+        select(SyncDue.link_id, SyncDue.section).where(
+            SyncDue.link_id.in_(list(link_ids)),
+            SyncDue.synced_at.is_not(None),
+            or_(
+                SyncDue.due_at >= now - within,
+                and_(SyncDue.lease_until.is_not(None), SyncDue.lease_until >= now),
+            ),
+        )
+    )
+    return {(link_id, Section(section)) for link_id, section in rows}
+
+
 def behind(
     session: Session, link_ids: Sequence[int], *, now: dt.datetime, by: dt.timedelta
 ) -> bool:

@@ -15,6 +15,7 @@ from connectors.errors import InvalidCredentials
 from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.errors import StudentNotFound
+from connectors.errors import UnexpectedResponse
 from connectors.schema import Grade
 from connectors.schema import LessonStatus
 from connectors.schema import Period
@@ -58,6 +59,8 @@ class FakeSchool:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.down = False
+        # Students whose marks the school answers with garbage (schema drift for one child).
+        self.garbled: set[str] = set()
         self.session_ttl = dt.timedelta(hours=1)
         self.expired_tokens: set[str] = set()
         self.sms_for: set[str] = set()
@@ -155,6 +158,8 @@ class FakeConnector:
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
         """Return stored marks within the period."""
         self._answer(Section.GRADES, session)
+        if student_id in self.school.garbled:
+            raise UnexpectedResponse("marks are not a list")
         return [g for g in self.school.grades[student_id] if period.start <= g.date <= period.end]
 
     def _records(

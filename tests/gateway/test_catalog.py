@@ -44,6 +44,7 @@ NOT_INTERFACE_TEXT = {
     ("gateway/services/trust.py", "invite"): "SMS / e-mail to the invitee",
     ("gateway/services/trust.py", "revoke"): "SMS / e-mail to the trusted person",
     ("gateway/services/trust.py", "_tell_owner_of_refusal"): "SMS to the parent",
+    ("gateway/services/sync.py", "tell_relink"): "SMS / e-mail to the parent",
     ("gateway/services/outbox.py", "GONE"): "a delivered SMS / e-mail's stored text",
     # Export files (CSV, iCalendar) are written in Russian whatever the interface language.
     ("gateway/services/exports.py", "CSV_COLUMNS"): "CSV export header",

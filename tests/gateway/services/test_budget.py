@@ -268,9 +268,12 @@ def test_two_budgets_on_one_store_share_everything(store: Store, clock: MovedClo
 
 
 def test_the_factory_keeps_the_budget_in_a_file_without_a_redis_url(tmp_path: Path) -> None:
-    embedded = budget_from(None, path=tmp_path / "instance" / "budget.sqlite3")
+    path = tmp_path / "instance" / "budget.sqlite3"
+    embedded = budget_from(None, path=path)
     assert isinstance(embedded.store, SqliteStore)
-    assert (tmp_path / "instance" / "budget.sqlite3").exists()
+    assert not path.exists()  # nothing is written before a backend is called
+    embedded.pause(1, 30)
+    assert path.exists() and path.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_factory_keeps_the_budget_on_redis_with_a_url(tmp_path: Path) -> None:

@@ -7,11 +7,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from connectors.schema import Section
+from gateway import jobs
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import SyncDue
-from gateway.periods import local_now
-from gateway.runtime import diary_service
 from gateway.runtime import services
 from gateway.services import sync
 
@@ -36,15 +35,7 @@ def tick(app: Flask) -> list[tuple[str, list[int], str]]:
 def run(app: Flask, due_ids: list[int], lease: str) -> sync.Synced | None:
     """Run one batch the way the worker's task does."""
     with app.app_context():
-        svc = services()
-        worker = sync.SyncService(
-            db.session,
-            diary=diary_service(),
-            cadence=svc.cadence,
-            now=svc.now,
-            today=lambda: local_now().date(),
-        )
-        synced = worker.run(due_ids, lease=lease)
+        synced = jobs.sync_service().run(due_ids, lease=lease)
         db.session.commit()
         return synced
 

@@ -94,3 +94,18 @@ def test_the_spread_is_fixed_per_key_and_within_its_share(cadence: Cadence) -> N
         Section.GRADES, after=after, timezone=MOSCOW, active=True, key="7:grades"
     )
     assert again == dues["7:grades"]
+
+
+def test_the_nights_long_wait_ends_when_school_opens(cadence: Cadence) -> None:
+    four_am = utc("2026-12-03", "01:00")  # 04:00 in Moscow, a school day
+    opens = utc("2026-12-03", "04:30")  # 07:30 in Moscow
+    due = cadence.next_due(Section.GRADES, after=four_am, timezone=MOSCOW, active=True, key="1")
+    assert opens <= due < opens + dt.timedelta(minutes=20) * cadence.spread
+    # The evening's end brings a longer interval: nothing is cut short there.
+    evening = utc("2026-12-03", "18:30")  # 21:30
+    late = cadence.next_due(Section.GRADES, after=evening, timezone=MOSCOW, active=True)
+    assert late - evening >= dt.timedelta(minutes=60)
+    # A Saturday's reads do not wait for a Monday morning either.
+    saturday = utc("2026-12-05", "09:00")
+    weekend = cadence.next_due(Section.GRADES, after=saturday, timezone=MOSCOW, active=True)
+    assert weekend - saturday >= dt.timedelta(minutes=240)

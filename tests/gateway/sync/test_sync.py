@@ -5,6 +5,10 @@ after a sync asks no backend; failures back off and a refused login stops the sy
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import re
+import typing as t
 
 import pytest
 from flask import Flask
@@ -12,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from connectors.schema import Section
+from gateway import jobs
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
@@ -178,10 +183,12 @@ def test_the_family_page_says_when_the_background_stopped_and_keeps_serving(
     assert PAUSED not in parent.get("/").text
     # No scheduler, worker or broker from here on: the rows fall due and nobody takes them.
     clock.advance(hours=2)
+    asked = school.calls["grades"]
     family = parent.get("/")
     assert family.status_code == 200 and PAUSED in family.text
     page = parent.get(f"/child/{first}")
     assert page.status_code == 200 and page.text.count('class="grade"') == 1
+    assert school.calls["grades"] > asked  # the pages read the diaries themselves
     drain(fake_app)  # the background is back
     assert PAUSED not in parent.get("/").text
 
@@ -226,3 +233,69 @@ def test_a_refresh_before_the_first_sync_leaves_the_baseline_to_it(
     drain(fake_app)
     with fake_app.app_context():
         assert db.session.scalars(select(RecordChange)).all() == []  # a baseline, no news
+
+
+def test_the_morning_page_after_the_nights_sync_asks_no_backend_and_moves_the_family_first(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = pin_clock(monkeypatch, dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC))  # 04:00 MSK
+    first, second = link_children(parent, fake_app)
+    grade(school.grades["s1"], value="5", numeric=5.0)
+    drain(fake_app)
+    clock.advance(hours=3, minutes=29)  # 07:29: the night's sync is three and a half hours old
+    asked = sum(school.calls.values())
+    family = parent.get("/")
+    assert family.status_code == 200 and "обновляются" in family.text
+    assert sum(school.calls.values()) == asked  # nothing on the page's critical path
+    hurried = rows(fake_app)
+    assert {hurried[(link, Section.GRADES)].queue for link in (first, second)} == {
+        Queue.INTERACTIVE
+    }
+    drain(fake_app)  # the workers read them in seconds
+    assert sum(school.calls.values()) > asked
+    assert "обновляются" not in parent.get("/").text
+
+
+def test_garbage_for_one_child_holds_up_no_other(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, second = link_children(parent, fake_app)
+    drain(fake_app)
+    school.garbled.add("s1")
+    grade(school.grades["s2"], value="4", numeric=4.0)
+    clock.advance(minutes=25)
+    drain(fake_app)
+    found = rows(fake_app)
+    assert found[(first, Section.GRADES)].failures == 1
+    assert found[(first, Section.HOMEWORK)].failures == 0  # the child's other sections went on
+    assert found[(second, Section.GRADES)].failures == 0
+    with fake_app.app_context():
+        [change] = db.session.scalars(select(RecordChange)).all()
+        assert change.link_id == second and change.after["value"] == "4"
+
+
+def test_tasks_carry_ids_and_a_lease_never_a_credential_and_logs_name_none(
+    parent: FlaskClient,
+    fake_app: Flask,
+    school: FakeSchool,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    link_children(parent, fake_app)
+    celery = fake_app.extensions["celery"]
+    sent: list[tuple[str, t.Any]] = []
+    monkeypatch.setattr(celery, "send_task", lambda name, **kw: sent.append((name, kw)))
+    school.garbled.add("s1")  # a failure's log line too
+    with caplog.at_level(logging.DEBUG), fake_app.app_context():
+        assert jobs.tick() > 0
+        for _, message in list(sent):
+            jobs.run(*message["args"])
+    runs = [message["args"] for name, message in sent if name == jobs.RUN]
+    assert runs
+    for due_ids, lease in runs:
+        assert all(isinstance(i, int) for i in due_ids) and re.fullmatch(r"[0-9a-f]{32}", lease)
+    assert "UnexpectedResponse" in caplog.text  # the failure was logged, and read here
+    text = json.dumps(sent) + caplog.text
+    for credential in ("secret", '"parent"', "'parent'"):
+        assert credential not in text
