@@ -40,6 +40,11 @@ from gateway.services.snapshots import aware
 log = logging.getLogger(__name__)
 # A section a child's system stopped offering is looked at again this much later.
 UNOFFERED_AGAIN = dt.timedelta(days=1)
+DAY = dt.timedelta(days=1)
+
+
+def _within(day: dt.date | None, window: Period) -> bool:
+    return day is not None and window.start <= day <= window.end
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,20 +145,7 @@ class SyncService:
             state = view.state
             if state is State.FRESH:
                 fetched.append(section)
-                # The first sync is the starting point and the school year is history:
-                # what they find is stored, not news.
-                baseline = row.baseline_at is None or queue is Queue.BACKFILL
-                changes += len(
-                    records.apply(
-                        self._session,
-                        link_id=link.id,
-                        section=section,
-                        window=period_of[section],
-                        records=view.records,
-                        seen_at=now,
-                        baseline=baseline,
-                    )
-                )
+                changes += self._record(link, section, row, view.records, today, now=now)
                 self._succeeded(link, section, row, lease=lease, now=now)
             else:
                 relink = relink or state is State.RELINK
@@ -169,6 +161,43 @@ class SyncService:
             relink=relink,
             changes=changes,
         )
+
+    def _record(
+        self,
+        link: ChildLink,
+        section: Section,
+        row: SyncDue,
+        found: Sequence[object],
+        today: dt.date,
+        *,
+        now: dt.datetime,
+    ) -> int:
+        """Store what a sync found; return how many changes it recorded.
+
+        The first sync is the starting point: stored, not news. A backfill stores the school
+        year before the current weeks as history and leaves the current weeks to the
+        scheduled syncs, so a mark given between the baseline and the backfill is still news.
+        """
+        current = periods.default_period(section, today)
+        if row.queue is not Queue.BACKFILL:
+            baseline = row.baseline_at is None
+            window = current
+        else:
+            baseline = True
+            window = Period(start=periods.school_year_start(today), end=current.start - DAY)
+            if window.end < window.start:
+                return 0
+            found = [r for r in found if _within(records.record_day(r), window)]
+        stored = records.apply(
+            self._session,
+            link_id=link.id,
+            section=section,
+            window=window,
+            records=found,
+            seen_at=now,
+            baseline=baseline,
+        )
+        return len(stored)
 
     def _succeeded(
         self, link: ChildLink, section: Section, row: SyncDue, *, lease: str, now: dt.datetime

@@ -24,6 +24,7 @@ from gateway.models import OutboxMessage
 from gateway.models import Queue
 from gateway.models import RecordChange
 from gateway.models import SectionSnapshot
+from gateway.models import SyncedRecord
 from gateway.models import User
 from gateway.services import periods
 from gateway.services.snapshots import aware
@@ -299,3 +300,25 @@ def test_tasks_carry_ids_and_a_lease_never_a_credential_and_logs_name_none(
     text = json.dumps(sent) + caplog.text
     for credential in ("secret", '"parent"', "'parent'"):
         assert credential not in text
+
+
+def test_a_mark_given_between_the_baseline_and_the_backfill_is_still_news(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, second = link_children(parent, fake_app)
+    grade(school.grades["s1"], value="5", numeric=5.0, date=dt.date(2026, 9, 15))
+    for _, ids, lease in tick(fake_app):
+        run(fake_app, ids, lease)  # the baselines
+    grade(school.grades["s1"], value="2", numeric=2.0, date=dt.date(2026, 12, 2))
+    drain(fake_app)  # the backfills: September is history, this week is not theirs
+    with fake_app.app_context():
+        assert db.session.scalars(select(RecordChange)).all() == []
+        kept = db.session.scalars(
+            select(SyncedRecord.payload).where(SyncedRecord.link_id == first)
+        ).all()
+        assert {p["value"] for p in kept if "value" in p} == {"5"}
+    clock.advance(minutes=25)
+    drain(fake_app)
+    with fake_app.app_context():
+        [change] = db.session.scalars(select(RecordChange)).all()
+        assert (change.link_id, change.kind.value, change.after["value"]) == (first, "added", "2")
