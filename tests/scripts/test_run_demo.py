@@ -86,6 +86,7 @@ def start_demo(tmp_path: Path) -> Demo:
         "IDP_SECRET_KEY": "launcher-test-idp-secret",
         "GATEWAY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
         "GATEWAY_BEAT_SCHEDULE": str(tmp_path / "celerybeat-schedule"),
+        "GATEWAY_BUDGET_FILE": str(tmp_path / "budget.sqlite3"),
     }
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
