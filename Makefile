@@ -15,7 +15,7 @@ E2E_NODE_STAMP := $(E2E_NODE_DIR)/node_modules/.package-lock.json
 TRANSLATIONS := gateway/translations
 CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test lint typecheck install clean translations messages
+.PHONY: run cluster test lint typecheck install clean translations messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ messages: $(STAMP)
 
 run: $(STAMP) translations
 	$(PY) scripts/run_demo.py
+
+# The demo as two gateway instances behind haproxy, with two workers; it needs
+# DATABASE_URL (PostgreSQL) and REDIS_URL (docs/operators.md, "Several instances").
+cluster: $(STAMP) translations
+	$(PY) scripts/run_cluster.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
