@@ -496,12 +496,6 @@ def test_a_killed_instance_costs_no_request(cluster: Cluster, irina: requests.Se
     assert set(after) == {"gateway-1"}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="a permit is timestamped before its request leaves (gateway/services/budget.py"
-    " admit reads `now` before the store's round trip, and the request is sent after it):"
-    " with the budget spent, NetSchool's own minute sometimes counts one or two more",
-)
 def test_netschool_never_saw_more_than_its_budget_from_all_the_processes(
     cluster: Cluster, irina: requests.Session
 ) -> None:
