@@ -31,6 +31,7 @@ from connectors.errors import ConnectorError
 from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Section
+from gateway.lru import Lru
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import SectionSnapshot
@@ -45,10 +46,13 @@ from gateway.services.fetching import run_all
 from gateway.services.instances import ConnectorPool
 from gateway.services.instances import UnknownConnector
 from gateway.services.linking import describe_all
+from gateway.services.records import Slot
 from gateway.services.snapshots import DecodedRecords
 from gateway.services.snapshots import aware
 from gateway.services.snapshots import snapshots_for
 from gateway.services.snapshots import store as store_snapshot
+from gateway.services.timetable import SlotChange
+from gateway.services.timetable import slot_changes
 from gateway.services.timetable import with_detected_changes
 from gateway.services.vault import Vault
 
@@ -117,6 +121,8 @@ class Runtime:
     fresh_for: dt.timedelta
     deadline: float
     decoded: DecodedRecords = field(default_factory=lambda: DecodedRecords())
+    # The timetable changes the sync saw, per child, period and timetable read.
+    slot_changes: Lru[dict[Slot, SlotChange]] = field(default_factory=lambda: Lru(1024))
     # Serve snapshots up to this old at once and refresh them behind the page (None: never).
     revalidate_within: dt.timedelta | None = None
     revalidate: Callable[[list[int], list[Section], Period], None] | None = None
@@ -241,8 +247,15 @@ class DiaryService:
         view = diary.sections.get(Section.SCHEDULE)
         if view is None or diary.backend is None or diary.backend.reports_changes:
             return
-        changes = records.lesson_changes(
-            self._session, link_id=diary.link.id, window=period_of[Section.SCHEDULE]
+        window = period_of[Section.SCHEDULE]
+        # Changes are recorded with the timetable they came from: until it is read again
+        # (its time changes), the slots' changes stay what they were.
+        key = (diary.link.id, window.start, window.end, view.as_of)
+        changes = self._runtime.slot_changes.get_or_make(
+            key,
+            lambda: slot_changes(
+                records.lesson_changes(self._session, link_id=diary.link.id, window=window)
+            ),
         )
         if changes:
             today = self._now().astimezone(ZoneInfo(diary.link.instance.timezone)).date()

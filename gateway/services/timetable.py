@@ -13,6 +13,7 @@ import datetime as dt
 import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from connectors import codec
 from connectors.schema import Lesson
@@ -24,13 +25,34 @@ from gateway.services.records import Slot
 from gateway.services.records import slot_of
 
 
+@dataclass(frozen=True, slots=True)
+class SlotChange:
+    """The latest change seen in a timetable slot: its kind and what the slot held before.
+
+    Plain data, so that one copy can serve every page until the timetable is read again.
+    """
+
+    kind: ChangeKind
+    before: Lesson | None
+
+
+def slot_changes(changes: Mapping[Slot, RecordChange]) -> dict[Slot, SlotChange]:
+    """Turn stored changes into :class:`SlotChange` values."""
+    return {
+        slot: SlotChange(
+            kind=change.kind, before=None if change.before is None else _lesson(change.before)
+        )
+        for slot, change in changes.items()
+    }
+
+
 def _lesson(payload: t.Any) -> Lesson:
     [lesson] = codec.decode(Section.SCHEDULE, [t.cast(dict[str, t.Any], payload)])
     return t.cast(Lesson, lesson)
 
 
 def with_detected_changes(
-    lessons: Sequence[Lesson], changes: Mapping[Slot, RecordChange], *, today: dt.date
+    lessons: Sequence[Lesson], changes: Mapping[Slot, SlotChange], *, today: dt.date
 ) -> list[Lesson]:
     """Return the lessons with the changes seen in their slots marked on them.
 
@@ -47,15 +69,14 @@ def with_detected_changes(
         if change is None or lesson.status is not LessonStatus.PLANNED:
             out.append(lesson)
         elif change.kind is ChangeKind.MODIFIED and change.before is not None:
-            out.append(_replaced(lesson, _lesson(change.before)))
+            out.append(_replaced(lesson, change.before))
         else:
             out.append(lesson)
     for slot, change in changes.items():
         if slot in filled or change.kind is not ChangeKind.REMOVED or change.before is None:
             continue
-        gone = _lesson(change.before)
-        if gone.date >= today:
-            out.append(dataclasses.replace(gone, status=LessonStatus.CANCELLED))
+        if change.before.date >= today:
+            out.append(dataclasses.replace(change.before, status=LessonStatus.CANCELLED))
     return out
 
 
