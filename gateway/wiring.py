@@ -113,6 +113,7 @@ def bind_extensions(app: Flask) -> None:
     )
     with open(app.config["SYNC_FILE"], "rb") as fh:
         sync_settings = tomllib.load(fh)["sync"]
+    tick = TickSettings.from_mapping(sync_settings)
     app.extensions["diary_gateway"] = Services(
         vault=Vault(app.config["VAULT_KEYS"]),
         pool=ConnectorPool(
@@ -124,11 +125,7 @@ def bind_extensions(app: Flask) -> None:
         cache=cache,
         idp=idp,
         cadence=Cadence.from_mapping(sync_settings),
-        sync=TickSettings(
-            lease_for=dt.timedelta(seconds=sync_settings["lease_seconds"]),
-            batch=int(sync_settings["claim_batch"]),
-            paused_after=dt.timedelta(minutes=sync_settings["paused_after_minutes"]),
-        ),
+        sync=tick,
         diary=Runtime(
             executor=ThreadPoolExecutor(
                 max_workers=app.config["FETCH_WORKERS"], thread_name_prefix="diary-fetch"
@@ -138,14 +135,14 @@ def bind_extensions(app: Flask) -> None:
             deadline=app.config["PAGE_DEADLINE_SECONDS"],
             revalidate_within=dt.timedelta(seconds=app.config["DIARY_REVALIDATE_SECONDS"]),
             debounce=dt.timedelta(seconds=app.config["DIARY_REFRESH_DEBOUNCE_SECONDS"]),
-            kept_by_sync_within=dt.timedelta(minutes=sync_settings["paused_after_minutes"]),
+            kept_by_sync_within=tick.paused_after,
             revalidate=Revalidator(
                 refresh=functools.partial(refresh_in_background, app),
                 executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="diary-revalidate"),
             ),
         ),
     )
-    init_celery(app, tick_seconds=sync_settings["tick_seconds"])
+    init_celery(app, tick_seconds=tick.tick.total_seconds())
     app.after_request(_security_headers)
     templating.register(app, pool=app.extensions["diary_gateway"].pool)
 

@@ -28,6 +28,15 @@ class Band(enum.StrEnum):
     OFF = "off"  # weekends and holidays
 
 
+# Minutes between reads for a section a sync file leaves out.
+DEFAULT_MINUTES: Mapping[Band, int] = {
+    Band.SCHOOL: 30,
+    Band.EVENING: 60,
+    Band.NIGHT: 360,
+    Band.OFF: 240,
+}
+
+
 def _time(text: str) -> dt.time:
     return dt.time.fromisoformat(text)
 
@@ -48,14 +57,14 @@ class Cadence:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, t.Any]) -> Cadence:
         """Build the rules from the ``[sync]`` table of config/sync.toml."""
-        start, end = raw["school_hours"]
+        start, end = raw.get("school_hours", ("07:30", "18:00"))
         return cls(
             minutes={
                 Section(name): {Band(band): int(value) for band, value in bands.items()}
-                for name, bands in raw["sections"].items()
+                for name, bands in raw.get("sections", {}).items()
             },
             school_hours=(_time(start), _time(end)),
-            evening_until=_time(raw["evening_until"]),
+            evening_until=_time(raw.get("evening_until", "22:00")),
             holidays=tuple(
                 (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
                 for first, last in raw.get("holidays", ())
@@ -86,8 +95,13 @@ class Cadence:
         return Band.NIGHT
 
     def interval(self, section: Section, moment: dt.datetime, timezone: str) -> dt.timedelta:
-        """Return how long a section waits between reads at ``moment``, for an active family."""
-        return dt.timedelta(minutes=self.minutes[section][self.band(moment, timezone)])
+        """Return how long a section waits between reads at ``moment``, for an active family.
+
+        A section or band the file does not name waits as :data:`DEFAULT_MINUTES` says.
+        """
+        band = self.band(moment, timezone)
+        minutes = self.minutes.get(section, {}).get(band, DEFAULT_MINUTES[band])
+        return dt.timedelta(minutes=minutes)
 
     def next_due(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import typing as t
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -55,6 +56,17 @@ class TickSettings:
     batch: int = 100
     # A row left unclaimed this long past its time means the background is not running.
     paused_after: dt.timedelta = dt.timedelta(minutes=10)
+    tick: dt.timedelta = dt.timedelta(seconds=15)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, t.Any]) -> TickSettings:
+        """Read the ``[sync]`` table of config/sync.toml; a key left out keeps its default."""
+        return cls(
+            lease_for=dt.timedelta(seconds=float(raw.get("lease_seconds", 300))),
+            batch=int(raw.get("claim_batch", 100)),
+            paused_after=dt.timedelta(minutes=float(raw.get("paused_after_minutes", 10))),
+            tick=dt.timedelta(seconds=float(raw.get("tick_seconds", 15))),
+        )
 
 
 def tick(

@@ -97,10 +97,6 @@ def _admin_url() -> str:
 
 
 def _require_services() -> None:
-    if os.environ.get("CI", "").lower() == "true" and not os.environ.get(
-        "DATABASE_URL", ""
-    ).startswith("postgresql"):
-        pytest.skip("CI starts the cluster once, in its PostgreSQL pass")
     if not os.access(HAPROXY, os.X_OK):
         unavailable(f"{HAPROXY} is missing (apt-get install haproxy)")
     try:

@@ -109,3 +109,13 @@ def test_the_nights_long_wait_ends_when_school_opens(cadence: Cadence) -> None:
     saturday = utc("2026-12-05", "09:00")
     weekend = cadence.next_due(Section.GRADES, after=saturday, timezone=MOSCOW, active=True)
     assert weekend - saturday >= dt.timedelta(minutes=240)
+
+
+def test_a_sync_file_that_leaves_things_out_keeps_the_defaults() -> None:
+    sparse = Cadence.from_mapping({"sections": {"grades": {"school": 5}}})
+    school_hours = utc("2026-12-03", "08:00")
+    assert sparse.interval(Section.GRADES, school_hours, MOSCOW) == dt.timedelta(minutes=5)
+    assert sparse.interval(Section.GRADES, utc("2026-12-03", "21:00"), MOSCOW) == dt.timedelta(
+        minutes=360
+    )
+    assert sparse.interval(Section.MESSAGES, school_hours, MOSCOW) == dt.timedelta(minutes=30)
