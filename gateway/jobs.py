@@ -20,6 +20,7 @@ from gateway.runtime import diary_service
 from gateway.runtime import services
 from gateway.runtime import session_timeouts
 from gateway.services import applications
+from gateway.services import broker
 from gateway.services import health
 from gateway.services import sessions
 from gateway.services import sync
@@ -93,6 +94,7 @@ def sweep() -> dict[str, int]:
             db.session, now=now, timeouts=session_timeouts(), keep=KEEP_ENDED_SESSIONS
         ),
         "invitations": trust.clear_expired(db.session, now=now),
+        "broker_messages": broker.compact(config["BROKER_URL"], now=now),
     }
     db.session.commit()
     log.info("housekeeping: %s", swept)

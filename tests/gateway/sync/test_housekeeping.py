@@ -4,7 +4,9 @@ after retention, timed-out and long-ended sessions cleared, long-expired invitat
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import select
 
@@ -14,6 +16,7 @@ from gateway.models import BackendCall
 from gateway.models import ConnectorInstance
 from gateway.models import Grant
 from gateway.models import UserSession
+from gateway.services import broker
 from tests.gateway.conftest import make_parent
 
 NOW = dt.datetime.now(dt.UTC)
@@ -77,4 +80,33 @@ def test_the_sweep_clears_only_what_has_outlived_its_keeping(fake_app: Flask) ->
         "application_documents": 0,
         "sessions": 1,
         "invitations": 1,
+        "broker_messages": 0,
     }
+
+
+def test_the_embedded_brokers_delivered_messages_are_deleted_a_day_later(tmp_path: Path) -> None:
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    assert broker.compact(url, now=NOW) == 0  # no worker has made the tables yet
+    engine = sa.create_engine(url.removeprefix("sqla+"))
+    local = NOW.astimezone().replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE TABLE kombu_message (id INTEGER PRIMARY KEY, visible BOOLEAN,"
+                " timestamp DATETIME, payload TEXT, version SMALLINT, queue_id INTEGER)"
+            )
+        )
+        for visible, age in ((False, 30), (False, 1), (True, 30)):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO kombu_message (visible, timestamp, payload, version)"
+                    " VALUES (:visible, :at, '{}', 1)"
+                ),
+                {"visible": visible, "at": local - dt.timedelta(hours=age)},
+            )
+    assert broker.compact(url, now=NOW) == 1  # delivered a day and more ago
+    with engine.connect() as connection:
+        left = connection.execute(sa.text("SELECT visible FROM kombu_message")).all()
+    engine.dispose()
+    assert sorted(bool(v) for (v,) in left) == [False, True]  # recent, and undelivered
+    assert broker.compact("redis://127.0.0.1:6379/0", now=NOW) == 0
