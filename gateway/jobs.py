@@ -68,7 +68,7 @@ def run(due_ids: list[int], lease: str) -> dict[str, t.Any] | None:
     if synced is None:
         return None
     if synced.queue is Queue.INTERACTIVE and synced.fetched:
-        # A baseline just landed and its backfill is due: a tick sends it without waiting.
+        # A first sync makes its backfill due at once: a tick sends it without waiting.
         _celery().send_task(TICK, queue=Queue.SCHEDULED.value)
     return {
         "link": synced.link_id,
