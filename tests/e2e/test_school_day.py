@@ -10,37 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
-from gateway.extensions import db
-from gateway.models import SyncDue
 from regional_mock.day_client import DayClient
 from regional_mock.world import demo_today
 from tests.e2e.flows import link_maxim
 from tests.e2e.flows import sign_in
 from tests.gateway.sync.helpers import drain
+from tests.gateway.sync.helpers import due_now
 
 pytestmark = pytest.mark.browser
 MAXIM = "Смирнов Максим Дмитриевич"
-
-
-@pytest.fixture
-def netschool_day(netschool_url: str) -> Iterator[DayClient]:
-    day = DayClient(netschool_url)
-    day.reset()
-    yield day
-    day.reset()
-
-
-def _sync_now(app: Flask) -> None:
-    with app.app_context():
-        db.session.execute(sa.update(SyncDue).values(due_at=dt.datetime.now(dt.UTC)))
-        db.session.commit()
-    drain(app)
 
 
 def test_a_mark_and_a_cancelled_lesson_reach_the_parent_after_the_sync(
@@ -81,7 +63,8 @@ def test_a_mark_and_a_cancelled_lesson_reach_the_parent_after_the_sync(
     cancel.get_by_role("button", name="Отменить").click()
     assert teacher.get_by_role("status").count() == 1
 
-    _sync_now(stack_app)
+    due_now(stack_app)
+    drain(stack_app)
     page.goto(live_gateway)
     page.get_by_role("link", name="Child1").click()
     grades = page.locator("main").inner_text()

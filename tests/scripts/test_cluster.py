@@ -323,6 +323,14 @@ def _hurry_grades(cluster: Cluster) -> None:
         )
 
 
+def _until(done: t.Callable[[], bool], what: str, *, within: float = 60.0) -> None:
+    """Wait until ``done``; fail after ``within`` seconds, saying what did not happen."""
+    deadline = time.monotonic() + within
+    while not done():
+        assert time.monotonic() < deadline, f"not within {within:.0f} s: {what}"
+        time.sleep(0.1)
+
+
 def _hurrying(cluster: Cluster, done: t.Callable[[], bool], deadline: float) -> None:
     """Make the grades due every few seconds until ``done``; fail at ``deadline``."""
     while not done():
@@ -403,10 +411,11 @@ def test_a_worker_killed_in_the_middle_of_syncs_loses_no_change_and_records_none
     marking = threading.Thread(target=teacher, daemon=True)
     marking.start()
     try:
-        time.sleep(3)
+        _until(lambda: len(added) >= 3 or bool(refused), "the teacher's first marks")
         killed = _kill_a_busy_worker(cluster, time.monotonic() + 30)
         killed_at = len(added)
-        time.sleep(12)
+        # The school day goes on while the dead worker's rows wait out their lease.
+        _until(lambda: len(added) >= killed_at + 8 or bool(refused), "marks after the kill")
     finally:
         evening.set()
         marking.join(timeout=10)
@@ -465,14 +474,14 @@ def test_a_killed_instance_costs_no_request(cluster: Cluster, irina: requests.Se
     for thread in parents:
         thread.start()
     try:
-        time.sleep(3)
+        _until(lambda: len(replies) >= 40, "pages from both instances before the kill")
         before = len(replies)
         # The whole instance at once, mid-request: its master and its workers.
         [master] = cluster.pids(f"127.0.0.1:{cluster.ports['gateway_2_port']}")
         for pid in [master, *children_of(master)]:
             os.kill(pid, signal.SIGKILL)
         killed_at = len(replies)
-        time.sleep(6)
+        _until(lambda: len(replies) >= killed_at + 150, "pages after the kill")
     finally:
         done.set()
         for thread in parents:

@@ -116,6 +116,17 @@ def netschool_url(demo_world: t.Any) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def netschool_day(netschool_url: str) -> Iterator[t.Any]:
+    """The NetSchool emulator's school day (a DayClient), back to the seeded world after."""
+    from regional_mock.day_client import DayClient
+
+    day = DayClient(netschool_url)
+    day.reset()
+    yield day
+    day.reset()
+
+
 @pytest.fixture(scope="session")
 def dnevnik_url(demo_world: t.Any, gateway_port: int) -> Iterator[str]:
     """Serve the Dnevnik.ru emulator, with the test gateways as its partner client."""

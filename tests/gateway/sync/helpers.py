@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -38,6 +41,13 @@ def run(app: Flask, due_ids: list[int], lease: str) -> sync.Synced | None:
         synced = jobs.sync_service().run(due_ids, lease=lease)
         db.session.commit()
         return synced
+
+
+def due_now(app: Flask) -> None:
+    """Make every row of the due list due at once (the time a sync waits, skipped)."""
+    with app.app_context():
+        db.session.execute(sa.update(SyncDue).values(due_at=dt.datetime.now(dt.UTC)))
+        db.session.commit()
 
 
 def drain(app: Flask, *, rounds: int = 5) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -15,12 +14,12 @@ from sqlalchemy import select
 
 from gateway.extensions import db
 from gateway.models import RecordChange
-from gateway.models import SyncDue
 from regional_mock.day_client import DayClient
 from regional_mock.world import demo_today
 from tests.gateway.demo_children import IRINA
 from tests.gateway.demo_children import link_child
 from tests.gateway.sync.helpers import drain
+from tests.gateway.sync.helpers import due_now
 from tests.support.idp import sign_in
 
 MAXIM = "Смирнов Максим"
@@ -31,21 +30,6 @@ def gateway(make_stack_app: t.Callable[..., Flask]) -> Flask:
     return make_stack_app(WTF_CSRF_ENABLED=False)
 
 
-@pytest.fixture
-def netschool_day(netschool_url: str) -> Iterator[DayClient]:
-    """The NetSchool emulator's school day, back to the seeded world after the test."""
-    day = DayClient(netschool_url)
-    day.reset()
-    yield day
-    day.reset()
-
-
-def _due_now(app: Flask) -> None:
-    with app.app_context():
-        db.session.execute(sa.update(SyncDue).values(due_at=dt.datetime.now(dt.UTC)))
-        db.session.commit()
-
-
 def _changes(app: Flask) -> list[tuple[str, str, t.Any, t.Any]]:
     with app.app_context():
         rows = db.session.scalars(select(RecordChange).order_by(RecordChange.id)).all()
@@ -54,7 +38,7 @@ def _changes(app: Flask) -> list[tuple[str, str, t.Any, t.Any]]:
 
 def _sync_again(app: Flask) -> list[tuple[str, str, t.Any, t.Any]]:
     seen = len(_changes(app))
-    _due_now(app)
+    due_now(app)
     drain(app)
     return _changes(app)[seen:]
 
