@@ -7,8 +7,9 @@ drives the sync from this process (:class:`gateway.services.sync.SyncService`) a
 real Celery worker and beat on an embedded SQLite broker in the temporary folder. Printed,
 per connector where it applies:
 
-1. backend requests per child for one incremental sync of every section, beside a cold
-   family page (today's full fetch), with the endpoints that dominate;
+1. backend requests per child for one incremental sync of every section (the day's later
+   syncs: the recent window), beside the day's first sync (every period whole) and a cold
+   family page (a fetch while the parent waits), with the endpoints that dominate;
 2. children synced per second by one worker with ``--latency-ms`` on every emulator, beside
    the instance's ``requests_per_minute`` and the emulator's observed ``peak_per_minute``;
 3. seconds from a mark added at NetSchool to its row in ``record_changes``, for an
@@ -16,7 +17,10 @@ per connector where it applies:
    ``sync.toml`` whose grades fall due every ``--grades-minutes``);
 4. backend requests while serving the family page after the sync, with the snapshots as
    the sync left them and aged as the night's cadence leaves them by morning;
-5. warm family page requests per second under gunicorn (2 workers) against ``/healthz``.
+5. warm family page requests per second under gunicorn (2 workers) against ``/healthz``;
+6. an hour of school-hours ticks on a pinned clock, every row spread over its interval as a
+   running day has them: backend requests and section syncs per child, with the ride-along
+   of ``config/sync.toml`` and without it.
 
 It prints figures and asserts nothing about time. Every subprocess and the temporary folder
 are removed on exit, also on Ctrl-C.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -43,6 +48,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 import sqlalchemy as sa
@@ -271,7 +277,6 @@ def tick_here(app: Flask) -> list[tuple[t.Any, list[int], str]]:
 def run_here(app: Flask, due_ids: list[int], lease: str) -> Synced | None:
     """Run one child's batch in this process, the way the worker's task does."""
     from gateway.extensions import db
-    from gateway.periods import local_now
     from gateway.runtime import diary_service
     from gateway.runtime import services
     from gateway.services import sync
@@ -283,15 +288,25 @@ def run_here(app: Flask, due_ids: list[int], lease: str) -> Synced | None:
             diary=diary_service(),
             cadence=svc.cadence,
             now=svc.now,
-            today=lambda: local_now().date(),
+            zone=ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]),
         )
         synced = worker.run(due_ids, lease=lease)
         db.session.commit()
         return synced
 
 
-def make_due(app: Flask, *, queue: str | None = None, section: str | None = None) -> dt.datetime:
-    """Make every row (or a section's) due now, keeping its queue unless one is named."""
+def make_due(
+    app: Flask,
+    *,
+    queue: str | None = None,
+    section: str | None = None,
+    synced_yesterday: bool = False,
+) -> dt.datetime:
+    """Make every row (or a section's) due now, keeping its queue unless one is named.
+
+    ``synced_yesterday`` dates each row's last sync a day back, so that the next one is the
+    day's first and reads every period whole.
+    """
     from gateway.extensions import db
     from gateway.models import Queue
     from gateway.models import SyncDue
@@ -299,6 +314,8 @@ def make_due(app: Flask, *, queue: str | None = None, section: str | None = None
 
     now = dt.datetime.now(dt.UTC)
     values: dict[str, t.Any] = {"due_at": now - dt.timedelta(seconds=1)}
+    if synced_yesterday:
+        values["synced_at"] = now - dt.timedelta(days=1)
     if queue is not None:
         values |= {"queue": Queue(queue), "priority": PRIORITY[Queue(queue)]}
     statement = sa.update(SyncDue).values(values)
@@ -564,6 +581,76 @@ def gunicorn_ratio(
     return page, health
 
 
+# --------------------------------------------------------------------------- a school hour
+
+# A school-day morning in Moscow (10:00): the simulated hour runs on the school-hours cadence.
+SCHOOL_MORNING = dt.time(7, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
+
+
+def _steady_rows(app: Flask, start: dt.datetime, seed: int) -> None:
+    """Spread every row's next sync over its school-hours interval, as a running day has them,
+    each last synced earlier that morning (so the hour's syncs are the day's later ones)."""
+    from connectors.schema import Section
+    from gateway.extensions import db
+    from gateway.models import Queue
+    from gateway.models import SyncDue
+    from gateway.runtime import services
+    from gateway.services.due import PRIORITY
+
+    rng = random.Random(seed)
+    with app.app_context():
+        cadence = services().cadence
+        for row in db.session.scalars(sa.select(SyncDue).order_by(SyncDue.id)):
+            interval = cadence.interval(Section(row.section), start, row.link.instance.timezone)
+            row.due_at = start + interval * rng.random()
+            row.synced_at = start - HOUR
+            row.queue, row.priority = Queue.SCHEDULED, PRIORITY[Queue.SCHEDULED]
+            row.leased_by = row.lease_until = None
+        db.session.commit()
+
+
+def school_hour(
+    world: SyncStack, links: dict[int, str], *, ride_along: dt.timedelta, seed: int
+) -> tuple[Counter[str], Counter[str]]:
+    """Run an hour of school-hours ticks on a pinned clock; return backend requests and
+    syncs of a section (rows) per connector."""
+    from gateway.extensions import db
+    from gateway.runtime import Services
+    from gateway.runtime import services
+    from gateway.services import sync
+
+    start = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), SCHOOL_MORNING)
+    clock = {"now": start}
+    real_now = Services.now
+    Services.now = staticmethod(lambda: clock["now"])  # type: ignore[method-assign]
+    try:
+        _steady_rows(world.app, start, seed)
+        sent: Counter[str] = Counter()
+        synced: Counter[str] = Counter()
+        with world.app.app_context():
+            settings = dataclasses.replace(services().sync, ride_along=ride_along)
+            tick_every = settings.tick
+        while clock["now"] < start + HOUR:
+            with world.app.app_context():
+                claim = sync.tick(
+                    db.session, pool=services().pool, now=clock["now"], settings=settings
+                )
+                db.session.commit()
+            for _, due_ids in claim.batches():
+                before = backend_stats(world.stack)
+                done = run_here(world.app, due_ids, claim.lease)
+                if done is not None:
+                    connector = links[done.link_id]
+                    after = backend_stats(world.stack)
+                    sent[connector] += _total(after[connector] - before[connector])
+                    synced[connector] += len(due_ids)
+            clock["now"] += tick_every
+        return sent, synced
+    finally:
+        Services.now = real_now  # type: ignore[method-assign]
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -616,6 +703,8 @@ def run(args: argparse.Namespace) -> None:
         sync_phase(world, links)  # warms this process's pool and the backends' sessions
         make_due(world.app)
         incremental = sync_phase(world, links)
+        make_due(world.app, synced_yesterday=True)
+        whole = sync_phase(world, links)  # the day's first sync reads every period whole
         by_section: dict[str, PhaseCounts] = {}
         for section in SECTIONS:  # one section at a time: what the cadence's syncs cost
             make_due(world.app, section=section)
@@ -627,9 +716,11 @@ def run(args: argparse.Namespace) -> None:
         for connector in EMULATORS:
             rows.append(
                 (
-                    f"   {TITLES[connector]}: incremental sync / cold page / baseline / backfill",
-                    f"{incremental.mean(connector):.0f} / {cold_by[connector]} / "
-                    f"{baseline.mean(connector):.0f} / {backfill.mean(connector):.0f}",
+                    f"   {TITLES[connector]}: incremental sync / day's first sync / cold page "
+                    "/ baseline / backfill",
+                    f"{incremental.mean(connector):.0f} / {whole.mean(connector):.0f} / "
+                    f"{cold_by[connector]} / {baseline.mean(connector):.0f} / "
+                    f"{backfill.mean(connector):.0f}",
                 )
             )
             detail.append(
@@ -777,6 +868,23 @@ def run(args: argparse.Namespace) -> None:
             ),
         ]
         world.stop("worker")
+
+        # 6. An hour of school on the cadence, with and without the ride-along.
+        kids = Counter(links.values())
+        rows.append(
+            (
+                "6. A SIMULATED SCHOOL HOUR (10:00-11:00 MSK, config/sync.toml), per child: "
+                "backend requests / section syncs",
+                "",
+            )
+        )
+        for ride in (dt.timedelta(0), world.app.extensions["diary_gateway"].sync.ride_along):
+            sent, synced = school_hour(world, links, ride_along=ride, seed=2026)
+            figures = " / ".join(
+                f"{TITLES[c]} {sent[c] / kids[c]:.0f} / {synced[c] / kids[c]:.0f}"
+                for c in EMULATORS
+            )
+            rows.append((f"   ride-along {ride.total_seconds() / 60:.0f} min", figures))
 
         # 5. Warm family page under gunicorn against /healthz.
         make_due(world.app)

@@ -16,6 +16,7 @@ slower (down to one request at a time), never stuck.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import typing as t
@@ -92,7 +93,8 @@ def gather(calls: Sequence[Callable[[], T]]) -> list[T]:
     if len(calls) < 2:
         return [call() for call in calls]
     failed = threading.Event()
-    futures = [_pool().submit(call) for call in calls[1:]]
+    # Each call sees the caller's context: a read's shared requests stay shared.
+    futures = [_pool().submit(contextvars.copy_context().run, call) for call in calls[1:]]
 
     def fail() -> None:
         """Mark the gather failed and cancel the calls no worker started."""

@@ -75,6 +75,16 @@ class Period:
         if self.end < self.start:
             raise ValueError("a period cannot end before it starts")
 
+    def spans(self, days: int) -> list[Period]:
+        """Split the period into consecutive chunks of at most ``days`` days."""
+        chunks: list[Period] = []
+        start = self.start
+        while start <= self.end:
+            end = min(start + dt.timedelta(days=days - 1), self.end)
+            chunks.append(Period(start=start, end=end))
+            start = end + dt.timedelta(days=1)
+        return chunks
+
     def days(self) -> list[dt.date]:
         """Return every date of the period, in order."""
         count = (self.end - self.start).days + 1

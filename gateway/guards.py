@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Request
 from flask import current_app
+from flask import g
 from flask import render_template
 from flask import request
 from flask import session
@@ -38,6 +39,9 @@ def load_user(_request: Request) -> User | None:
     )
     if db.session.dirty:  # a touch of last_seen_at, or an ending for a timeout
         db.session.commit()
+    # Held for the request: the session's identity map keeps rows only while something
+    # does, and the consent check asks for this row again.
+    g.user_session = record
     return record.user if record is not None else None
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import typing as t
+from zoneinfo import ZoneInfo
 
 from celery import Celery
 from flask import current_app
 
 from gateway.extensions import db
 from gateway.models import Queue
-from gateway.periods import local_now
 from gateway.runtime import diary_service
 from gateway.runtime import services
 from gateway.runtime import session_timeouts
@@ -53,7 +53,7 @@ def sync_service() -> sync.SyncService:
         diary=diary_service(),
         cadence=svc.cadence,
         now=svc.now,
-        today=lambda: local_now().date(),
+        zone=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]),
     )
 
 

@@ -46,6 +46,10 @@ class Services:
     sync: TickSettings
     # Children's cards on the family page, rendered (see family.card_key).
     cards: Lru[Markup] = field(default_factory=lambda: Lru(1024))
+    # Whether the background sync is behind for a family, by its children and a time slot.
+    paused: Lru[bool] = field(default_factory=lambda: Lru(1024))
+    # Family pages, rendered, by everything they are drawn from (see diary.views.family).
+    pages: Lru[str] = field(default_factory=lambda: Lru(512))
 
     @staticmethod
     def now() -> dt.datetime:

@@ -28,6 +28,7 @@ from connectors.errors import InvalidCredentials
 from connectors.errors import RateLimited
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
+from connectors.reuse import shared
 from connectors.schema import Period
 from connectors.settings import DEFAULT_TIMEOUT
 
@@ -223,8 +224,13 @@ class DnevnikClient:
     ) -> t.Any:
         """GET an API path under ``/v2.0`` with the ``Access-Token`` header; return its JSON."""
         headers = {"Access-Token": token, "Accept": "application/json"}
-        response = self._send("GET", f"{API}/{path}", what, headers=headers, params=params)
-        return self._answer(response, what)
+
+        def send() -> t.Any:
+            response = self._send("GET", f"{API}/{path}", what, headers=headers, params=params)
+            return self._answer(response, what)
+
+        key = ("dnevnik_ru", self._api_url, token, path, tuple(sorted((params or {}).items())))
+        return shared(key, send)
 
     def context(self, token: str) -> dict[str, t.Any]:
         """Return ``users/me/context``: the login's ids, children, schools and groups."""

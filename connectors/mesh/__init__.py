@@ -20,9 +20,6 @@ from connectors.errors import InvalidCredentials
 from connectors.errors import SessionExpired
 from connectors.errors import reading
 from connectors.mesh import normalize
-from connectors.mesh.client import ABSENCE_FIELDS
-from connectors.mesh.client import EVENT_SOURCES
-from connectors.mesh.client import LESSON_SOURCES
 from connectors.mesh.client import MESH
 from connectors.mesh.client import MeshClient
 from connectors.mesh.client import Tokens
@@ -154,15 +151,12 @@ class MeshConnector:
         session: BackendSession,
         student_id: str,
         period: Period,
-        sources: str,
-        expand: str | None,
     ) -> dict[str, t.Any]:
-        """Return a child's event calendar of a period as one body."""
+        """Return a child's event calendar of a period as one body (one read serves the
+        timetable, the absences and the events)."""
         person = self._person_id(session, student_id)
         token, profile_id = self._auth(session)
-        return self._client.calendar(
-            token, profile_id, person, period, sources=sources, expand=expand
-        )
+        return self._client.calendar(token, profile_id, person, period)
 
     def students(self, session: BackendSession) -> list[Student]:
         """List the children of the family profile."""
@@ -189,7 +183,7 @@ class MeshConnector:
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Lesson]:
         """Return the timetable lessons of the period, replaced and cancelled ones marked."""
-        body = self._calendar(session, student_id, period, LESSON_SOURCES, "homework")
+        body = self._calendar(session, student_id, period)
         with reading(MESH):
             return normalize.lessons(body)
 
@@ -200,9 +194,7 @@ class MeshConnector:
         token, profile_id = self._auth(session)
         body, notices = gather(
             [
-                partial(
-                    self._calendar, session, student_id, period, LESSON_SOURCES, ABSENCE_FIELDS
-                ),
+                partial(self._calendar, session, student_id, period),
                 partial(self._client.absence_notices, token, profile_id, student_id),
             ]
         )
@@ -211,7 +203,7 @@ class MeshConnector:
 
     def fetch_events(self, session: BackendSession, student_id: str, period: Period) -> list[Event]:
         """Return parent meetings and school events of the period."""
-        body = self._calendar(session, student_id, period, EVENT_SOURCES, None)
+        body = self._calendar(session, student_id, period)
         with reading(MESH):
             return normalize.events(body)
 

@@ -31,6 +31,7 @@ from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
 from connectors.errors import reading
+from connectors.reuse import shared
 from connectors.schema import Period
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ CLASS_RANK = "/api/ej/rating/v1/rank/class"
 LESSON_SOURCES = "PLAN"
 EVENT_SOURCES = "EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
 ABSENCE_FIELDS = "absence_reason_id,nonattendance_reason_id,health_status"
+# One calendar query serves the timetable, the absences and the events of a read (§2.4 a).
+CALENDAR_SOURCES = f"{LESSON_SOURCES},{EVENT_SOURCES}"
+CALENDAR_EXPAND = f"homework,{ABSENCE_FIELDS}"
+# Range endpoints have no paging; clients ask a week to a month at a time (note §4.4).
+RANGE_DAYS = 31
 CLIENT_ID = "dnevnik.mos.ru"
 SCOPE = "openid profile birthday contacts snils blitz_user_rights blitz_change_password"
 CALLBACK_PATH = "/v3/auth/sudir/callback"
@@ -333,22 +339,27 @@ class MeshClient:
             headers["Client-Type"] = "diary-mobile"
         if calendar:
             headers["X-Mes-Role"] = "parent"
-        reply = self.send("GET", self.base_url + path, params=params, headers=headers)
-        return body(check(reply, 200))
+        key = (MESH, self.base_url, path, tuple(sorted((params or {}).items())), *headers.items())
+
+        def send() -> t.Any:
+            reply = self.send("GET", self.base_url + path, params=params, headers=headers)
+            return body(check(reply, 200))
+
+        return shared(key, send)
 
     def profile(self, token: str, *, profile_id: t.Any = None) -> t.Any:
         """Return the family profile: the parent's profile id and the children."""
         return self.get(token, PROFILE, profile_id=profile_id)
 
     def marks(self, token: str, profile_id: t.Any, student_id: str, period: Period) -> list[t.Any]:
-        """Return the weekly bodies of a child's marks in a period."""
-        return _weekly(partial(self._range, token, profile_id, MARKS, student_id), period)
+        """Return the bodies of a child's marks in a period, a month at most each."""
+        return _in_spans(partial(self._range, token, profile_id, MARKS, student_id), period)
 
     def homeworks(
         self, token: str, profile_id: t.Any, student_id: str, period: Period
     ) -> list[t.Any]:
-        """Return the weekly bodies of a child's homework due in a period."""
-        return _weekly(partial(self._range, token, profile_id, HOMEWORKS, student_id), period)
+        """Return the bodies of a child's homework due in a period, a month at most each."""
+        return _in_spans(partial(self._range, token, profile_id, HOMEWORKS, student_id), period)
 
     def calendar(
         self,
@@ -356,24 +367,21 @@ class MeshClient:
         profile_id: t.Any,
         person_id: str,
         period: Period,
-        *,
-        sources: str,
-        expand: str | None,
     ) -> dict[str, t.Any]:
-        """Return the event calendar of a period as one body, read a week at a time."""
+        """Return the event calendar of a period as one body: lessons, absences, events."""
 
-        def week_of(week: Period) -> t.Any:
-            """Read the calendar of one week."""
+        def span_of(span: Period) -> t.Any:
+            """Read the calendar of at most a month."""
             params = {
                 "person_ids": person_id,
-                "begin_date": week.start.isoformat(),
-                "end_date": week.end.isoformat(),
-                "expand": expand,
-                "source_types": sources,
+                "begin_date": span.start.isoformat(),
+                "end_date": span.end.isoformat(),
+                "expand": CALENDAR_EXPAND,
+                "source_types": CALENDAR_SOURCES,
             }
             return self.get(token, CALENDAR, params, profile_id=profile_id, calendar=True)
 
-        bodies = _weekly(week_of, period)
+        bodies = _in_spans(span_of, period)
         with reading(MESH):
             return {"response": [item for b in bodies for item in b["response"]]}
 
@@ -388,13 +396,13 @@ class MeshClient:
         return self.get(token, CLASS_RANK, params, profile_id=profile_id, mobile=True)
 
     def _range(
-        self, token: str, profile_id: t.Any, path: str, student_id: str, week: Period
+        self, token: str, profile_id: t.Any, path: str, student_id: str, span: Period
     ) -> t.Any:
-        """Read one week of a family range endpoint (marks, homework)."""
+        """Read at most a month of a family range endpoint (marks, homework)."""
         params = {
             "student_id": student_id,
-            "from": week.start.isoformat(),
-            "to": week.end.isoformat(),
+            "from": span.start.isoformat(),
+            "to": span.end.isoformat(),
         }
         return self.get(token, path, params, profile_id=profile_id)
 
@@ -409,6 +417,6 @@ def _ask_for_code(challenge: dict[str, t.Any]) -> SecondFactorRequired:
     )
 
 
-def _weekly(read: Callable[[Period], t.Any], period: Period) -> list[t.Any]:
-    """Read a range endpoint one week at a time, all weeks at once (no paging; note §4.4)."""
-    return gather([partial(read, week) for week in period.weeks()])
+def _in_spans(read: Callable[[Period], t.Any], period: Period) -> list[t.Any]:
+    """Read a range endpoint a month at most at a time, all at once (no paging; note §4.4)."""
+    return gather([partial(read, span) for span in period.spans(RANGE_DAYS)])

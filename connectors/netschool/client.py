@@ -18,6 +18,7 @@ import threading
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import requests
 
@@ -34,6 +35,7 @@ from connectors.errors import UnexpectedResponse
 from connectors.netschool.schools import match_school
 from connectors.netschool.schools import search_term
 from connectors.netschool.settings import NetSchoolSettings
+from connectors.reuse import shared
 from connectors.schema import Period
 from connectors.settings import DEFAULT_TIMEOUT
 from connectors.settings import Timeout
@@ -398,7 +400,8 @@ class NetSchoolClient:
             "weekEnd": period.end.isoformat(),
             "yearId": year_id,
         }
-        diary = wire.call("GET", "student/diary", params=params)
+        key = ("netschool", wire.base_url, wire.at, "student/diary", *params.items())
+        diary = shared(key, partial(wire.call, "GET", "student/diary", params=params))
         if not isinstance(diary, dict):
             raise UnexpectedResponse("NetSchool student/diary: unexpected shape")
         # The server always echoes the week (note §2.4); weekDays may be absent for holidays.
@@ -425,8 +428,18 @@ class NetSchoolClient:
         self, wire: Wire, token: str, student_id: str, period: Period
     ) -> list[Mapping[str, t.Any]]:
         """Return a student's lessons of a period, attendance and teachers included."""
-        return class_meetings(
-            wire, token, student_id, period.start, period.end, self.settings.app_version
+        key = ("netschool", wire.base_url, token, "classmeetings", student_id, period)
+        return shared(
+            key,
+            partial(
+                class_meetings,
+                wire,
+                token,
+                student_id,
+                period.start,
+                period.end,
+                self.settings.app_version,
+            ),
         )
 
     def outside(self, method: str, path: str, what: str, **kw: t.Any) -> t.Any:

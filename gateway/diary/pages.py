@@ -37,6 +37,7 @@ class CardView:
 
     link: ChildLink
     markup: Markup
+    key: t.Hashable  # everything the card is drawn from (family.card_key)
 
 
 def refusal_message(choice: periods.PeriodChoice) -> str | None:

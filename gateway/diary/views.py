@@ -36,6 +36,7 @@ from gateway.services import access
 from gateway.services import audit
 from gateway.services import due
 from gateway.services import periods
+from gateway.services import roles
 from gateway.services import sync
 from gateway.services.diary import ChildDiary
 from gateway.services.diary import Periods
@@ -61,6 +62,12 @@ CHILD_SECTIONS = [
 ]
 
 
+# A family's «background paused» notice is asked again after this many seconds.
+PAUSED_CHECK_SECONDS = 15
+# A rendered family page is reused within this slot (its CSRF token ages no further).
+PAGE_KEPT_SECONDS = 300
+
+
 @bp.get("/")
 def family() -> ResponseReturnValue:
     """Show every child's day and week at a glance, or how to start."""
@@ -76,19 +83,58 @@ def family() -> ResponseReturnValue:
     db.session.commit()
     grants = {a.link.id: a.grant for a in visible}
     cards = [_card(diary, grants[diary.link.id], now) for diary in diaries]
-    paused = due.behind(
-        db.session,
-        [a.link.id for a in visible],
-        now=services().now(),
-        by=services().sync.paused_after,
+    context = {
+        "cards": cards,
+        "events": shared_events(diaries, now),
+        "now": now,
+        "notes": _take_refresh_notes(),
+        "background_paused": _background_paused([a.link.id for a in visible]),
+    }
+    if not cards or context["notes"] or "_flashes" in session:
+        return render_template("diary/family.html", **context)  # shown once: not kept
+    return services().pages.get_or_make(
+        _page_key(context), lambda: render_template("diary/family.html", **context)
     )
-    return render_template(
-        "diary/family.html",
-        cards=cards,
-        events=shared_events(diaries, now),
-        now=now,
-        notes=_take_refresh_notes(),
-        background_paused=paused,
+
+
+def _page_key(context: dict[str, t.Any]) -> t.Hashable:
+    """Name everything the family page is drawn from besides its cards' own keys.
+
+    The session (its person, their name and roles, its CSRF token), the language and the
+    address; the day, the events and the background notice; and a slot of a few minutes,
+    so that the CSRF token a kept page carries is never older than that.
+    """
+    now: dt.datetime = context["now"]
+    return (
+        session.get("sid"),
+        current_user.full_name,
+        current_user.account_level,
+        roles.is_operator(db.session, current_user),
+        str(get_locale()),
+        request.full_path,
+        now.date(),
+        int(now.timestamp() // PAGE_KEPT_SECONDS),
+        context["background_paused"],
+        tuple(card.key for card in context["cards"]),
+        tuple(
+            (item.event.title, item.event.starts_at, item.event.place, tuple(item.children))
+            for item in context["events"]
+        ),
+    )
+
+
+def _background_paused(link_ids: list[int]) -> bool:
+    """Tell whether the sync fell behind for these children, asked once a slot per family.
+
+    The notice is about minutes of waiting (``paused_after``), so a family's answer is kept
+    for a few seconds instead of being asked again by every load of the page.
+    """
+    svc = services()
+    now = svc.now()
+    slot = int(now.timestamp() // PAUSED_CHECK_SECONDS)
+    return svc.paused.get_or_make(
+        (tuple(link_ids), slot),
+        lambda: due.behind(db.session, link_ids, now=now, by=svc.sync.paused_after),
     )
 
 
@@ -101,7 +147,7 @@ def _card(diary: ChildDiary, grant: Grant | None, now: dt.datetime) -> CardView:
             render_template("diary/_family_card.html", card=child_today(diary, now), grant=grant)
         ),
     )
-    return CardView(link=diary.link, markup=markup)
+    return CardView(link=diary.link, markup=markup, key=key)
 
 
 def _seen(child_id: int) -> access.ChildAccess:

@@ -51,7 +51,7 @@ def staff_links() -> dict[str, object]:
     """Tell the layout whether to offer the console."""
     if not current_user.is_authenticated:
         return {"is_operator": False}
-    return {"is_operator": bool(roles.operator_regions(db.session, current_user))}
+    return {"is_operator": roles.is_operator(db.session, current_user)}
 
 
 def _now() -> dt.datetime:

@@ -182,6 +182,7 @@ class DiaryService:
         self._kept: set[tuple[int, Section]] = set()
         self._instance_ids: list[int] = []
         self._failures: dict[tuple[int, Section], dt.datetime] | None = None
+        self._unstored: frozenset[Section] = frozenset()
 
     def read(
         self,
@@ -192,6 +193,7 @@ class DiaryService:
         refresh: bool = False,
         only: Mapping[int, frozenset[Section]] | None = None,
         mark_changes: bool = True,
+        merged_by_caller: frozenset[Section] = frozenset(),
     ) -> list[ChildDiary]:
         """Return each child's sections, fetching what is not fresh, all at once.
 
@@ -199,12 +201,15 @@ class DiaryService:
         narrows some children to the sections a trusted person was granted; the other
         sections are neither fetched nor returned. ``mark_changes`` marks the timetable
         changes the gateway saw itself on a system that does not mark them (the sync, which
-        records what the system said, reads without).
+        records what the system said, reads without). What is fetched of the sections in
+        ``merged_by_caller`` is not stored as their period's snapshot: the sync reads a few
+        days of them and merges those into the snapshot the pages read.
         """
         only = only or {}
         period_of = _periods_of(period, sections)
         self._instance_ids = sorted({link.instance_id for link in links})
         self._failures = None
+        self._unstored = merged_by_caller
 
         def wanted(link: ChildLink) -> list[Section]:
             allowed = only.get(link.id)
@@ -523,14 +528,15 @@ class DiaryService:
             if snapshot is not None:
                 snapshot.failed_at = asked_at
             return self._fallback(section, snapshot, State.UNAVAILABLE)
-        store_snapshot(
-            self._session,
-            link_id=link_id,
-            section=section,
-            period=period,
-            payload=codec.encode(result),
-            fetched_at=asked_at,
-        )
+        if section not in self._unstored:
+            store_snapshot(
+                self._session,
+                link_id=link_id,
+                section=section,
+                period=period,
+                payload=codec.encode(result),
+                fetched_at=asked_at,
+            )
         return SectionView(section=section, state=State.FRESH, records=result, as_of=asked_at)
 
     def _fallback(

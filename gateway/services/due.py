@@ -11,12 +11,14 @@ its row (:func:`settle`), so a worker that comes back late cannot overwrite a ne
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 import uuid
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import exists
 from sqlalchemy import or_
@@ -104,8 +106,15 @@ def claim(
     lease_for: dt.timedelta,
     limit: int,
     queues: Iterable[Queue] = tuple(Queue),
+    ride_along: dt.timedelta = dt.timedelta(0),
 ) -> Claim:
-    """Lease up to ``limit`` due rows of active links on enabled instances, most urgent first."""
+    """Lease up to ``limit`` due rows of active links on enabled instances, most urgent first.
+
+    A claimed child's scheduled rows due within ``ride_along`` are leased with them: read
+    together, the sections one answer serves are asked once (the sync asks one window for
+    all), so a child's sections are synced side by side rather than each on its own.
+    """
+    wanted = tuple(queues)
     syncable = exists().where(
         ChildLink.id == SyncDue.link_id,
         ChildLink.status == LinkStatus.ACTIVE,
@@ -117,7 +126,7 @@ def claim(
         select(SyncDue.id)
         .where(
             SyncDue.due_at <= now,
-            SyncDue.queue.in_(list(queues)),
+            SyncDue.queue.in_(wanted),
             or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
             syncable,
         )
@@ -127,17 +136,54 @@ def claim(
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True, of=SyncDue)
     lease = uuid.uuid4().hex
-    rows = session.execute(
-        update(SyncDue)
-        .where(SyncDue.id.in_(picked.scalar_subquery()))
-        .values(lease_until=now + lease_for, leased_by=lease)
-        .returning(SyncDue.id, SyncDue.link_id, SyncDue.queue)
-        .execution_options(synchronize_session=False)
-    ).all()
+    rows = _lease(session, picked, lease, until=now + lease_for)
+    if ride_along and Queue.SCHEDULED in wanted:
+        rows += _riders(session, rows, lease, now=now, lease_for=lease_for, within=ride_along)
     by_queue: dict[Queue, list[tuple[int, int]]] = {}
     for due_id, link_id, queue in rows:
         by_queue.setdefault(queue, []).append((due_id, link_id))
     return Claim(lease=lease, rows=by_queue)
+
+
+Claimed = tuple[int, int, Queue]  # a leased row: its id, its link, its queue
+
+
+def _lease(
+    session: Session, picked: Select[t.Any], lease: str, *, until: dt.datetime
+) -> list[Claimed]:
+    """Lease the picked rows; return them."""
+    found = session.execute(
+        update(SyncDue)
+        .where(SyncDue.id.in_(picked.scalar_subquery()))
+        .values(lease_until=until, leased_by=lease)
+        .returning(SyncDue.id, SyncDue.link_id, SyncDue.queue)
+        .execution_options(synchronize_session=False)
+    )
+    return [(int(row_id), int(link_id), Queue(queue)) for row_id, link_id, queue in found]
+
+
+def _riders(
+    session: Session,
+    claimed: Sequence[Claimed],
+    lease: str,
+    *,
+    now: dt.datetime,
+    lease_for: dt.timedelta,
+    within: dt.timedelta,
+) -> list[Claimed]:
+    """Lease, with the same lease, the claimed children's scheduled rows due ``within``."""
+    links = sorted({link_id for _, link_id, queue in claimed if queue is Queue.SCHEDULED})
+    if not links:
+        return []
+    picked = select(SyncDue.id).where(
+        SyncDue.link_id.in_(links),
+        SyncDue.queue == Queue.SCHEDULED,
+        SyncDue.due_at <= now + within,
+        or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True, of=SyncDue)
+    return _lease(session, picked, lease, until=now + lease_for)
 
 
 def held(session: Session, due_ids: Sequence[int], *, lease: str) -> list[SyncDue]:

@@ -38,6 +38,8 @@ from connectors.errors import InvalidCredentials
 from connectors.errors import RateLimited
 from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
+from connectors.reuse import Reads
+from connectors.reuse import sharing
 from connectors.schema import Period
 from connectors.schema import Section
 from connectors.schema import Student
@@ -70,6 +72,8 @@ class Access:
         self.refused = False
         # What the backend says of the login's children at each fresh sign-in (None: unread).
         self.students: list[Student] | None = None
+        # The requests its fetches send, so that sections served by one answer ask once.
+        self.reads = Reads()
         self._now = now
         self._lock = threading.Lock()
 
@@ -138,7 +142,7 @@ class Job:
 def run_job(job: Job) -> list[t.Any]:
     """Fetch a section, renewing an expired backend session exactly once."""
     fetch = fetch_of(job.access.connector, job.section)
-    with job.limit:
+    with job.limit, sharing(job.access.reads):
         session = job.access.current()
         try:
             return list(fetch(session, job.student_id, job.period))

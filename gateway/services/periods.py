@@ -17,6 +17,8 @@ from connectors.schema import Section
 
 SCHOOL_MONTH_DAYS = 30
 COMING_DAYS = 14
+# Between two whole reads a day, the sync asks this many days back and ahead of today.
+RECENT_DAYS = 7
 # A school year from 1 September is at most 366 days; nothing longer is asked of a backend.
 LONGEST_DAYS = 366
 FORWARD = frozenset({Section.SCHEDULE, Section.HOMEWORK, Section.EVENTS})
@@ -31,6 +33,19 @@ def last_school_month(today: dt.date) -> Period:
 def coming_weeks(today: dt.date) -> Period:
     """Return today and the thirteen days after it."""
     return Period(start=today, end=today + dt.timedelta(days=COMING_DAYS - 1))
+
+
+def recent_window(today: dt.date) -> Period:
+    """Return the days a sync asks between two whole reads: what can have changed since.
+
+    Marks and absences are given for the last week's lessons (Friday's often on Monday);
+    homework is set for the next lessons, and the coming week's timetable and meetings are
+    what changes. Further ahead and further back is read whole once a day. It is one window
+    for every section, so that a system serving several sections from one answer is asked
+    once.
+    """
+    reach = dt.timedelta(days=RECENT_DAYS - 1)
+    return Period(start=today - reach, end=today + reach)
 
 
 def default_period(section: Section, today: dt.date) -> Period:

@@ -53,6 +53,22 @@ def operator_regions(session: Session, user: User) -> set[str]:
     }
 
 
+def is_operator(session: Session, user: User) -> bool:
+    """Tell whether the person operates any region (asked on every page, so one row)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    found = session.scalar(
+        select(StaffRole.id)
+        .where(
+            StaffRole.user_id == user.id,
+            StaffRole.kind == RoleKind.OPERATOR,
+            StaffRole.region_code.is_not(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def require_region(session: Session, user: User, region_code: str) -> None:
     """Let an operator act on a region only if it is one of theirs.
 

@@ -20,12 +20,14 @@ from dataclasses import field
 
 from sqlalchemy.orm import Session
 
+from connectors import codec
 from connectors.base import sections_of
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
 from gateway.models import Queue
+from gateway.models import SectionSnapshot
 from gateway.models import SyncDue
 from gateway.services import due
 from gateway.services import outbox
@@ -33,10 +35,13 @@ from gateway.services import periods
 from gateway.services import records
 from gateway.services.cadence import Cadence
 from gateway.services.diary import DiaryService
+from gateway.services.diary import SectionView
 from gateway.services.diary import State
 from gateway.services.instances import ConnectorPool
 from gateway.services.instances import UnknownConnector
 from gateway.services.snapshots import aware
+from gateway.services.snapshots import snapshots_for
+from gateway.services.snapshots import store as store_snapshot
 
 log = logging.getLogger(__name__)
 # A section a child's system stopped offering is looked at again this much later.
@@ -44,8 +49,66 @@ UNOFFERED_AGAIN = dt.timedelta(days=1)
 DAY = dt.timedelta(days=1)
 
 
-def _within(day: dt.date | None, window: Period) -> bool:
-    return day is not None and window.start <= day <= window.end
+def _covers(plan: Plan, day: dt.date | None) -> bool:
+    """Tell whether a record belongs to a plan's window (a rating has no day)."""
+    window = plan.window
+    if day is None:
+        return plan.undated
+    return window is not None and window.start <= day <= window.end
+
+
+def _overlap(one: Period, other: Period) -> Period:
+    return Period(start=max(one.start, other.start), end=min(one.end, other.end))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """What one section's sync asks for, and which of its answer it stores."""
+
+    asked: Period
+    # The days compared with the stored records (None: nothing to store).
+    window: Period | None
+    baseline: bool
+    # The pages' snapshot a short read is merged into (None: the read stores its own).
+    into: SectionSnapshot | None = None
+    # Whether the answer is cut to the window first: a backfill's history, a short read's
+    # days (a whole read is stored as the system gave it).
+    clipped: bool = False
+    # Whether records without a day (a rating, standing for its whole period) are kept then.
+    undated: bool = True
+
+
+def _backfill(section: Section, today: dt.date, current: Period) -> Plan:
+    """Read the school year; store the days before the current period, as history."""
+    start = periods.school_year_start(today)
+    history = current.start - DAY
+    window = Period(start=start, end=history) if history >= start else None
+    asked = periods.school_year(section, today)
+    return Plan(asked=asked, window=window, baseline=True, clipped=True, undated=False)
+
+
+def _merge(
+    session: Session,
+    snapshot: SectionSnapshot,
+    section: Section,
+    window: Period,
+    found: Sequence[object],
+    *,
+    fetched_at: dt.datetime,
+) -> None:
+    """Put a short read's records in place of the snapshot's records of those days."""
+    shown = codec.decode(section, snapshot.payload)
+    days = [(records.record_day(r), r) for r in shown]
+    before = [r for day, r in days if day is not None and day < window.start]
+    after = [r for day, r in days if day is not None and day > window.end]
+    store_snapshot(
+        session,
+        link_id=snapshot.link_id,
+        section=section,
+        period=Period(start=snapshot.period_start, end=snapshot.period_end),
+        payload=codec.encode([*before, *found, *after]),
+        fetched_at=fetched_at,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +120,8 @@ class TickSettings:
     # A row left unclaimed this long past its time means the background is not running.
     paused_after: dt.timedelta = dt.timedelta(minutes=10)
     tick: dt.timedelta = dt.timedelta(seconds=15)
+    # A claimed child's sections due this soon are read with it (one window, shared answers).
+    ride_along: dt.timedelta = dt.timedelta(minutes=5)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, t.Any]) -> TickSettings:
@@ -66,6 +131,7 @@ class TickSettings:
             batch=int(raw.get("claim_batch", 100)),
             paused_after=dt.timedelta(minutes=float(raw.get("paused_after_minutes", 10))),
             tick=dt.timedelta(seconds=float(raw.get("tick_seconds", 15))),
+            ride_along=dt.timedelta(minutes=float(raw.get("ride_along_minutes", 5))),
         )
 
 
@@ -80,7 +146,12 @@ def tick(
     """Enrol the children no row knows yet, then claim what is due."""
     enrol_new_links(session, pool=pool, now=now)
     return due.claim(
-        session, now=now, lease_for=settings.lease_for, limit=settings.batch, queues=queues
+        session,
+        now=now,
+        lease_for=settings.lease_for,
+        limit=settings.batch,
+        queues=queues,
+        ride_along=settings.ride_along,
     )
 
 
@@ -117,14 +188,14 @@ class SyncService:
         diary: DiaryService,
         cadence: Cadence,
         now: Callable[[], dt.datetime],
-        today: Callable[[], dt.date],
+        zone: dt.tzinfo,
     ) -> None:
-        """Read through ``diary``; ``today`` is the pages' school day (their periods)."""
+        """Read through ``diary``; ``zone`` is the pages' (their school day and periods)."""
         self._session = session
         self._diary = diary
         self._cadence = cadence
         self._now = now
-        self._today = today
+        self._zone = zone
 
     def run(self, due_ids: Sequence[int], *, lease: str) -> Synced | None:
         """Sync one child's claimed rows; None when the lease was lost (another took them)."""
@@ -133,19 +204,18 @@ class SyncService:
             return None
         link = rows[0].link
         queue = rows[0].queue
-        today = self._today()
+        now = self._now()
+        today = now.astimezone(self._zone).date()
         by_section = {Section(row.section): row for row in rows if row.link_id == link.id}
-        period_of: dict[Section, Period] = {
-            section: (
-                periods.school_year(section, today)
-                if queue is Queue.BACKFILL
-                else periods.default_period(section, today)
-            )
-            for section in by_section
-        }
+        plans = self._plan(link, by_section, today, now=now)
         was_active = link.status is LinkStatus.ACTIVE
         [diary] = self._diary.read(
-            [link], list(by_section), period_of, refresh=True, mark_changes=False
+            [link],
+            list(by_section),
+            {section: plan.asked for section, plan in plans.items()},
+            refresh=True,
+            mark_changes=False,
+            merged_by_caller=frozenset(s for s, plan in plans.items() if plan.into is not None),
         )
         now = self._now()
         fetched: list[Section] = []
@@ -157,7 +227,7 @@ class SyncService:
             state = view.state
             if state is State.FRESH:
                 fetched.append(section)
-                changes += self._record(link, section, row, view.records, today, now=now)
+                changes += self._record(link, section, plans[section], view, now=now)
                 self._succeeded(link, section, row, lease=lease, now=now)
             else:
                 relink = relink or state is State.RELINK
@@ -174,40 +244,69 @@ class SyncService:
             changes=changes,
         )
 
-    def _record(
+    def _plan(
         self,
         link: ChildLink,
-        section: Section,
-        row: SyncDue,
-        found: Sequence[object],
+        by_section: Mapping[Section, SyncDue],
         today: dt.date,
         *,
         now: dt.datetime,
+    ) -> dict[Section, Plan]:
+        """Decide what each section's sync asks for and how it stores the answer.
+
+        The first sync of a section each day reads its whole period, so that edits made to
+        older marks are seen within a day; the day's later syncs ask only the recent window
+        and merge it into the snapshot of the period. A backfill reads the school year.
+        """
+        defaults = {section: periods.default_period(section, today) for section in by_section}
+        shown = snapshots_for(self._session, [link], defaults)
+        day_began = dt.datetime.combine(today, dt.time(), self._zone)
+        recent = periods.recent_window(today)
+        plans: dict[Section, Plan] = {}
+        for section, row in by_section.items():
+            current = defaults[section]
+            if row.queue is Queue.BACKFILL:
+                plans[section] = _backfill(section, today, current)
+                continue
+            snapshot = shown.get((link.id, section))
+            read_today = row.synced_at is not None and aware(row.synced_at) >= day_began
+            if row.baseline_at is None or not read_today or snapshot is None:
+                plans[section] = Plan(
+                    asked=current, window=current, baseline=row.baseline_at is None
+                )
+                continue
+            window = _overlap(recent, current)
+            plans[section] = Plan(
+                asked=recent, window=window, baseline=False, into=snapshot, clipped=True
+            )
+        return plans
+
+    def _record(
+        self, link: ChildLink, section: Section, plan: Plan, view: SectionView, *, now: dt.datetime
     ) -> int:
         """Store what a sync found; return how many changes it recorded.
 
         The first sync is the starting point: stored, not news. A backfill stores the school
         year before the current weeks as history and leaves the current weeks to the
         scheduled syncs, so a mark given between the baseline and the backfill is still news.
+        A short read is merged into the period's snapshot, in place of its recent days.
         """
-        current = periods.default_period(section, today)
-        if row.queue is not Queue.BACKFILL:
-            baseline = row.baseline_at is None
-            window = current
-        else:
-            baseline = True
-            window = Period(start=periods.school_year_start(today), end=current.start - DAY)
-            if window.end < window.start:
-                return 0
-            found = [r for r in found if _within(records.record_day(r), window)]
+        if plan.window is None:
+            return 0
+        found = view.records
+        if plan.clipped:
+            found = [r for r in found if _covers(plan, records.record_day(r))]
+        if plan.into is not None:
+            assert view.as_of is not None  # a fresh section was fetched at a known time
+            _merge(self._session, plan.into, section, plan.window, found, fetched_at=view.as_of)
         stored = records.apply(
             self._session,
             link_id=link.id,
             section=section,
-            window=window,
+            window=plan.window,
             records=found,
             seen_at=now,
-            baseline=baseline,
+            baseline=plan.baseline,
         )
         return len(stored)
 

@@ -58,6 +58,8 @@ class FakeSchool:
         self._at_once = 0
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        # Every fetch's section, student and period, in order.
+        self.asked: list[tuple[Section, str, Period]] = []
         self.down = False
         # Students whose marks the school answers with garbage (schema drift for one child).
         self.garbled: set[str] = set()
@@ -158,6 +160,7 @@ class FakeConnector:
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
         """Return stored marks within the period."""
         self._answer(Section.GRADES, session)
+        self.school.asked.append((Section.GRADES, student_id, period))
         if student_id in self.school.garbled:
             raise UnexpectedResponse("marks are not a list")
         return [g for g in self.school.grades[student_id] if period.start <= g.date <= period.end]
@@ -166,6 +169,7 @@ class FakeConnector:
         self, section: Section, session: BackendSession, student_id: str, period: Period
     ) -> list[t.Any]:
         self._answer(section, session)
+        self.school.asked.append((section, student_id, period))
         return [
             r
             for r in self.school.records[section][student_id]

@@ -54,9 +54,10 @@ def _most_at_once_on_a_cold_family_page(client: FlaskClient, app: Flask, mesh_ur
         db.session.execute(delete(SectionSnapshot))
         db.session.commit()
     requests.post(f"{mesh_url}/__admin/stats/reset", timeout=5).raise_for_status()
-    page = client.get("/")  # six sections, about twenty MESH requests
+    page = client.get("/")  # six sections, five or six MESH requests
     assert page.status_code == 200 and "недоступна" not in page.text
-    assert sum(requests.get(f"{mesh_url}/__admin/stats", timeout=5).json().values()) > 10
+    # More requests than the larger limit below, or reaching it would prove nothing.
+    assert sum(requests.get(f"{mesh_url}/__admin/stats", timeout=5).json().values()) > 3
     figures = requests.get(f"{mesh_url}/__admin/concurrency", timeout=5).json()
     return int(figures["most_at_once"])
 

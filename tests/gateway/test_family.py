@@ -26,13 +26,17 @@ from connectors.schema import Section
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
+from gateway.models import RoleKind
 from gateway.models import SectionSnapshot
+from gateway.models import User
+from gateway.services import roles
 from regional_mock.world import demo_today
 from tests.gateway.clock import pin_clock
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 
 TODAY = demo_today()
+NOW = dt.datetime.now(dt.UTC)
 MEETING = Event(
     id="m1",
     kind=EventKind.PARENT_MEETING,
@@ -326,3 +330,53 @@ def test_the_card_shows_the_next_school_day_with_lessons_and_homework(
         assert f"Урок-2026-05-{day}" in block and f"Д/з-2026-05-{day}" in block
         assert '<span class="time">08:30</span>' in block and "каб. 12" in block
         assert "замена" in block and "вместо ИЗО" in block
+
+
+def _pages_rendered(app: Flask, load: t.Callable[[], str]) -> tuple[str, int]:
+    """Load a page; return it and how many times the family page template was rendered."""
+    rendered: list[str] = []
+
+    def record(sender: Flask, template: Template, context: dict[str, t.Any], **_: t.Any) -> None:
+        if template.name == "diary/family.html":
+            rendered.append(template.name)
+
+    with template_rendered.connected_to(record, app):
+        page = load()
+    return page, len(rendered)
+
+
+def test_a_family_page_is_kept_until_anything_it_shows_changes(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, parent_id: int
+) -> None:
+    _fill(school)
+    _link(parent)
+
+    def load() -> tuple[str, int]:
+        return _pages_rendered(fake_app, lambda: parent.get("/").text)
+
+    parent.get("/")  # shows the linking's message, once
+    first, drawn = load()
+    assert drawn == 1
+    assert load() == (first, 0)  # the same page, not drawn again
+
+    with parent.session_transaction() as cookie_session:  # a message waits for the next page
+        cookie_session["_flashes"] = [("info", "Изменения сохранены")]
+    page, drawn = load()
+    assert drawn == 1 and "Изменения сохранены" in page
+    assert load() == (first, 0)  # shown once, then the kept page again
+
+    with fake_app.app_context():
+        subject = db.session.get(User, parent_id).subject  # type: ignore[union-attr]
+        roles.grant(db.session, subject, RoleKind.OPERATOR, region_code="99", now=NOW)
+        db.session.commit()
+    page, drawn = load()
+    assert drawn == 1 and "Кабинет оператора" in page and "Кабинет оператора" not in first
+
+    grade(school.grades["s1"], subject="Английский", value="4", numeric=4.0)
+    _age_snapshots(fake_app, hours=2)  # past fresh: the page fetches, a card changes
+    page, drawn = load()
+    assert drawn == 1 and "Английский" in page
+
+    parent.get("/lang/en")
+    page, drawn = load()
+    assert drawn == 1 and "My children" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 import typing as t
@@ -17,6 +18,7 @@ import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.concurrency import gather
 from connectors.dnevnik_ru import DnevnikRuConnector
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
@@ -25,6 +27,8 @@ from connectors.errors import InvalidCredentials
 from connectors.errors import RateLimited
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
+from connectors.reuse import Reads
+from connectors.reuse import sharing
 from connectors.schema import AttendanceKind
 from connectors.schema import Period
 from connectors.schema import Scale
@@ -276,3 +280,27 @@ def test_a_slow_backend_times_out_as_unavailable(live: Live, signed_in: BackendS
     live.admin("faults", {"latency_ms": 600})
     with pytest.raises(BackendUnavailable, match="timed out"):
         impatient.students(signed_in)
+
+
+def test_one_read_asks_nothing_twice_and_gives_what_reads_apart_give(
+    live: Live, signed_in: BackendSession
+) -> None:
+    """The marks and the lesson log look their lessons up in the same class lessons: within
+    one read those are asked once, and every section gets the records of a read alone."""
+    student, window = polina(live), live.month()
+    fetches = [
+        live.connector.fetch_grades,
+        live.connector.fetch_homework,
+        live.connector.fetch_schedule,
+        live.connector.fetch_attendance,
+    ]
+    live.requests_made()  # from zero: the sign-in and the students are not counted
+    apart = [fetch(signed_in, student, window) for fetch in fetches]
+    alone = live.requests_made()
+    with sharing(Reads()):
+        together = gather([functools.partial(f, signed_in, student, window) for f in fetches])
+    assert together == apart
+    stats = requests.get(f"{live.url}/__admin/stats", timeout=TIMEOUT).json()
+    class_lessons = [key for key in stats if "/edu-groups/" in key and "/lessons/" in key]
+    assert class_lessons and all(stats[key] == 1 for key in class_lessons)
+    assert sum(stats.values()) == alone - len(class_lessons)

@@ -54,13 +54,13 @@ def no_cookies(request: requests.PreparedRequest) -> tuple[bool, str]:
     return "Cookie" not in request.headers and "Auth-Token" not in request.headers, "one token"
 
 
-def test_marks_are_read_week_by_week_with_bearer_and_parent_profile(
+def test_marks_are_read_a_month_at_a_time_with_bearer_and_parent_profile(
     wire: responses.RequestsMock, connector: MeshConnector
 ) -> None:
-    """A period crossing a week boundary is sent as two exact ranges (note §4.4, §4.5)."""
+    """A period longer than a month is sent as exact ranges of at most 31 days (§4.4, §4.5)."""
     for start, end, body in (
-        ("2026-10-10", "2026-10-11", {"payload": []}),
-        ("2026-10-12", "2026-10-13", fixture("marks")),
+        ("2026-09-13", "2026-10-13", fixture("marks")),
+        ("2026-10-14", "2026-10-15", {"payload": []}),
     ):
         query = {"student_id": "17234001", "from": start, "to": end}
         wire.get(
@@ -68,7 +68,7 @@ def test_marks_are_read_week_by_week_with_bearer_and_parent_profile(
             json=body,
             match=[matchers.query_param_matcher(query), matchers.header_matcher(WEB), no_cookies],
         )
-    period = Period(start=dt.date(2026, 10, 10), end=dt.date(2026, 10, 13))
+    period = Period(start=dt.date(2026, 9, 13), end=dt.date(2026, 10, 15))
     grades = connector.fetch_grades(SESSION, "17234001", period)
     assert [g.id for g in grades] == ["2711304411", "2711309925", "2711312070"]
     assert all(call.request.req_kwargs["timeout"] == (2.5, 7.0) for call in wire.calls)
@@ -77,9 +77,14 @@ def test_marks_are_read_week_by_week_with_bearer_and_parent_profile(
 def test_schedule_asks_the_calendar_for_the_childs_person_id_as_parent(
     wire: responses.RequestsMock, connector: MeshConnector
 ) -> None:
-    """The event calendar takes the contingent GUID and X-Mes-Role: parent (note §2.4 a)."""
+    """The event calendar takes the contingent GUID and X-Mes-Role: parent (note §2.4 a).
+
+    One query asks the lessons with their homework and absences, and the school's events,
+    so that the timetable, the attendance and the events of one read share it.
+    """
     query = {"person_ids": PERSON, "begin_date": "2026-10-12", "end_date": "2026-10-18"}
-    query |= {"expand": "homework", "source_types": "PLAN"}
+    query["expand"] = "homework,absence_reason_id,nonattendance_reason_id,health_status"
+    query["source_types"] = "PLAN,EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
     headers = WEB | {"X-Mes-Role": "parent"}
     wire.get(
         f"{SCHOOL}/api/eventcalendar/v1/api/events",
@@ -108,14 +113,14 @@ def test_attendance_joins_the_calendar_and_the_mobile_notices(
     assert {a.kind.value for a in found} == {"unexcused", "ill", "excused"}
 
 
-def test_attendance_sends_the_weeks_of_the_calendar_and_the_notices_at_once(
+def test_attendance_sends_the_months_of_the_calendar_and_the_notices_at_once(
     wire: responses.RequestsMock, connector: MeshConnector
 ) -> None:
     """Nothing waits for anything: a barrier of three trips only if all three overlap."""
     barrier = threading.Barrier(3, timeout=30)
     for start, end, body in (
-        ("2026-10-05", "2026-10-11", {"response": []}),
-        ("2026-10-12", "2026-10-18", fixture("calendar_absences")),
+        ("2026-09-18", "2026-10-18", fixture("calendar_absences")),
+        ("2026-10-19", "2026-10-19", {"response": []}),
     ):
         query = {"person_ids": PERSON, "begin_date": start, "end_date": end}
         wire.add_callback(
@@ -128,8 +133,8 @@ def test_attendance_sends_the_weeks_of_the_calendar_and_the_notices_at_once(
     wire.add_callback(
         responses.GET, notices, callback=barrier_reply(barrier, fixture("attendance_notices"))
     )
-    two_weeks = Period(start=dt.date(2026, 10, 5), end=dt.date(2026, 10, 18))
-    found = connector.fetch_attendance(SESSION, "17234001", two_weeks)
+    month_and_a_day = Period(start=dt.date(2026, 9, 18), end=dt.date(2026, 10, 19))
+    found = connector.fetch_attendance(SESSION, "17234001", month_and_a_day)
     assert {a.kind.value for a in found} == {"unexcused", "ill", "excused"}
 
 
@@ -143,7 +148,8 @@ def test_rating_and_events_use_the_person_id(
         match=[matchers.query_param_matcher({"personId": PERSON, "date": "2026-10-18"})],
     )
     query = {"person_ids": PERSON, "begin_date": "2026-10-12", "end_date": "2026-10-18"}
-    query["source_types"] = "EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
+    query["source_types"] = "PLAN,EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
+    query["expand"] = "homework,absence_reason_id,nonattendance_reason_id,health_status"
     wire.get(
         f"{SCHOOL}/api/eventcalendar/v1/api/events",
         json=fixture("calendar_week"),

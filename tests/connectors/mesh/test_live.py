@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import typing as t
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import requests
 
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.concurrency import gather
 from connectors.errors import AccessDenied
 from connectors.errors import AccountLocked
 from connectors.errors import BackendUnavailable
@@ -23,6 +25,8 @@ from connectors.errors import SecondFactorRequired
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
 from connectors.mesh import MeshConnector
+from connectors.reuse import Reads
+from connectors.reuse import sharing
 from connectors.schema import AttendanceKind
 from connectors.schema import EventKind
 from connectors.schema import LessonStatus
@@ -195,6 +199,34 @@ def test_rating_gives_a_place_in_the_class(live: Live) -> None:
     """The class ranking yields Артём's place among his classmates."""
     (rating,) = live.connector.fetch_rating(live.sign_in(), live.artem, live.month())
     assert 1 <= rating.place <= rating.out_of == 25
+
+
+def test_one_read_of_every_section_asks_each_endpoint_once(live: Live) -> None:
+    """Within one read the calendar serves the timetable, the absences and the events, and a
+    month of marks or homework is one request: five requests for six sections, the same
+    records as six reads apart."""
+    session = live.sign_in()
+    window = Period(start=live.world.today - dt.timedelta(days=6), end=live.world.today)
+    fetches = [
+        live.connector.fetch_grades,
+        live.connector.fetch_homework,
+        live.connector.fetch_schedule,
+        live.connector.fetch_attendance,
+        live.connector.fetch_events,
+        live.connector.fetch_rating,
+    ]
+    apart = [fetch(session, live.artem, window) for fetch in fetches]
+    live.reset_stats()
+    with sharing(Reads()):
+        together = gather([functools.partial(f, session, live.artem, window) for f in fetches])
+    assert together == apart
+    assert live.stats() == {
+        "GET /api/family/web/v1/marks": 1,
+        "GET /api/family/web/v1/homeworks": 1,
+        "GET /api/eventcalendar/v1/api/events": 1,
+        "GET /api/family/mobile/v1/attendance/": 1,
+        "GET /api/ej/rating/v1/rank/class": 1,
+    }
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import functools
 import typing as t
 
 import pytest
+import requests
 
 from connectors import errors
 from connectors.base import BackendSession
 from connectors.base import Credentials
+from connectors.concurrency import gather
 from connectors.netschool import NetSchoolConnector
+from connectors.reuse import Reads
+from connectors.reuse import sharing
 from connectors.schema import AttendanceKind
 from connectors.schema import Period
 from regional_mock.netschool import create_app
@@ -197,3 +202,29 @@ def test_one_instance_serves_many_parents_at_once(netschool: NetSchoolConnector)
         runs = list(pool.map(children, [PARENT, SIBLINGS] * 6))
 
     assert runs == [["Смирнов Максим"], ["Кузнецова Дарья", "Кузнецов Егор"]] * 6
+
+
+def test_one_read_of_every_section_asks_the_diary_and_the_meetings_once(
+    netschool: NetSchoolConnector, signed_in: BackendSession, world: World, base_url: str
+) -> None:
+    """The diary holds the marks, the homework and the lessons, the class meetings the
+    absences and the teachers: within one read, four sections cost those two requests (and
+    the cards of marks whose weight the diary gives as 0), the same records as apart."""
+    student, window = maksim_id(world), period(world)
+    fetches = [
+        netschool.fetch_grades,
+        netschool.fetch_homework,
+        netschool.fetch_schedule,
+        netschool.fetch_attendance,
+    ]
+    apart = [fetch(signed_in, student, window) for fetch in fetches]
+    requests.post(f"{base_url}/__admin/stats/reset", timeout=5).raise_for_status()
+    with sharing(Reads()):
+        together = gather([functools.partial(f, signed_in, student, window) for f in fetches])
+    assert together == apart
+    stats = requests.get(f"{base_url}/__admin/stats", timeout=5).json()
+    cards = {k: v for k, v in stats.items() if "/assigns/" in k}
+    assert {k: v for k, v in stats.items() if k not in cards} == {
+        "GET /webapi/student/diary": 1,
+        "GET /api/mobile/classmeetings": 1,
+    }

@@ -43,10 +43,13 @@ def run(app: Flask, due_ids: list[int], lease: str) -> sync.Synced | None:
         return synced
 
 
-def due_now(app: Flask) -> None:
-    """Make every row of the due list due at once (the time a sync waits, skipped)."""
+def due_now(app: Flask, at: dt.datetime | None = None) -> None:
+    """Make every row of the due list due at once (the time a sync waits, skipped).
+
+    ``at`` is the gateway's time when a test pins it (the wall clock's otherwise).
+    """
     with app.app_context():
-        db.session.execute(sa.update(SyncDue).values(due_at=dt.datetime.now(dt.UTC)))
+        db.session.execute(sa.update(SyncDue).values(due_at=at or dt.datetime.now(dt.UTC)))
         db.session.commit()
 
 

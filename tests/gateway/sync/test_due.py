@@ -21,6 +21,7 @@ from gateway.models import LinkStatus
 from gateway.models import Queue
 from gateway.models import SyncDue
 from gateway.services import due
+from gateway.services.snapshots import aware
 from tests.gateway.sync.helpers import link_children
 from tests.gateway.sync.helpers import rows
 from tests.gateway.sync.helpers import tick
@@ -81,6 +82,67 @@ def test_rows_not_yet_due_wait(parent: FlaskClient, fake_app: Flask) -> None:
     _rows_for(fake_app, first, due_at=NOW + dt.timedelta(minutes=1))
     with fake_app.app_context():
         assert len(due.claim(db.session, now=NOW, lease_for=LEASE, limit=10)) == 0
+
+
+def _scheduled(app: Flask, link_id: int, due_at: dict[Section, dt.datetime]) -> None:
+    with app.app_context():
+        due.enrol(db.session, {link_id: list(due_at)}, now=NOW)
+        for section, when in due_at.items():
+            db.session.execute(
+                sa.update(SyncDue)
+                .where(SyncDue.link_id == link_id, SyncDue.section == section.value)
+                .values(queue=Queue.SCHEDULED, priority=10, due_at=when)
+            )
+        db.session.commit()
+
+
+def test_a_childs_sections_due_soon_ride_along_with_the_one_due_now(
+    parent: FlaskClient, fake_app: Flask
+) -> None:
+    first, second = link_children(parent, fake_app)
+    minutes = dt.timedelta(minutes=1)
+    _scheduled(
+        fake_app,
+        first,
+        {
+            Section.GRADES: NOW,
+            Section.HOMEWORK: NOW + 4 * minutes,  # within the ride
+            Section.SCHEDULE: NOW + 6 * minutes,  # not yet
+        },
+    )
+    _scheduled(fake_app, second, {Section.GRADES: NOW + 4 * minutes})  # nobody of its due
+    with fake_app.app_context():
+        claim = due.claim(db.session, now=NOW, lease_for=LEASE, limit=10, ride_along=5 * minutes)
+        db.session.commit()
+    [(queue, ids)] = claim.batches()
+    assert queue is Queue.SCHEDULED
+    with fake_app.app_context():
+        leased = db.session.scalars(select(SyncDue).where(SyncDue.id.in_(ids))).all()
+        assert {(row.link_id, Section(row.section)) for row in leased} == {
+            (first, Section.GRADES),
+            (first, Section.HOMEWORK),
+        }
+        assert {row.leased_by for row in leased} == {claim.lease}
+        assert {aware(row.lease_until) for row in leased} == {NOW + LEASE}  # type: ignore[arg-type]
+
+
+def test_no_row_rides_along_with_a_childs_first_sync_or_its_backfill(
+    parent: FlaskClient, fake_app: Flask
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    _scheduled(fake_app, first, {Section.HOMEWORK: NOW + dt.timedelta(minutes=1)})
+    with fake_app.app_context():
+        due.enrol(db.session, {first: [Section.GRADES]}, now=NOW)  # interactive, due now
+        db.session.execute(
+            sa.update(SyncDue)
+            .where(SyncDue.link_id == first, SyncDue.section == "grades")
+            .values(queue=Queue.INTERACTIVE, priority=0, due_at=NOW)
+        )
+        db.session.commit()
+        claim = due.claim(
+            db.session, now=NOW, lease_for=LEASE, limit=10, ride_along=dt.timedelta(minutes=5)
+        )
+    assert list(claim.rows) == [Queue.INTERACTIVE] and len(claim) == 1
 
 
 @pytest.mark.parametrize("why", ["relink", "disabled", "no_credential"])

@@ -60,6 +60,7 @@ def test_a_sync_file_of_ones_own_sets_the_cadence_and_the_tick(
 ) -> None:
     text = (CONFIG_DIR / "sync.toml").read_text(encoding="utf-8")
     text = text.replace("tick_seconds = 15", "tick_seconds = 2")
+    text = text.replace("ride_along_minutes = 5", "ride_along_minutes = 0")
     text = text.replace("[sync.sections.grades]\nschool = 20", "[sync.sections.grades]\nschool = 3")
     mine = tmp_path / "sync.toml"
     mine.write_text(text, encoding="utf-8")
@@ -68,7 +69,10 @@ def test_a_sync_file_of_ones_own_sets_the_cadence_and_the_tick(
     with app.app_context():
         school_hours = dt.datetime(2026, 12, 3, 7, 0, tzinfo=dt.UTC)
         interval = services().cadence.interval(Section.GRADES, school_hours, "Europe/Moscow")
+        assert services().sync.ride_along == dt.timedelta(0)
     assert interval == dt.timedelta(minutes=3)
+    with make_app().app_context():  # the shipped file's
+        assert services().sync.ride_along == dt.timedelta(minutes=5)
 
 
 @pytest.mark.parametrize("workers", [None, "3"])

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from connectors.schema import Section
 from gateway import jobs
+from gateway.diary.views import PAUSED_CHECK_SECONDS
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import LinkStatus
@@ -191,6 +192,8 @@ def test_the_family_page_says_when_the_background_stopped_and_keeps_serving(
     assert page.status_code == 200 and page.text.count('class="grade"') == 1
     assert school.calls["grades"] > asked  # the pages read the diaries themselves
     drain(fake_app)  # the background is back
+    assert PAUSED in parent.get("/").text  # a family's notice is asked once in a slot
+    clock.advance(seconds=PAUSED_CHECK_SECONDS)
     assert PAUSED not in parent.get("/").text
 
 
