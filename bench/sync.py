@@ -261,21 +261,26 @@ def _links(app: Flask) -> dict[int, str]:
         return {int(link_id): str(connector) for link_id, connector in rows}
 
 
-def tick_here(app: Flask) -> list[tuple[t.Any, list[int], str]]:
-    """Run one tick in this process; return its batches as (queue, due ids, lease)."""
+def tick_here(app: Flask, *, alone: bool = False) -> list[tuple[t.Any, list[int], str]]:
+    """Run one tick in this process; return its batches as (queue, due ids, lease).
+
+    ``alone``: no section rides along with the one due (a section's own cost).
+    """
     from gateway.extensions import db
     from gateway.runtime import services
     from gateway.services import sync
 
     with app.app_context():
         svc = services()
-        claim = sync.tick(db.session, pool=svc.pool, now=svc.now(), settings=svc.sync)
+        settings = dataclasses.replace(svc.sync, ride_along=dt.timedelta(0)) if alone else svc.sync
+        claim = sync.tick(db.session, pool=svc.pool, now=svc.now(), settings=settings)
         db.session.commit()
         return [(queue, ids, claim.lease) for queue, ids in claim.batches()]
 
 
-def run_here(app: Flask, due_ids: list[int], lease: str) -> Synced | None:
-    """Run one child's batch in this process, the way the worker's task does."""
+def run_here(app: Flask, due_ids: list[int], lease: str, cadence: t.Any = None) -> Synced | None:
+    """Run one child's batch in this process, the way the worker's task does (on the app's
+    cadence unless another is given)."""
     from gateway.extensions import db
     from gateway.runtime import diary_service
     from gateway.runtime import services
@@ -286,7 +291,7 @@ def run_here(app: Flask, due_ids: list[int], lease: str) -> Synced | None:
         worker = sync.SyncService(
             db.session,
             diary=diary_service(),
-            cadence=svc.cadence,
+            cadence=cadence or svc.cadence,
             now=svc.now,
             zone=ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]),
         )
@@ -392,10 +397,10 @@ class PhaseCounts:
         return Counter({k: -(-v // len(found)) for k, v in summed.items()}) if found else summed
 
 
-def sync_phase(world: SyncStack, links: dict[int, str]) -> PhaseCounts:
+def sync_phase(world: SyncStack, links: dict[int, str], *, alone: bool = False) -> PhaseCounts:
     """Tick once and run each claimed child's batch here, counting its backend requests."""
     counts = PhaseCounts()
-    for _, due_ids, lease in tick_here(world.app):
+    for _, due_ids, lease in tick_here(world.app, alone=alone):
         before = backend_stats(world.stack)
         synced = run_here(world.app, due_ids, lease)
         delta = _delta(before, backend_stats(world.stack))
@@ -588,19 +593,17 @@ SCHOOL_MORNING = dt.time(7, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 
 
-def _steady_rows(app: Flask, start: dt.datetime, seed: int) -> None:
+def _steady_rows(app: Flask, start: dt.datetime, seed: int, cadence: t.Any) -> None:
     """Spread every row's next sync over its school-hours interval, as a running day has them,
     each last synced earlier that morning (so the hour's syncs are the day's later ones)."""
     from connectors.schema import Section
     from gateway.extensions import db
     from gateway.models import Queue
     from gateway.models import SyncDue
-    from gateway.runtime import services
     from gateway.services.due import PRIORITY
 
     rng = random.Random(seed)
     with app.app_context():
-        cadence = services().cadence
         for row in db.session.scalars(sa.select(SyncDue).order_by(SyncDue.id)):
             interval = cadence.interval(Section(row.section), start, row.link.instance.timezone)
             row.due_at = start + interval * rng.random()
@@ -613,24 +616,29 @@ def _steady_rows(app: Flask, start: dt.datetime, seed: int) -> None:
 def school_hour(
     world: SyncStack, links: dict[int, str], *, ride_along: dt.timedelta, seed: int
 ) -> tuple[Counter[str], Counter[str]]:
-    """Run an hour of school-hours ticks on a pinned clock; return backend requests and
-    syncs of a section (rows) per connector."""
+    """Run an hour of school-hours ticks on a pinned clock, on the cadence of the shipped
+    config/sync.toml; return backend requests and syncs of a section (rows) per connector."""
+    import tomllib
+
     from gateway.extensions import db
     from gateway.runtime import Services
     from gateway.runtime import services
     from gateway.services import sync
+    from gateway.services.cadence import Cadence
+
+    with (ROOT / "config" / "sync.toml").open("rb") as fh:
+        shipped = tomllib.load(fh)["sync"]
+    cadence = Cadence.from_mapping(shipped)
+    settings = dataclasses.replace(sync.TickSettings.from_mapping(shipped), ride_along=ride_along)
 
     start = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), SCHOOL_MORNING)
     clock = {"now": start}
-    real_now = Services.now
+    real_now = Services.__dict__["now"]  # the staticmethod itself, to put back as it was
     Services.now = staticmethod(lambda: clock["now"])  # type: ignore[method-assign]
     try:
-        _steady_rows(world.app, start, seed)
+        _steady_rows(world.app, start, seed, cadence)
         sent: Counter[str] = Counter()
         synced: Counter[str] = Counter()
-        with world.app.app_context():
-            settings = dataclasses.replace(services().sync, ride_along=ride_along)
-            tick_every = settings.tick
         while clock["now"] < start + HOUR:
             with world.app.app_context():
                 claim = sync.tick(
@@ -639,16 +647,16 @@ def school_hour(
                 db.session.commit()
             for _, due_ids in claim.batches():
                 before = backend_stats(world.stack)
-                done = run_here(world.app, due_ids, claim.lease)
+                done = run_here(world.app, due_ids, claim.lease, cadence)
                 if done is not None:
                     connector = links[done.link_id]
                     after = backend_stats(world.stack)
                     sent[connector] += _total(after[connector] - before[connector])
                     synced[connector] += len(due_ids)
-            clock["now"] += tick_every
+            clock["now"] += settings.tick
         return sent, synced
     finally:
-        Services.now = real_now  # type: ignore[method-assign]
+        setattr(Services, "now", real_now)  # noqa: B010
 
 
 # --------------------------------------------------------------------------- the run
@@ -708,7 +716,7 @@ def run(args: argparse.Namespace) -> None:
         by_section: dict[str, PhaseCounts] = {}
         for section in SECTIONS:  # one section at a time: what the cadence's syncs cost
             make_due(world.app, section=section)
-            by_section[section] = sync_phase(world, links)
+            by_section[section] = sync_phase(world, links, alone=True)
         cold = cold_page(stack, irina)  # today's full fetch: every section of Ирина's three
         cold_by = {c: _total(cold.requests[c]) for c in EMULATORS}
 
@@ -878,7 +886,7 @@ def run(args: argparse.Namespace) -> None:
                 "",
             )
         )
-        for ride in (dt.timedelta(0), world.app.extensions["diary_gateway"].sync.ride_along):
+        for ride in (dt.timedelta(0), dt.timedelta(minutes=5)):
             sent, synced = school_hour(world, links, ride_along=ride, seed=2026)
             figures = " / ".join(
                 f"{TITLES[c]} {sent[c] / kids[c]:.0f} / {synced[c] / kids[c]:.0f}"
