@@ -137,8 +137,11 @@ def claim(
         picked = picked.with_for_update(skip_locked=True, of=SyncDue)
     lease = uuid.uuid4().hex
     rows = _lease(session, picked, lease, until=now + lease_for)
-    if ride_along and Queue.SCHEDULED in wanted:
-        rows += _riders(session, rows, lease, now=now, lease_for=lease_for, within=ride_along)
+    room = limit - len(rows)
+    if ride_along and Queue.SCHEDULED in wanted and room > 0:
+        rows += _riders(
+            session, rows, lease, now=now, lease_for=lease_for, within=ride_along, limit=room
+        )
     by_queue: dict[Queue, list[tuple[int, int]]] = {}
     for due_id, link_id, queue in rows:
         by_queue.setdefault(queue, []).append((due_id, link_id))
@@ -170,16 +173,23 @@ def _riders(
     now: dt.datetime,
     lease_for: dt.timedelta,
     within: dt.timedelta,
+    limit: int,
 ) -> list[Claimed]:
-    """Lease, with the same lease, the claimed children's scheduled rows due ``within``."""
+    """Lease, with the same lease, the claimed children's scheduled rows due ``within``
+    (no more than ``limit``, the room the tick's batch has left)."""
     links = sorted({link_id for _, link_id, queue in claimed if queue is Queue.SCHEDULED})
     if not links:
         return []
-    picked = select(SyncDue.id).where(
-        SyncDue.link_id.in_(links),
-        SyncDue.queue == Queue.SCHEDULED,
-        SyncDue.due_at <= now + within,
-        or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
+    picked = (
+        select(SyncDue.id)
+        .where(
+            SyncDue.link_id.in_(links),
+            SyncDue.queue == Queue.SCHEDULED,
+            SyncDue.due_at <= now + within,
+            or_(SyncDue.lease_until.is_(None), SyncDue.lease_until < now),
+        )
+        .order_by(SyncDue.due_at, SyncDue.id)
+        .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True, of=SyncDue)

@@ -96,9 +96,19 @@ def _merge(
     *,
     fetched_at: dt.datetime,
 ) -> None:
-    """Put a short read's records in place of the snapshot's records of those days."""
-    shown = codec.decode(section, snapshot.payload)
-    days = [(records.record_day(r), r) for r in shown]
+    """Put a short read's records in place of the snapshot's records of those days.
+
+    The snapshot is read again first: a page may have stored a newer one during the read.
+    A record the answer holds is taken from the answer even when the snapshot had it on a
+    day outside the window (homework moved into the coming week).
+    """
+    session.refresh(snapshot)
+    answered = {records.record_key(r) for r in found}
+    days = [
+        (records.record_day(r), r)
+        for r in codec.decode(section, snapshot.payload)
+        if records.record_key(r) not in answered
+    ]
     before = [r for day, r in days if day is not None and day < window.start]
     after = [r for day, r in days if day is not None and day > window.end]
     store_snapshot(
@@ -204,7 +214,7 @@ class SyncService:
             return None
         link = rows[0].link
         queue = rows[0].queue
-        now = self._now()
+        now = asked_at = self._now()
         today = now.astimezone(self._zone).date()
         by_section = {Section(row.section): row for row in rows if row.link_id == link.id}
         plans = self._plan(link, by_section, today, now=now)
@@ -232,6 +242,9 @@ class SyncService:
             else:
                 relink = relink or state is State.RELINK
                 failed[section] = state.value
+                into = plans[section].into
+                if into is not None and state is State.UNAVAILABLE:
+                    into.failed_at = asked_at  # the pages' snapshot: its system is down
                 self._failed(link, section, row, state, lease=lease, now=now)
         if was_active and link.status is LinkStatus.RELINK_REQUIRED:
             tell_relink(self._session, link, now=now)

@@ -94,6 +94,13 @@ def test_a_failed_request_fails_every_section_that_shares_it_without_a_resend() 
 
 def test_calls_gathered_at_once_stay_in_the_scope_of_their_caller() -> None:
     backend = Backend()
+    # All four wait for each other, so three of them run on the gather's own threads.
+    together = threading.Barrier(4, timeout=10)
+
+    def section() -> dict[str, str]:
+        together.wait()
+        return shared("meetings", lambda: backend.ask("meetings"))
+
     with sharing(Reads()) as reads:
-        gather([lambda: shared("meetings", lambda: backend.ask("meetings"))] * 4)
+        gather([section] * 4)
     assert backend.sent["meetings"] == 1 and len(reads) == 1

@@ -23,6 +23,7 @@ from connectors.schema import Lesson
 from connectors.schema import LessonStatus
 from connectors.schema import Message
 from connectors.schema import Section
+from gateway.diary import views as diary_views
 from gateway.extensions import db
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
@@ -32,6 +33,7 @@ from gateway.models import User
 from gateway.services import roles
 from regional_mock.world import demo_today
 from tests.gateway.clock import pin_clock
+from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 
@@ -346,8 +348,14 @@ def _pages_rendered(app: Flask, load: t.Callable[[], str]) -> tuple[str, int]:
 
 
 def test_a_family_page_is_kept_until_anything_it_shows_changes(
-    parent: FlaskClient, fake_app: Flask, school: FakeSchool, parent_id: int
+    parent: FlaskClient,
+    fake_app: Flask,
+    school: FakeSchool,
+    parent_id: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # One slot for the whole test: no load below may cross into the next one.
+    monkeypatch.setattr(diary_views, "PAGE_KEPT_SECONDS", 10**9)
     _fill(school)
     _link(parent)
 
@@ -358,6 +366,9 @@ def test_a_family_page_is_kept_until_anything_it_shows_changes(
     first, drawn = load()
     assert drawn == 1
     assert load() == (first, 0)  # the same page, not drawn again
+    other_tab = signed_in(fake_app, parent_id)  # another session of the same person
+    page, drawn = _pages_rendered(fake_app, lambda: other_tab.get("/").text)
+    assert drawn == 1 and 'name="csrf_token"' in page  # its own page, with its own token
 
     with parent.session_transaction() as cookie_session:  # a message waits for the next page
         cookie_session["_flashes"] = [("info", "Изменения сохранены")]

@@ -126,9 +126,7 @@ def test_a_childs_sections_due_soon_ride_along_with_the_one_due_now(
         assert {aware(row.lease_until) for row in leased} == {NOW + LEASE}  # type: ignore[arg-type]
 
 
-def test_no_row_rides_along_with_a_childs_first_sync_or_its_backfill(
-    parent: FlaskClient, fake_app: Flask
-) -> None:
+def test_no_row_rides_along_with_a_childs_first_sync(parent: FlaskClient, fake_app: Flask) -> None:
     first, _ = link_children(parent, fake_app)
     _scheduled(fake_app, first, {Section.HOMEWORK: NOW + dt.timedelta(minutes=1)})
     with fake_app.app_context():

@@ -15,12 +15,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from connectors import codec
+from connectors.schema import Homework
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.extensions import db
 from gateway.models import RecordChange
 from gateway.models import SectionSnapshot
+from gateway.models import User
 from gateway.services import periods
+from gateway.services import sessions
 from tests.gateway.clock import Clock
 from tests.gateway.clock import pin_clock
 from tests.gateway.fakes import FakeSchool
@@ -67,6 +70,20 @@ def _marks_shown(parent: FlaskClient, link: int) -> list[str]:
     assert page.status_code == 200
     rows = re.findall(r'data-grade-id="([^"]+)".*?class="mark[^"]*">([^<]+)<', page.text, re.S)
     return sorted(f"{grade_id}={value}" for grade_id, value in rows)
+
+
+def _signed_in_at(app: Flask, user_id: int, moment: dt.datetime) -> FlaskClient:
+    """Return a client whose server-side session began at ``moment`` (the pinned clock)."""
+    client = app.test_client()
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        record = sessions.start(db.session, user, provider_sid=None, now=moment)
+        db.session.commit()
+        record_id = record.id
+    with client.session_transaction() as state:
+        state["sid"] = record_id
+    return client
 
 
 def _month_snapshot(app: Flask, link: int, today: dt.date) -> list[str]:
@@ -171,3 +188,69 @@ def test_a_mark_removed_within_the_window_is_news_at_the_next_short_read(
     _sync(fake_app, school, clock)
     assert _changes(fake_app) == [("grades", "removed", "2", None)]
     assert _marks_shown(parent, first) == ["old=4"]
+
+
+def test_the_days_first_sync_reads_whole_even_after_a_page_stored_the_days_snapshot(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock, parent_id: int
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    marks = school.grades["s1"]
+    grade(marks, id="old", value="4", numeric=4.0, date=TODAY - dt.timedelta(days=20))
+    drain(fake_app)
+    clock.advance(hours=15)  # past midnight in Moscow
+    marks[0] = dataclasses.replace(marks[0], value="3", numeric=3.0)
+    morning = _signed_in_at(fake_app, parent_id, clock.at)  # the evening's session ended
+    assert morning.get(f"/child/{first}").status_code == 200  # stores the new day's month
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert _month_snapshot(fake_app, first, tomorrow) == ["old=3"]
+    asked = _sync(fake_app, school, clock)
+    assert ("grades", "s1", periods.last_school_month(tomorrow)) in asked
+    assert _changes(fake_app) == [("grades", "modified", "4", "3")]
+
+
+def test_a_short_read_of_a_plan_keeps_the_days_beyond_the_window_and_takes_a_moved_one(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    first, _ = link_children(parent, fake_app)
+    homework = school.records[Section.HOMEWORK]["s1"]
+    far = TODAY + dt.timedelta(days=10)  # beyond the week ahead the short read asks
+    homework += [
+        Homework(id="far", subject="Чтение", text="Стих", due_on=far),
+        Homework(id="moved", subject="ИЗО", text="Рисунок", due_on=far),
+    ]
+    drain(fake_app)
+    clock.advance(minutes=35)
+    homework[1] = dataclasses.replace(homework[1], due_on=TODAY + dt.timedelta(days=2))
+    _sync(fake_app, school, clock)
+    coming = periods.coming_weeks(TODAY)
+    with fake_app.app_context():
+        [snapshot] = db.session.scalars(
+            select(SectionSnapshot).where(
+                SectionSnapshot.link_id == first,
+                SectionSnapshot.section == "homework",
+                SectionSnapshot.period_start == coming.start,
+            )
+        ).all()
+        shown = codec.decode(Section.HOMEWORK, snapshot.payload)
+    assert sorted((h.id, h.due_on) for h in shown) == [
+        ("far", far),
+        ("moved", TODAY + dt.timedelta(days=2)),
+    ]
+
+
+def test_a_failed_short_read_marks_the_pages_snapshot_as_failed(
+    parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
+) -> None:
+    link_children(parent, fake_app)
+    drain(fake_app)
+    clock.advance(minutes=25)
+    school.down = True
+    _sync(fake_app, school, clock)
+    month = periods.last_school_month(TODAY)
+    with fake_app.app_context():
+        failed = db.session.scalars(
+            select(SectionSnapshot.failed_at).where(
+                SectionSnapshot.section == "grades", SectionSnapshot.period_start == month.start
+            )
+        ).all()
+    assert failed and all(moment is not None for moment in failed)
