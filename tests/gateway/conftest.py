@@ -96,12 +96,14 @@ def parent_id(fake_app: Flask) -> int:
     return make_parent(fake_app)
 
 
-def signed_in(app: Flask, user_id: int) -> FlaskClient:
-    """Return a test client with a live server-side session for this person."""
+def signed_in(app: Flask, user_id: int, *, now: dt.datetime | None = None) -> FlaskClient:
+    """Return a test client with a live server-side session for this person, begun ``now``
+    (the wall clock's, unless a test pins the gateway's)."""
     client = app.test_client()
     with app.app_context():
         user = db.session.get(User, user_id)
-        record = sessions.start(db.session, user, provider_sid=None, now=dt.datetime.now(dt.UTC))
+        began = now or dt.datetime.now(dt.UTC)
+        record = sessions.start(db.session, user, provider_sid=None, now=began)
         db.session.commit()
         record_id = record.id
     with client.session_transaction() as state:

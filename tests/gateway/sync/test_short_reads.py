@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import typing as t
 
 import pytest
 import sqlalchemy as sa
@@ -21,11 +22,10 @@ from connectors.schema import Section
 from gateway.extensions import db
 from gateway.models import RecordChange
 from gateway.models import SectionSnapshot
-from gateway.models import User
 from gateway.services import periods
-from gateway.services import sessions
 from tests.gateway.clock import Clock
 from tests.gateway.clock import pin_clock
+from tests.gateway.conftest import signed_in
 from tests.gateway.fakes import FakeSchool
 from tests.gateway.fakes import grade
 from tests.gateway.sync.helpers import drain
@@ -72,31 +72,22 @@ def _marks_shown(parent: FlaskClient, link: int) -> list[str]:
     return sorted(f"{grade_id}={value}" for grade_id, value in rows)
 
 
-def _signed_in_at(app: Flask, user_id: int, moment: dt.datetime) -> FlaskClient:
-    """Return a client whose server-side session began at ``moment`` (the pinned clock)."""
-    client = app.test_client()
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        assert user is not None
-        record = sessions.start(db.session, user, provider_sid=None, now=moment)
-        db.session.commit()
-        record_id = record.id
-    with client.session_transaction() as state:
-        state["sid"] = record_id
-    return client
-
-
-def _month_snapshot(app: Flask, link: int, today: dt.date) -> list[str]:
-    month = periods.last_school_month(today)
+def _shown(app: Flask, link: int, section: Section, today: dt.date) -> list[t.Any]:
+    """Return the records of the snapshot the pages open a section on."""
+    period = periods.default_period(section, today)
     with app.app_context():
         [snapshot] = db.session.scalars(
             select(SectionSnapshot).where(
                 SectionSnapshot.link_id == link,
-                SectionSnapshot.section == "grades",
-                SectionSnapshot.period_start == month.start,
+                SectionSnapshot.section == section.value,
+                SectionSnapshot.period_start == period.start,
             )
         ).all()
-        return sorted(f"{g.id}={g.value}" for g in codec.decode(Section.GRADES, snapshot.payload))
+        return codec.decode(section, snapshot.payload)
+
+
+def _month_snapshot(app: Flask, link: int, today: dt.date) -> list[str]:
+    return sorted(f"{g.id}={g.value}" for g in _shown(app, link, Section.GRADES, today))
 
 
 def test_the_days_later_syncs_ask_one_recent_window_for_every_section(
@@ -199,7 +190,7 @@ def test_the_days_first_sync_reads_whole_even_after_a_page_stored_the_days_snaps
     drain(fake_app)
     clock.advance(hours=15)  # past midnight in Moscow
     marks[0] = dataclasses.replace(marks[0], value="3", numeric=3.0)
-    morning = _signed_in_at(fake_app, parent_id, clock.at)  # the evening's session ended
+    morning = signed_in(fake_app, parent_id, now=clock.at)  # the evening's session ended
     assert morning.get(f"/child/{first}").status_code == 200  # stores the new day's month
     tomorrow = TODAY + dt.timedelta(days=1)
     assert _month_snapshot(fake_app, first, tomorrow) == ["old=3"]
@@ -222,16 +213,7 @@ def test_a_short_read_of_a_plan_keeps_the_days_beyond_the_window_and_takes_a_mov
     clock.advance(minutes=35)
     homework[1] = dataclasses.replace(homework[1], due_on=TODAY + dt.timedelta(days=2))
     _sync(fake_app, school, clock)
-    coming = periods.coming_weeks(TODAY)
-    with fake_app.app_context():
-        [snapshot] = db.session.scalars(
-            select(SectionSnapshot).where(
-                SectionSnapshot.link_id == first,
-                SectionSnapshot.section == "homework",
-                SectionSnapshot.period_start == coming.start,
-            )
-        ).all()
-        shown = codec.decode(Section.HOMEWORK, snapshot.payload)
+    shown = _shown(fake_app, first, Section.HOMEWORK, TODAY)
     assert sorted((h.id, h.due_on) for h in shown) == [
         ("far", far),
         ("moved", TODAY + dt.timedelta(days=2)),
