@@ -42,6 +42,7 @@ from tests.gateway.sync.helpers import tick
 # A school day's morning in Moscow, before the wall clock (the fake school's sessions
 # expire an hour after the real now).
 MORNING = dt.datetime(2026, 12, 3, 6, 30, tzinfo=dt.UTC)
+SCHOOL_DAY = MORNING.date()  # the marks' day: the pinned clock's, not the wall clock's
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def test_a_page_after_the_sync_asks_no_backend(
     parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
 ) -> None:
     first, _ = link_children(parent, fake_app)
-    grade(school.grades["s1"], value="4", numeric=4.0)
+    grade(school.grades["s1"], value="4", numeric=4.0, date=SCHOOL_DAY)
     drain(fake_app)
     asked = sum(school.calls.values())
     page = parent.get(f"/child/{first}")
@@ -106,7 +107,7 @@ def test_the_next_sync_brings_what_changed_at_school(
 ) -> None:
     first, _ = link_children(parent, fake_app)
     drain(fake_app)
-    grade(school.grades["s1"], value="2", numeric=2.0)
+    grade(school.grades["s1"], value="2", numeric=2.0, date=SCHOOL_DAY)
     clock.advance(minutes=25)
     drain(fake_app)
     assert parent.get(f"/child/{first}").text.count('class="grade"') == 1
@@ -180,7 +181,7 @@ def test_the_family_page_says_when_the_background_stopped_and_keeps_serving(
     parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
 ) -> None:
     first, _ = link_children(parent, fake_app)
-    grade(school.grades["s1"], value="5", numeric=5.0)
+    grade(school.grades["s1"], value="5", numeric=5.0, date=SCHOOL_DAY)
     drain(fake_app)
     assert PAUSED not in parent.get("/").text
     # No scheduler, worker or broker from here on: the rows fall due and nobody takes them.
@@ -203,7 +204,7 @@ def test_a_parents_refresh_records_what_changed_and_counts_as_the_sync(
     first, _ = link_children(parent, fake_app)
     drain(fake_app)
     clock.advance(minutes=5)
-    grade(school.grades["s1"], value="2", numeric=2.0)
+    grade(school.grades["s1"], value="2", numeric=2.0, date=SCHOOL_DAY)
     asked = school.calls["grades"]
     reply = parent.post(f"/child/{first}/refresh", data={"page": "child", "section": "grades"})
     assert reply.status_code == 303 and school.calls["grades"] == asked + 1
@@ -229,7 +230,7 @@ def test_a_refresh_before_the_first_sync_leaves_the_baseline_to_it(
     parent: FlaskClient, fake_app: Flask, school: FakeSchool, clock: Clock
 ) -> None:
     first, _ = link_children(parent, fake_app)
-    grade(school.grades["s1"], value="4", numeric=4.0)
+    grade(school.grades["s1"], value="4", numeric=4.0, date=SCHOOL_DAY)
     tick(fake_app)  # enrolled and claimed, not yet run: the lease is held
     reply = parent.post(f"/child/{first}/refresh", data={"page": "child", "section": "grades"})
     assert reply.status_code == 303
@@ -244,7 +245,7 @@ def test_the_morning_page_after_the_nights_sync_asks_no_backend_and_moves_the_fa
 ) -> None:
     clock = pin_clock(monkeypatch, dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC))  # 04:00 MSK
     first, second = link_children(parent, fake_app)
-    grade(school.grades["s1"], value="5", numeric=5.0)
+    grade(school.grades["s1"], value="5", numeric=5.0, date=SCHOOL_DAY)
     drain(fake_app)
     clock.advance(hours=3, minutes=29)  # 07:29: the night's sync is three and a half hours old
     asked = sum(school.calls.values())
@@ -266,7 +267,7 @@ def test_garbage_for_one_child_holds_up_no_other(
     first, second = link_children(parent, fake_app)
     drain(fake_app)
     school.garbled.add("s1")
-    grade(school.grades["s2"], value="4", numeric=4.0)
+    grade(school.grades["s2"], value="4", numeric=4.0, date=SCHOOL_DAY)
     clock.advance(minutes=25)
     drain(fake_app)
     found = rows(fake_app)
