@@ -153,7 +153,7 @@ class MeshConnector:
         period: Period,
     ) -> dict[str, t.Any]:
         """Return a child's event calendar of a period as one body (one read serves the
-        timetable, the absences and the events)."""
+        marks, the timetable, the absences and the events)."""
         person = self._person_id(session, student_id)
         token, profile_id = self._auth(session)
         return self._client.calendar(token, profile_id, person, period)
@@ -166,10 +166,10 @@ class MeshConnector:
             return normalize.students(profile)
 
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
-        """Return the marks of lessons in the period."""
-        bodies = self._client.marks(*self._auth(session), student_id, period)
+        """Return the marks of lessons in the period, as the event calendar nests them."""
+        body = self._calendar(session, student_id, period)
         with reading(MESH):
-            return [g for b in bodies for g in normalize.grades(b)]
+            return normalize.grades(body)
 
     def fetch_homework(
         self, session: BackendSession, student_id: str, period: Period

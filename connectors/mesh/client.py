@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 MESH = "MESH"
 PROFILE = "/api/family/web/v1/profile"
-MARKS = "/api/family/web/v1/marks"
 HOMEWORKS = "/api/family/web/v1/homeworks"
 CALENDAR = "/api/eventcalendar/v1/api/events"
 ABSENCE_NOTICES = "/api/family/mobile/v1/attendance/"
@@ -47,9 +46,11 @@ CLASS_RANK = "/api/ej/rating/v1/rank/class"
 LESSON_SOURCES = "PLAN"
 EVENT_SOURCES = "EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
 ABSENCE_FIELDS = "absence_reason_id,nonattendance_reason_id,health_status"
-# One calendar query serves the timetable, the absences and the events of a read (§2.4 a).
+# One calendar query serves the marks, the timetable, the absences and the events of a read
+# (§2.4 a): each lesson carries its marks with the same fields as ``/marks``, less the date and
+# subject the lesson gives.
 CALENDAR_SOURCES = f"{LESSON_SOURCES},{EVENT_SOURCES}"
-CALENDAR_EXPAND = f"homework,{ABSENCE_FIELDS}"
+CALENDAR_EXPAND = f"marks,homework,{ABSENCE_FIELDS}"
 # Range endpoints have no paging; clients ask a week to a month at a time (note §4.4).
 RANGE_DAYS = 31
 CLIENT_ID = "dnevnik.mos.ru"
@@ -351,10 +352,6 @@ class MeshClient:
         """Return the family profile: the parent's profile id and the children."""
         return self.get(token, PROFILE, profile_id=profile_id)
 
-    def marks(self, token: str, profile_id: t.Any, student_id: str, period: Period) -> list[t.Any]:
-        """Return the bodies of a child's marks in a period, a month at most each."""
-        return _in_spans(partial(self._range, token, profile_id, MARKS, student_id), period)
-
     def homeworks(
         self, token: str, profile_id: t.Any, student_id: str, period: Period
     ) -> list[t.Any]:
@@ -368,7 +365,7 @@ class MeshClient:
         person_id: str,
         period: Period,
     ) -> dict[str, t.Any]:
-        """Return the event calendar of a period as one body: lessons, absences, events."""
+        """Return the event calendar of a period as one body: lessons, marks, absences, events."""
 
         def span_of(span: Period) -> t.Any:
             """Read the calendar of at most a month."""
@@ -398,7 +395,7 @@ class MeshClient:
     def _range(
         self, token: str, profile_id: t.Any, path: str, student_id: str, span: Period
     ) -> t.Any:
-        """Read at most a month of a family range endpoint (marks, homework)."""
+        """Read at most a month of a family range endpoint (homework)."""
         params = {
             "student_id": student_id,
             "from": span.start.isoformat(),

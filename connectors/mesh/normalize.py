@@ -138,7 +138,7 @@ def _shown(raw: Raw) -> str:
 
 
 def grade(raw: Raw) -> Grade:
-    """Return one mark of ``/marks``: value as shown, numeric on its own scale, weight."""
+    """Return one mark (``/marks`` fields): value as shown, numeric on its own scale, weight."""
     conversion = (raw.get("values") or [{}])[0] or {}
     shown = _shown(raw)
     scale = Scale.PASS_FAIL if shown.casefold() in PASS_FAIL else _scale(raw, conversion)
@@ -168,8 +168,21 @@ def grade(raw: Raw) -> Grade:
 
 
 def grades(body: Raw) -> list[Grade]:
-    """Return the marks of a ``{"payload": [...]}`` body."""
-    return [grade(item) for item in body["payload"]]
+    """Return the marks of an event-calendar body read with ``expand=marks`` (note §2.4 a).
+
+    A lesson's marks leave out the date and subject ``/marks`` gives them: they are the
+    lesson's own.
+    """
+    found = []
+    for event in body["response"]:
+        if event.get("source", "PLAN") not in LESSON_SOURCES:
+            continue
+        lesson = {
+            "subject_name": event.get("subject_name"),
+            "date": _moscow(event["start_at"]).date().isoformat(),
+        }
+        found.extend(grade(lesson | mark) for mark in event.get("marks") or ())
+    return sorted(found, key=lambda g: (g.date, g.subject, g.id))
 
 
 def _attachments(raw: Raw) -> tuple[Attachment, ...]:

@@ -27,3 +27,21 @@ def _part(data: dict[str, object]) -> str:
 def make_jwt(exp: dt.datetime) -> str:
     """Return a JWT with an ``exp`` claim, as clients decode it (no signature check)."""
     return f"{_part({'alg': 'HS256'})}.{_part({'exp': int(exp.timestamp()), 'rol': 'parent'})}.sig"
+
+
+def as_calendar(marks: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Return a ``/marks`` body as the event calendar nests it: one lesson per mark, giving the
+    mark its date and subject (note §2.4 a)."""
+    lesson_keys = ("date", "subject_name", "subject_id")
+    return {
+        "response": [
+            {
+                "id": 384400000 + n,
+                "source": "PLAN",
+                "start_at": f"{item['date']}T09:30:00+03:00",
+                "subject_name": item.get("subject_name"),
+                "marks": [{k: v for k, v in item.items() if k not in lesson_keys}],
+            }
+            for n, item in enumerate(marks["payload"])
+        ]
+    }

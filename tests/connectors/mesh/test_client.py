@@ -6,6 +6,8 @@ import datetime as dt
 import threading
 import typing as t
 from importlib.metadata import entry_points
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -30,6 +32,7 @@ from connectors.registry import ENTRY_POINT_GROUP
 from connectors.schema import Period
 from tests.connectors.helpers import barrier_reply
 from tests.connectors.mesh.helpers import SCHOOL
+from tests.connectors.mesh.helpers import as_calendar
 from tests.connectors.mesh.helpers import fixture
 from tests.connectors.mesh.helpers import make_jwt
 
@@ -45,7 +48,7 @@ SESSION = BackendSession(
     },
 )
 WEEK = Period(start=dt.date(2026, 10, 12), end=dt.date(2026, 10, 18))
-MARKS = f"{SCHOOL}/api/family/web/v1/marks"
+CALENDAR = f"{SCHOOL}/api/eventcalendar/v1/api/events"
 WEB = {"Authorization": "Bearer t-1", "X-Mes-Subsystem": "familyweb", "Profile-Id": "9120455"}
 
 
@@ -54,19 +57,31 @@ def no_cookies(request: requests.PreparedRequest) -> tuple[bool, str]:
     return "Cookie" not in request.headers and "Auth-Token" not in request.headers, "one token"
 
 
-def test_marks_are_read_a_month_at_a_time_with_bearer_and_parent_profile(
+def asks_marks(request: requests.PreparedRequest) -> tuple[bool, str]:
+    """Match a calendar query that expands the lessons' marks."""
+    query = parse_qs(urlsplit(request.url or "").query)
+    return "marks" in query.get("expand", [""])[0].split(","), "expand=marks"
+
+
+def test_marks_come_from_the_calendar_a_month_at_a_time_with_bearer_and_parent_profile(
     wire: responses.RequestsMock, connector: MeshConnector
 ) -> None:
-    """A period longer than a month is sent as exact ranges of at most 31 days (§4.4, §4.5)."""
+    """A period longer than a month is sent as exact ranges of at most 31 days (§4.4, §4.5),
+    each asking the lessons with their marks (§2.4 a)."""
     for start, end, body in (
-        ("2026-09-13", "2026-10-13", fixture("marks")),
-        ("2026-10-14", "2026-10-15", {"payload": []}),
+        ("2026-09-13", "2026-10-13", as_calendar(fixture("marks"))),
+        ("2026-10-14", "2026-10-15", {"response": []}),
     ):
-        query = {"student_id": "17234001", "from": start, "to": end}
+        query = {"person_ids": PERSON, "begin_date": start, "end_date": end}
         wire.get(
-            MARKS,
+            CALENDAR,
             json=body,
-            match=[matchers.query_param_matcher(query), matchers.header_matcher(WEB), no_cookies],
+            match=[
+                matchers.query_param_matcher(query, strict_match=False),
+                asks_marks,
+                matchers.header_matcher(WEB | {"X-Mes-Role": "parent"}),
+                no_cookies,
+            ],
         )
     period = Period(start=dt.date(2026, 9, 13), end=dt.date(2026, 10, 15))
     grades = connector.fetch_grades(SESSION, "17234001", period)
@@ -83,11 +98,11 @@ def test_schedule_asks_the_calendar_for_the_childs_person_id_as_parent(
     so that the timetable, the attendance and the events of one read share it.
     """
     query = {"person_ids": PERSON, "begin_date": "2026-10-12", "end_date": "2026-10-18"}
-    query["expand"] = "homework,absence_reason_id,nonattendance_reason_id,health_status"
+    query["expand"] = "marks,homework,absence_reason_id,nonattendance_reason_id,health_status"
     query["source_types"] = "PLAN,EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
     headers = WEB | {"X-Mes-Role": "parent"}
     wire.get(
-        f"{SCHOOL}/api/eventcalendar/v1/api/events",
+        CALENDAR,
         json=fixture("calendar_week"),
         match=[matchers.query_param_matcher(query), matchers.header_matcher(headers)],
     )
@@ -99,7 +114,7 @@ def test_attendance_joins_the_calendar_and_the_mobile_notices(
     wire: responses.RequestsMock, connector: MeshConnector
 ) -> None:
     """Notices live under family/mobile with familymp and client-type (note §2.5)."""
-    wire.get(f"{SCHOOL}/api/eventcalendar/v1/api/events", json=fixture("calendar_absences"))
+    wire.get(CALENDAR, json=fixture("calendar_absences"))
     mobile = {"X-Mes-Subsystem": "familymp", "Client-Type": "diary-mobile", "Profile-Id": "9120455"}
     wire.get(
         f"{SCHOOL}/api/family/mobile/v1/attendance/",
@@ -125,7 +140,7 @@ def test_attendance_sends_the_months_of_the_calendar_and_the_notices_at_once(
         query = {"person_ids": PERSON, "begin_date": start, "end_date": end}
         wire.add_callback(
             responses.GET,
-            f"{SCHOOL}/api/eventcalendar/v1/api/events",
+            CALENDAR,
             callback=barrier_reply(barrier, body),
             match=[matchers.query_param_matcher(query, strict_match=False)],
         )
@@ -149,9 +164,9 @@ def test_rating_and_events_use_the_person_id(
     )
     query = {"person_ids": PERSON, "begin_date": "2026-10-12", "end_date": "2026-10-18"}
     query["source_types"] = "PLAN,EVENTS,AFISHA,ORGANIZER,OLYMPIAD,PROF"
-    query["expand"] = "homework,absence_reason_id,nonattendance_reason_id,health_status"
+    query["expand"] = "marks,homework,absence_reason_id,nonattendance_reason_id,health_status"
     wire.get(
-        f"{SCHOOL}/api/eventcalendar/v1/api/events",
+        CALENDAR,
         json=fixture("calendar_week"),
         match=[matchers.query_param_matcher(query)],
     )
@@ -224,7 +239,7 @@ MAINTENANCE = "<!DOCTYPE html><html><title>Технические работы</
             UnexpectedResponse,
         ),
         ({"status": 200, "json": {"items": []}}, UnexpectedResponse),
-        ({"status": 200, "json": {"payload": [{"id": 1}]}}, UnexpectedResponse),
+        ({"status": 200, "json": {"response": [{"id": 1}]}}, UnexpectedResponse),
         ({"status": 404, "json": {"type": "NOT_FOUND"}}, UnexpectedResponse),
         ({"body": requests.ConnectTimeout("connect timed out")}, BackendUnavailable),
         ({"body": requests.ReadTimeout("read timed out")}, BackendUnavailable),
@@ -238,7 +253,7 @@ def test_data_errors_map_to_the_taxonomy(
     error: type[ConnectorError],
 ) -> None:
     """The one table: statuses, HTML pages, bad JSON, missing keys and transport failures."""
-    wire.get(MARKS, **reply)
+    wire.get(CALENDAR, **reply)
     with pytest.raises(error) as raised:
         connector.fetch_grades(SESSION, "17234001", WEEK)
     if isinstance(reply.get("body"), Exception):
@@ -251,7 +266,7 @@ def test_rate_limit_keeps_retry_after(
     wire: responses.RequestsMock, connector: MeshConnector, header: str, seconds: float | None
 ) -> None:
     """Retry-After seconds travel with RateLimited; an unreadable one is None."""
-    wire.get(MARKS, status=429, headers={"Retry-After": header} if header else {})
+    wire.get(CALENDAR, status=429, headers={"Retry-After": header} if header else {})
     with pytest.raises(RateLimited) as raised:
         connector.fetch_grades(SESSION, "17234001", WEEK)
     assert raised.value.retry_after == seconds

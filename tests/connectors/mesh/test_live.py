@@ -202,8 +202,8 @@ def test_rating_gives_a_place_in_the_class(live: Live) -> None:
 
 
 def test_one_read_of_every_section_asks_each_endpoint_once(live: Live) -> None:
-    """Within one read the calendar serves the timetable, the absences and the events, and a
-    month of marks or homework is one request: five requests for six sections, the same
+    """Within one read the calendar serves the marks, the timetable, the absences and the
+    events, and a month of homework is one request: four requests for six sections, the same
     records as six reads apart."""
     session = live.sign_in()
     window = Period(start=live.world.today - dt.timedelta(days=6), end=live.world.today)
@@ -221,7 +221,6 @@ def test_one_read_of_every_section_asks_each_endpoint_once(live: Live) -> None:
         together = gather([functools.partial(f, session, live.artem, window) for f in fetches])
     assert together == apart
     assert live.stats() == {
-        "GET /api/family/web/v1/marks": 1,
         "GET /api/family/web/v1/homeworks": 1,
         "GET /api/eventcalendar/v1/api/events": 1,
         "GET /api/family/mobile/v1/attendance/": 1,

@@ -14,6 +14,7 @@ from connectors.schema import Grade
 from connectors.schema import LessonStatus
 from connectors.schema import Period
 from connectors.schema import Scale
+from tests.connectors.mesh.helpers import as_calendar
 from tests.connectors.mesh.helpers import fixture
 
 OCTOBER = Period(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))
@@ -44,7 +45,7 @@ def test_profile_gives_the_parent_profile_id_and_each_childs_person_id() -> None
 
 def test_five_point_marks_keep_value_weight_and_work_type() -> None:
     """§3.2: the value as shown, the five-point number, the weight and the comment."""
-    first, test, _ = normalize.grades(fixture("marks"))
+    first, test, _ = normalize.grades(as_calendar(fixture("marks")))
     assert (first.id, first.value, first.numeric, first.scale) == (
         "2711304411",
         "5",
@@ -62,15 +63,40 @@ def test_five_point_marks_keep_value_weight_and_work_type() -> None:
 
 def test_a_point_is_kept_out_of_averages_and_says_until_when() -> None:
     """§3.2, §4.3: a «точка» shows its value but has no numeric value."""
-    point = normalize.grades(fixture("marks"))[2]
+    point = normalize.grades(as_calendar(fixture("marks")))[2]
     assert point.value == "2"
     assert point.numeric is None
     assert point.comment == "Не сдана тетрадь (Точка: исправить до 16.10.2026)"
 
 
+def test_a_lessons_marks_take_its_date_and_subject() -> None:
+    """§2.4 a: the calendar nests a lesson's marks without a date or subject of their own;
+    a lesson starting late on the 12th in UTC is the 13th in Moscow."""
+    body = fixture("calendar_week")
+    (mark,) = normalize.grades(body)
+    assert (mark.id, mark.value, mark.subject, mark.date) == (
+        "2711320001",
+        "4",
+        "Математика",
+        dt.date(2026, 10, 13),
+    )
+    assert (mark.weight, mark.work_type, mark.numeric) == (1.0, "Самостоятельная работа", 4.0)
+    assert mark.comment is None
+    body["response"][1]["start_at"] = "2026-10-12T21:30:00Z"
+    assert normalize.grades(body)[0].date == dt.date(2026, 10, 13)
+
+
+def test_events_and_lessons_without_marks_give_no_grades() -> None:
+    """School events never carry marks; a lesson read without ``expand=marks`` has none."""
+    body = fixture("calendar_week")
+    for event in body["response"]:
+        event.pop("marks", None)
+    assert normalize.grades(body) == []
+
+
 def _edge(mark_id: int) -> Grade:
     """Return one mark of the edge-case fixture by id."""
-    marks = {int(g.id): g for g in normalize.grades(fixture("marks_edge_cases"))}
+    marks = {int(g.id): g for g in normalize.grades(as_calendar(fixture("marks_edge_cases")))}
     return marks[mark_id]
 
 
@@ -238,7 +264,7 @@ def test_rating_without_the_child_is_empty() -> None:
     assert normalize.rating(fixture("rating_class"), "unknown", dt.date(2026, 10, 17)) == []
 
 
-def test_a_body_without_payload_raises_key_error() -> None:
+def test_a_body_without_its_list_raises_key_error() -> None:
     """Schema drift surfaces as an exception the connector maps to UnexpectedResponse."""
     with pytest.raises(KeyError):
         normalize.grades({"items": []})
