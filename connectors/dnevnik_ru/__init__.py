@@ -42,6 +42,12 @@ __all__ = ["DnevnikRuConnector"]
 PASSWORD = "password"
 PARTNER = "partner"
 DNEVNIK = "Дневник.ру"
+# A schedules bundle carries a day's lessons with their marks and absences; the web diary
+# asks a week at a time (note §6, the span is undocumented). A period of up to two bundles a
+# group reads grades and attendance from them; a longer one from the marks and the lesson
+# log, which cost one request whatever the period.
+BUNDLE_DAYS = 7
+SHORT_DAYS = 2 * BUNDLE_DAYS
 
 
 class DnevnikRuConnector:
@@ -158,22 +164,41 @@ class DnevnikRuConnector:
             return normalize.students(context, schools, groups)
 
     def fetch_grades(self, session: BackendSession, student_id: str, period: Period) -> list[Grade]:
-        """Return a period's marks weighted by work type; marks, types, lessons asked at once."""
+        """Return a period's marks weighted by work type.
+
+        A short period takes them from the schedules bundles a read asks for the timetable
+        anyway; a longer one from the marks, beside the class's lessons. The work types are
+        asked at once with either: only they carry the weights (note §2.4).
+        """
         token, school, groups = self._child(session, student_id)
+        work_types = Early(partial(self._client.work_types, token, school))
+        if _short(period):
+            reads: list[Callable[[], t.Any]] = [
+                *self._bundles(token, student_id, groups, period),
+                work_types,
+            ]
+            *bundles, types = gather(reads)
+            with reading(DNEVNIK):
+                marks = normalize.bundle_marks(bundles)
+            if not marks:
+                return []
+            weights = types.result()
+            with reading(DNEVNIK):
+                return normalize.grades(marks, weights, normalize.bundle_lessons(bundles))
         calls: list[Callable[[], t.Any]] = [
             partial(self._client.marks, token, student_id, school, period),
-            Early(partial(self._client.work_types, token, school)),
+            work_types,
             *self._index.early(token, groups, period),
         ]
-        marks, work_types, *class_lessons = gather(calls)
+        marks, types, *class_lessons = gather(calls)
         if not marks:
             return []
-        types = work_types.result()
+        weights = types.result()
         with reading(DNEVNIK):
             wanted = normalize.marked_lessons(marks)
         lessons = self._index.complete(token, class_lessons, wanted)
         with reading(DNEVNIK):
-            return normalize.grades(marks, types, lessons)
+            return normalize.grades(marks, weights, lessons)
 
     def fetch_homework(
         self, session: BackendSession, student_id: str, period: Period
@@ -187,25 +212,26 @@ class DnevnikRuConnector:
     def fetch_schedule(
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Lesson]:
-        """Return the lessons of a period, one schedules call per week and group, all at once."""
+        """Return the lessons of a period: a schedules bundle per week and group, all at once."""
         token, _, groups = self._child(session, student_id)
-
-        def read(week: Period, group: str) -> list[Lesson]:
-            """Read one week of one group's timetable."""
-            bundle = self._client.schedule(token, student_id, group, week)
-            with reading(DNEVNIK):
-                return normalize.schedule(bundle)
-
+        bundles = gather(self._bundles(token, student_id, groups, period))
         found: dict[str, Lesson] = {}
-        for lessons in gather([partial(read, w, g) for w in period.weeks() for g in groups]):
-            found |= {x.id: x for x in lessons}
+        with reading(DNEVNIK):
+            for bundle in bundles:
+                found |= {x.id: x for x in normalize.schedule(bundle)}
         return sorted(found.values(), key=lambda x: (x.date, x.number or 0, x.id))
 
     def fetch_attendance(
         self, session: BackendSession, student_id: str, period: Period
     ) -> list[Attendance]:
-        """Return a period's absences and late arrivals: the log and lessons asked at once."""
+        """Return a period's absences and late arrivals: from the schedules bundles of a short
+        period, else from the lesson log, asked at once with the class's lessons."""
         token, _, groups = self._child(session, student_id)
+        if _short(period):
+            bundles = gather(self._bundles(token, student_id, groups, period))
+            with reading(DNEVNIK):
+                entries = normalize.bundle_log(bundles)
+                return normalize.attendance(entries, normalize.bundle_lessons(bundles))
         calls: list[Callable[[], t.Any]] = [
             partial(self._client.lesson_log, token, student_id, period),
             *self._index.early(token, groups, period),
@@ -219,17 +245,34 @@ class DnevnikRuConnector:
         with reading(DNEVNIK):
             return normalize.attendance(entries, lessons)
 
+    def _bundles(
+        self, token: str, student_id: str, groups: list[str], period: Period
+    ) -> list[Callable[[], dict[str, t.Any]]]:
+        """Return the reads of a period's schedules bundles, a week and a group each: the same
+        spans for every section, so that one read of several sections asks each once."""
+        return [
+            partial(self._client.schedule, token, student_id, group, span)
+            for span in period.spans(BUNDLE_DAYS)
+            for group in groups
+        ]
+
     def _open(self, grant: Grant, flow: str) -> BackendSession:
-        """Read the context once and keep the ids every fetch needs in the session."""
-        context = self._client.context(grant.access_token)
+        """Read the context and the children's groups once, and keep the ids every fetch needs
+        in the session."""
+        token = grant.access_token
+        context = self._client.context(token)
+        with reading(DNEVNIK):
+            links = normalize.child_links(context)
+        people = [person for person, link in links.items() if link["group_ids"]]
+        groups = gather([partial(self._client.edu_groups, token, person) for person in people])
         with reading(DNEVNIK):
             data = {
                 "flow": flow,
-                "access_token": grant.access_token,
+                "access_token": token,
                 "refresh_token": grant.refresh_token,
                 "user_id": grant.user_id or normalize.ident(context, "userId"),
                 "person_id": normalize.ident(context, "personId"),
-                "children": normalize.child_links(context),
+                "children": normalize.with_subgroups(links, dict(zip(people, groups, strict=True))),
             }
         return BackendSession(connector=self.name, data=data, expires_at=grant.expires_at)
 
@@ -249,3 +292,8 @@ class DnevnikRuConnector:
         if not link.get("school_id"):
             raise UnexpectedResponse("Дневник.ру: the context names no school for the student")
         return token, str(link["school_id"]), [str(g) for g in link.get("group_ids") or []]
+
+
+def _short(period: Period) -> bool:
+    """Whether a period is read from schedules bundles rather than marks and the log."""
+    return len(period.days()) <= SHORT_DAYS

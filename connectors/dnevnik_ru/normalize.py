@@ -105,6 +105,22 @@ def child_links(context: JSON) -> dict[str, dict[str, t.Any]]:
     return links
 
 
+def with_subgroups(
+    links: Mapping[str, dict[str, t.Any]], groups: Mapping[str, Iterable[JSON]]
+) -> dict[str, dict[str, t.Any]]:
+    """Add each child's current subgroups (``persons/{p}/edu-groups``) to its group ids:
+    the context lists the class alone (note §6), and a subgroup's lessons, marks and absences
+    come only in its own schedules bundle."""
+    rv = {}
+    for person, link in links.items():
+        ids = list(link["group_ids"])
+        for group in groups.get(person, ()):
+            if str(group.get("status") or "").casefold() != "archive" and ident(group) not in ids:
+                ids.append(ident(group))
+        rv[person] = {**link, "group_ids": ids}
+    return rv
+
+
 def students(
     context: JSON, schools: Iterable[JSON], groups: Mapping[str, Iterable[JSON]]
 ) -> list[Student]:
@@ -140,6 +156,41 @@ def lesson_refs(lessons: Iterable[JSON]) -> dict[str, LessonRef]:
             title=lesson.get("title") or None,
         )
     return rv
+
+
+def bundle_lessons(bundles: Iterable[JSON]) -> dict[str, LessonRef]:
+    """Index the lessons of schedules bundles by id, as :func:`lesson_refs` does Lessons."""
+    rv = {}
+    for bundle in bundles:
+        for day in bundle.get("days") or []:
+            subjects = _subjects(day)
+            for lesson in day.get("lessons") or []:
+                rv[ident(lesson)] = LessonRef(
+                    date=moment(lesson["date"]).date(),
+                    number=lesson.get("number"),
+                    subject=subjects.get(ident(lesson, "subjectId"), NO_SUBJECT),
+                    title=lesson.get("title") or None,
+                )
+    return rv
+
+
+def bundle_marks(bundles: Iterable[JSON]) -> list[JSON]:
+    """Return the Marks of schedules bundles, each once (a lesson may be in two groups')."""
+    found = {
+        ident(m): m for b in bundles for d in b.get("days") or [] for m in d.get("marks") or []
+    }
+    return list(found.values())
+
+
+def bundle_log(bundles: Iterable[JSON]) -> list[JSON]:
+    """Return the lesson-log entries of schedules bundles, one per lesson."""
+    found = {
+        ident(e, "lesson"): e
+        for b in bundles
+        for d in b.get("days") or []
+        for e in d.get("lessonLogEntries") or []
+    }
+    return list(found.values())
 
 
 def scale_of(mark_type: t.Any) -> Scale | None:

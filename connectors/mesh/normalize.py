@@ -173,7 +173,7 @@ def grades(body: Raw) -> list[Grade]:
     A lesson's marks leave out the date and subject ``/marks`` gives them: they are the
     lesson's own.
     """
-    found = []
+    found: list[Grade] = []
     for event in body["response"]:
         if event.get("source", "PLAN") not in LESSON_SOURCES:
             continue

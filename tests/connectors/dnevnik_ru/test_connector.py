@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import typing as t
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from connectors.base import BackendSession
 from connectors.base import Connector
 from connectors.base import Credentials
 from connectors.base import RefreshesSession
+from connectors.concurrency import gather
 from connectors.dnevnik_ru import DnevnikRuConnector
 from connectors.errors import AccessDenied
 from connectors.errors import BackendUnavailable
@@ -24,6 +26,8 @@ from connectors.errors import InvalidCredentials
 from connectors.errors import SessionExpired
 from connectors.errors import UnexpectedResponse
 from connectors.registry import installed_connectors
+from connectors.reuse import Reads
+from connectors.reuse import sharing
 from connectors.schema import Period
 from tests.connectors.dnevnik_ru.helpers import API
 from tests.connectors.dnevnik_ru.helpers import BASE
@@ -37,7 +41,10 @@ V2 = f"{API}/v2.0"
 PERSON = "1000011234577"
 SCHOOL = "1000003456789"
 GROUP = "1854320000000000101"
+SUBGROUP = "1854320000000000117"
 WEEK = Period(start=dt.date(2025, 3, 10), end=dt.date(2025, 3, 16))
+# Longer than two schedules bundles: grades and attendance come from the marks and the log.
+LONG = Period(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 16))
 
 
 @pytest.fixture
@@ -129,9 +136,11 @@ def test_authorization_url_uses_the_login_host_not_the_api_host(
     assert url is not None and url.startswith(f"{BASE}/oauth2?response_type=code&")
 
 
-def test_login_makes_two_requests_and_keeps_the_ids_every_fetch_needs(
+def test_login_keeps_the_ids_every_fetch_needs_with_each_childs_subgroups(
     mocked: responses.RequestsMock, connector: DnevnikRuConnector
 ) -> None:
+    """The context lists a child's class only; its edu-groups add the subgroups (note §6),
+    whose bundles carry their own lessons; an archived group is left out."""
     credentials = {"accessToken": "tok", "refreshToken": "ref", "userId": 1000009876501}
     mocked.post(
         f"{API}/mobile/v8.5/authorizations/bycredentials",
@@ -142,12 +151,15 @@ def test_login_makes_two_requests_and_keeps_the_ids_every_fetch_needs(
         json=load("context"),
         match=[matchers.header_matcher({"Access-Token": "tok"})],
     )
+    archived = {"id": 1854320000000000050, "type": "Group", "status": "Archive"}
+    mocked.get(f"{V2}/persons/{PERSON}/edu-groups", json=[*load("edu_groups"), archived])
+    mocked.get(f"{V2}/persons/1000011234588/edu-groups", json=[])
     got = connector.login(Credentials(*LOGIN))
-    assert len(mocked.calls) == 2
+    assert len(mocked.calls) == 4
     assert got.data == {
         **session().data,
         "children": {
-            PERSON: {"school_id": SCHOOL, "group_ids": [GROUP]},
+            PERSON: {"school_id": SCHOOL, "group_ids": [GROUP, SUBGROUP]},
             "1000011234588": {"school_id": SCHOOL, "group_ids": ["1854320000000000102"]},
         },
     }
@@ -200,10 +212,10 @@ def test_grades_use_marks_work_types_class_lessons_and_fetch_a_missing_lesson(
     mocked: responses.RequestsMock, connector: DnevnikRuConnector
 ) -> None:
     mocked.get(
-        f"{V2}/persons/{PERSON}/schools/{SCHOOL}/marks/2025-03-10/2025-03-16", json=load("marks")
+        f"{V2}/persons/{PERSON}/schools/{SCHOOL}/marks/2025-03-01/2025-03-16", json=load("marks")
     )
     mocked.get(f"{V2}/work-types/{SCHOOL}", json=load("work_types"))
-    mocked.get(f"{V2}/edu-groups/{GROUP}/lessons/2025-03-10/2025-03-16", json=load("group_lessons"))
+    mocked.get(f"{V2}/edu-groups/{GROUP}/lessons/2025-03-01/2025-03-16", json=load("group_lessons"))
     subgroup_lesson = {
         "id": 1854320000001000099,
         "id_str": "1854320000001000099",
@@ -213,14 +225,14 @@ def test_grades_use_marks_work_types_class_lessons_and_fetch_a_missing_lesson(
         "subject": {"id": 1, "id_str": "1", "name": "Музыка"},
     }
     mocked.get(f"{V2}/lessons/1854320000001000099", json=subgroup_lesson)
-    grades = {g.id: g for g in connector.fetch_grades(session(), PERSON, WEEK)}
+    grades = {g.id: g for g in connector.fetch_grades(session(), PERSON, LONG)}
     assert len(mocked.calls) == 4
     assert grades["1854320000003000004"].subject == "Музыка"
     assert grades["1854320000003000001"].weight == 1.0
 
 
-MARKS = f"{V2}/persons/{PERSON}/schools/{SCHOOL}/marks/2025-03-10/2025-03-16"
-CLASS_LESSONS = f"{V2}/edu-groups/{GROUP}/lessons/2025-03-10/2025-03-16"
+MARKS = f"{V2}/persons/{PERSON}/schools/{SCHOOL}/marks/2025-03-01/2025-03-16"
+CLASS_LESSONS = f"{V2}/edu-groups/{GROUP}/lessons/2025-03-01/2025-03-16"
 DOWN = {"status": 503, "json": {"type": "apiServerError", "description": "down"}}
 
 
@@ -231,7 +243,7 @@ def test_no_marks_means_no_grades_whatever_was_asked_with_them(
     mocked.get(MARKS, json=[])
     mocked.get(f"{V2}/work-types/{SCHOOL}", **DOWN)
     mocked.get(CLASS_LESSONS, json=load("group_lessons"))
-    assert connector.fetch_grades(session(), PERSON, WEEK) == []
+    assert connector.fetch_grades(session(), PERSON, LONG) == []
     assert len(mocked.calls) == 3
 
 
@@ -243,10 +255,10 @@ def test_grades_report_the_failure_a_sequential_read_would_have_met_first(
     mocked.get(f"{V2}/work-types/{SCHOOL}", **DOWN)
     mocked.get(CLASS_LESSONS, **DOWN)
     with pytest.raises(SessionExpired):
-        connector.fetch_grades(session(), PERSON, WEEK)
+        connector.fetch_grades(session(), PERSON, LONG)
     mocked.replace(responses.GET, MARKS, json=load("marks"))
     with pytest.raises(BackendUnavailable, match="work types"):
-        connector.fetch_grades(session(), PERSON, WEEK)
+        connector.fetch_grades(session(), PERSON, LONG)
 
 
 def test_grades_ask_for_marks_work_types_and_class_lessons_at_once(
@@ -262,7 +274,7 @@ def test_grades_ask_for_marks_work_types_and_class_lessons_at_once(
         mocked.add_callback(responses.GET, url, callback=barrier_reply(barrier, load(name)))
     lesson = {"id_str": "1854320000001000099", "date": "2025-03-14T11:00:00", "number": 4}
     mocked.get(f"{V2}/lessons/1854320000001000099", json={**lesson, "subject": {"name": "Музыка"}})
-    grades = {g.id: g for g in connector.fetch_grades(session(), PERSON, WEEK)}
+    grades = {g.id: g for g in connector.fetch_grades(session(), PERSON, LONG)}
     assert grades["1854320000003000004"].subject == "Музыка"
 
 
@@ -315,7 +327,7 @@ def test_attendance_reads_the_log_with_the_lessons_then_the_missing_ones(
         body = {**lesson, "subject": {"name": "Музыка"}}
         url = f"{V2}/lessons/{lesson_id}"
         mocked.add_callback(responses.GET, url, callback=barrier_reply(then, body))
-    found = connector.fetch_attendance(session(), PERSON, WEEK)
+    found = connector.fetch_attendance(session(), PERSON, LONG)
     assert [(a.subject, a.lesson_number) for a in found] == [
         ("Алгебра", 1),
         ("Английский язык", 2),
@@ -340,3 +352,153 @@ def test_a_bundle_of_the_wrong_shape_is_schema_drift(
     mocked.get(f"{V2}/persons/{PERSON}/school/{SCHOOL}/homeworks", json={"works": [{"id": 1}]})
     with pytest.raises(UnexpectedResponse):
         connector.fetch_homework(session(), PERSON, WEEK)
+
+
+ENGLISH_HALF = "1854320000001000040"
+WORK_TYPES = f"{V2}/work-types/{SCHOOL}"
+
+
+def class_bundle() -> dict[str, t.Any]:
+    """Return ``schedule.json`` with a «4» on the algebra lesson, the English lesson missed
+    and the algebra lesson attended (the log's entries come in the bundle, note §2.8)."""
+    bundle = load("schedule")
+    day = bundle["days"][0]
+    day["marks"] = [mark("1854320000003000005", "4", "1854320000001000005", "901")]
+    day["lessonLogEntries"] = [
+        log_entry("1854320000001000005", "Attend"),
+        log_entry("1854320000001000006", "Absent"),
+    ]
+    return bundle
+
+
+def subgroup_bundle() -> dict[str, t.Any]:
+    """Return the English half-class's bundle: its own lesson, with a «5» for a test."""
+    lesson = {"id_str": ENGLISH_HALF, "title": "Irregular verbs", "date": "2025-03-13T11:15:00"}
+    lesson |= {"number": 5, "subjectId": 1854320000000000303, "hours": "11:15 - 12:00"}
+    english = {"id": 1854320000000000303, "name": "Английский язык"}
+    day = {"date": "2025-03-13T00:00:00", "lessons": [lesson], "subjects": [english]}
+    day |= {"marks": [mark("1854320000003000006", "5", ENGLISH_HALF, "902")]}
+    day |= {"lessonLogEntries": [log_entry(ENGLISH_HALF, "Late", "5 мин")]}
+    return {"days": [day]}
+
+
+def mark(mark_id: str, value: str, lesson: str, work_type: str) -> dict[str, t.Any]:
+    """Return a Mark as a bundle carries it."""
+    return {
+        "id_str": mark_id,
+        "type": "mark5",
+        "value": value,
+        "textValue": value,
+        "lesson_str": lesson,
+        "workType_str": f"1854320000000000{work_type}",
+        "date": "2025-03-13T12:10:44.511",
+    }
+
+
+def log_entry(lesson: str, status: str, comment: str | None = None) -> dict[str, t.Any]:
+    """Return a lesson-log entry as a bundle carries it."""
+    return {"person_str": PERSON, "lesson_str": lesson, "status": status, "comment": comment}
+
+
+def bundles_of_the_week(mocked: responses.RequestsMock) -> None:
+    """Answer the class's and the subgroup's schedules of ``WEEK``."""
+    week = {"startDate": "2025-03-10", "endDate": "2025-03-16"}
+    for group, body in ((GROUP, class_bundle()), (SUBGROUP, subgroup_bundle())):
+        mocked.get(
+            f"{V2}/persons/{PERSON}/groups/{group}/schedules",
+            json=body,
+            match=[matchers.query_param_matcher(week)],
+        )
+
+
+WITH_SUBGROUP = {PERSON: {"school_id": SCHOOL, "group_ids": [GROUP, SUBGROUP]}}
+
+
+def test_a_weeks_grades_come_from_the_class_and_subgroup_bundles_with_the_weights(
+    mocked: responses.RequestsMock, connector: DnevnikRuConnector
+) -> None:
+    """A short period asks no marks, no class lessons and no lesson itself: the bundles carry
+    the lessons their marks were given at; only the work types give the weights."""
+    bundles_of_the_week(mocked)
+    mocked.get(WORK_TYPES, json=load("work_types"))
+    grades = connector.fetch_grades(session(children=WITH_SUBGROUP), PERSON, WEEK)
+    assert len(mocked.calls) == 3
+    assert [(g.id, g.date, g.subject, g.value, g.weight, g.work_type, g.topic) for g in grades] == [
+        (
+            "1854320000003000005",
+            dt.date(2025, 3, 12),
+            "Алгебра",
+            "4",
+            1.0,
+            "Ответ на уроке",
+            "Линейные уравнения",
+        ),
+        (
+            "1854320000003000006",
+            dt.date(2025, 3, 13),
+            "Английский язык",
+            "5",
+            4.0,
+            "Контрольная работа",
+            "Irregular verbs",
+        ),
+    ]
+
+
+def test_a_weeks_attendance_comes_from_the_bundles_logs(
+    mocked: responses.RequestsMock, connector: DnevnikRuConnector
+) -> None:
+    """The bundles' log entries with their lessons; an attended lesson is no record."""
+    bundles_of_the_week(mocked)
+    found = connector.fetch_attendance(session(children=WITH_SUBGROUP), PERSON, WEEK)
+    assert [(a.date, a.subject, a.lesson_number, a.kind.value, a.note) for a in found] == [
+        (dt.date(2025, 3, 12), "Английский язык", 2, "unexcused", None),
+        (dt.date(2025, 3, 13), "Английский язык", 5, "late", "5 мин"),
+    ]
+
+
+def test_a_week_without_marks_asks_the_work_types_but_never_needs_them(
+    mocked: responses.RequestsMock, connector: DnevnikRuConnector
+) -> None:
+    """The work types go out with the bundles; unused, their failure does not count."""
+    mocked.get(f"{V2}/persons/{PERSON}/groups/{GROUP}/schedules", json=load("schedule"))
+    mocked.get(WORK_TYPES, **DOWN)
+    assert connector.fetch_grades(session(), PERSON, WEEK) == []
+    mocked.replace(
+        responses.GET, f"{V2}/persons/{PERSON}/groups/{GROUP}/schedules", json=class_bundle()
+    )
+    with pytest.raises(BackendUnavailable, match="work types"):
+        connector.fetch_grades(session(), PERSON, WEEK)
+
+
+def test_a_fortnights_read_of_every_section_is_four_requests(
+    mocked: responses.RequestsMock, connector: DnevnikRuConnector
+) -> None:
+    """Two weekly bundles serve the grades, the attendance and the timetable; with the work
+    types and the homework, four requests for four sections."""
+    fortnight = Period(start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 16))
+    for start, end, body in (
+        ("2025-03-03", "2025-03-09", {"days": []}),
+        ("2025-03-10", "2025-03-16", class_bundle()),
+    ):
+        mocked.get(
+            f"{V2}/persons/{PERSON}/groups/{GROUP}/schedules",
+            json=body,
+            match=[matchers.query_param_matcher({"startDate": start, "endDate": end})],
+        )
+    mocked.get(WORK_TYPES, json=load("work_types"))
+    mocked.get(f"{V2}/persons/{PERSON}/school/{SCHOOL}/homeworks", json=load("homework"))
+    fetches = [
+        connector.fetch_grades,
+        connector.fetch_homework,
+        connector.fetch_schedule,
+        connector.fetch_attendance,
+    ]
+    with sharing(Reads()):
+        grades, homework, lessons, absences = gather(
+            [functools.partial(f, session(), PERSON, fortnight) for f in fetches]
+        )
+    assert len(mocked.calls) == 4
+    assert [g.value for g in grades] == ["4"]
+    assert [x.number for x in lessons] == [1, 2, 3] and len(homework) == 2
+    assert [a.kind.value for a in absences] == ["unexcused"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import html
 import re
@@ -125,10 +126,11 @@ def browse_to_code(live: Live, url: str) -> tuple[str, str]:
     return query["code"][0], query["state"][0]
 
 
-def test_password_login_lists_polina_in_two_requests(live: Live) -> None:
+def test_password_login_lists_polina_in_three_requests(live: Live) -> None:
+    """The sign-in, the context and Полина's groups."""
     live.requests_made()
     backend_session = live.connector.login(Credentials(*LOGIN))
-    assert live.requests_made() == 2
+    assert live.requests_made() == 3
     assert backend_session.data["flow"] == "password"
     assert backend_session.expires_at is not None
     (student,) = live.connector.students(backend_session)
@@ -304,3 +306,33 @@ def test_one_read_asks_nothing_twice_and_gives_what_reads_apart_give(
     class_lessons = [key for key in stats if "/edu-groups/" in key and "/lessons/" in key]
     assert class_lessons and all(stats[key] == 1 for key in class_lessons)
     assert sum(stats.values()) == alone - len(class_lessons)
+
+
+def test_a_short_window_reads_every_section_in_four_requests_as_a_long_read_has_them(
+    live: Live, signed_in: BackendSession
+) -> None:
+    """The sync's window, a week back and a week ahead, takes grades and attendance from the
+    two weekly schedules bundles the timetable asks anyway: with the work types and the
+    homework four requests, and the records of the window are those a month's read gives,
+    which asks the marks and the lesson log."""
+    student, today = polina(live), live.world.today
+    window = Period(start=today - dt.timedelta(days=6), end=today + dt.timedelta(days=6))
+    fetches = [
+        live.connector.fetch_grades,
+        live.connector.fetch_homework,
+        live.connector.fetch_schedule,
+        live.connector.fetch_attendance,
+    ]
+    live.requests_made()
+    with sharing(Reads()):
+        grades, homework, lessons, absences = gather(
+            [functools.partial(f, signed_in, student, window) for f in fetches]
+        )
+    assert live.requests_made() == 4
+    month = live.month()
+    assert len(month.days()) > 14
+    long_grades = live.connector.fetch_grades(signed_in, student, month)
+    assert grades == [g for g in long_grades if window.start <= g.date <= window.end]
+    long_absences = live.connector.fetch_attendance(signed_in, student, month)
+    assert absences == [a for a in long_absences if window.start <= a.date <= window.end]
+    assert grades and absences and lessons and homework
