@@ -1,4 +1,5 @@
-"""The lessons behind a child's marks and lesson-log entries.
+"""The lessons behind a child's marks and lesson-log entries, for a period too long to read
+from the schedules bundles, which carry their lessons.
 
 A mark or a log entry names its lesson by id only; the subject, date and number come from
 the class's lessons of the period (one read per group, sent early, beside the marks) and,
