@@ -92,6 +92,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "TRUST_ACCESS_DELAY_SECONDS": min(max(int(trust["access_delay_seconds"]), 0), 86400),
         "PAGE_DEADLINE_SECONDS": float(diary["page_deadline_seconds"]),
         "FETCH_WORKERS": int(diary["fetch_workers"]),
+        "DIARY_RETROACTIVE_DAYS": int(diary["retroactive_days"]),
         "SESSION_IDLE_MINUTES": int(sessions["idle_minutes"]),
         "SESSION_ABSOLUTE_HOURS": int(sessions["absolute_hours"]),
         "LIMIT_LOGIN": limits["login"],

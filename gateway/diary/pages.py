@@ -18,6 +18,7 @@ from gateway.services.diary import Backend
 from gateway.services.diary import SectionView
 from gateway.services.freshness import freshness
 from gateway.services.grades import grades_report
+from gateway.services.history import GradeHistory
 
 if t.TYPE_CHECKING:
     from gateway.models import ChildLink
@@ -66,10 +67,16 @@ def child_context(
     now: dt.datetime,
     *,
     backend: Backend | None,
+    history: GradeHistory | None = None,
 ) -> dict[str, t.Any]:
     """Return what the child page's template shows for one section and period."""
     section, period = view.section, choice.period
-    report = grades_report(view.records, period) if section is Section.GRADES else None
+    history = history or GradeHistory()
+    report = (
+        grades_report(view.records, period, removed=history.removed)
+        if section is Section.GRADES
+        else None
+    )
     charts = (
         [
             c
@@ -97,6 +104,7 @@ def child_context(
         "refresh_target": {"page": "child", "section": section.value, **kept},
         "fresh": freshness([view], now),
         "report": report,
+        "history": history,
         "attendance": (attendance_report(view.records) if section is Section.ATTENDANCE else None),
         "charts": charts,
         "today": now.date(),

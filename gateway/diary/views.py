@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
@@ -23,6 +24,7 @@ from flask_login import login_required
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from connectors.schema import Period
 from connectors.schema import Section
 from gateway.diary.pages import CardView
 from gateway.diary.pages import RefreshNote
@@ -46,6 +48,8 @@ from gateway.services.family import FAMILY_SECTIONS
 from gateway.services.family import card_key
 from gateway.services.family import child_today
 from gateway.services.family import shared_events
+from gateway.services.history import GradeHistory
+from gateway.services.history import grade_history
 
 if t.TYPE_CHECKING:
     from gateway.models import Grant
@@ -179,9 +183,23 @@ def child(child_id: int) -> ResponseReturnValue:
         _audit_view(seen, section=section.value)
     db.session.commit()
     offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
-    page = child_context(seen, offered, diary.sections[section], choice, now, backend=diary.backend)
+    history = _grade_history(seen, choice.period) if section is Section.GRADES else None
+    page = child_context(
+        seen, offered, diary.sections[section], choice, now, backend=diary.backend, history=history
+    )
     note = _take_refresh_notes().get(seen.link.id)
     return render_template("diary/child.html", **page, refresh_note=note)
+
+
+def _grade_history(seen: access.ChildAccess, period: Period) -> GradeHistory:
+    """Return what the sync saw change among the child's marks of the period."""
+    return grade_history(
+        db.session,
+        link_id=seen.link.id,
+        period=period,
+        retroactive_after=dt.timedelta(days=current_app.config["DIARY_RETROACTIVE_DAYS"]),
+        zone=ZoneInfo(seen.link.instance.timezone),
+    )
 
 
 def _refresh_limit() -> str:
