@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -57,6 +59,7 @@ __all__ = [
     "Budget",
     "BudgetedAdapter",
     "CircuitOpen",
+    "BudgetUnavailable",
     "CircuitState",
     "OverBudget",
     "Outcome",
@@ -66,6 +69,10 @@ __all__ = [
     "Ticket",
     "budget_from",
 ]
+
+log = logging.getLogger(__name__)
+# What a store raises when it cannot answer: Redis unreachable, a SQLite file locked or gone.
+STORE_ERRORS = (redis.RedisError, sqlite3.Error, OSError)
 
 # A permit is held for a little longer than the backend's minute: it is stamped by the
 # caller's clock before its request leaves, and a loaded machine sends some a second late,
@@ -83,6 +90,14 @@ class CircuitState(enum.StrEnum):
 
 class OverBudget(RateLimited):
     """The gateway held a request back: the instance's budget is spent, or it is paused."""
+
+
+class BudgetUnavailable(BackendUnavailable):
+    """The shared budget's store does not answer, so no request can be admitted within it.
+
+    Requests are refused rather than sent unbudgeted: several processes sending blind could
+    together exceed what the backend allows. Pages then show the stored data as stale.
+    """
 
 
 class CircuitOpen(BackendUnavailable):
@@ -133,7 +148,10 @@ class Budget:
         give_up = self._now() + self.policy.max_wait
         while True:
             now = self._now()
-            decision = self.store.admit(allowance, lease, now=now, policy=self.policy)
+            try:
+                decision = self.store.admit(allowance, lease, now=now, policy=self.policy)
+            except STORE_ERRORS as err:
+                raise BudgetUnavailable("the shared request budget does not answer") from err
             if decision.verdict == "admitted":
                 return Ticket(allowance, lease, decision.probe)
             self._refuse_fast(decision, now)
@@ -153,20 +171,30 @@ class Budget:
             raise CircuitOpen("the backend failed repeatedly", probe_at=probe_at)
 
     def finish(self, ticket: Ticket, outcome: Outcome) -> None:
-        """Give a request's slot back and count what it said of the backend."""
-        self.store.finish(
-            ticket.allowance.instance_id,
-            ticket.lease,
-            outcome,
-            probe=ticket.probe,
-            now=self._now(),
-            policy=self.policy,
-        )
+        """Give a request's slot back and count what it said of the backend.
+
+        A store that stopped answering meanwhile loses the count, not the answer: the slot's
+        lease runs out on its own.
+        """
+        try:
+            self.store.finish(
+                ticket.allowance.instance_id,
+                ticket.lease,
+                outcome,
+                probe=ticket.probe,
+                now=self._now(),
+                policy=self.policy,
+            )
+        except STORE_ERRORS as err:
+            log.warning("budget store unavailable; a request's outcome was not counted: %s", err)
 
     def pause(self, instance_id: int, seconds: float | None) -> None:
         """Pause an instance for every process (None: the policy's default pause)."""
         wait = self.policy.default_pause if seconds is None else seconds
-        self.store.pause(instance_id, self._now() + min(max(wait, 0.0), self.policy.max_pause))
+        try:
+            self.store.pause(instance_id, self._now() + min(max(wait, 0.0), self.policy.max_pause))
+        except STORE_ERRORS as err:
+            log.warning("budget store unavailable; a backend's pause was not kept: %s", err)
 
     def reset(self, instance_id: int) -> None:
         """Close an instance's circuit and end its pause now, for every process.
@@ -182,7 +210,7 @@ class Budget:
         :raise OverBudget: paused.
         :raise CircuitOpen: open, or a probe is in flight.
         """
-        status, now = self.store.status(instance_id), self._now()
+        status, now = self.status(instance_id), self._now()
         if status.paused_until is not None and now < status.paused_until:
             self._refuse_fast(Decision("paused", status.paused_until), now)
         if status.open_until is not None:
@@ -191,21 +219,31 @@ class Budget:
             if status.probing_until is not None and now < status.probing_until:
                 self._refuse_fast(Decision("open", status.probing_until), now)
 
+    def status(self, instance_id: int) -> Status:
+        """Return the instance's stored circuit and pause.
+
+        :raise BudgetUnavailable: the store does not answer.
+        """
+        try:
+            return self.store.status(instance_id)
+        except STORE_ERRORS as err:
+            raise BudgetUnavailable("the shared request budget does not answer") from err
+
     def state(self, instance_id: int) -> CircuitState:
         """Return the instance's circuit: half-open once its cool-down is over."""
-        status = self.store.status(instance_id)
+        status = self.status(instance_id)
         if status.open_until is None:
             return CircuitState.CLOSED
         return CircuitState.OPEN if self._now() < status.open_until else CircuitState.HALF_OPEN
 
     def probe_at(self, instance_id: int) -> dt.datetime | None:
         """Return when an open circuit lets its next probe through; None when closed."""
-        status = self.store.status(instance_id)
+        status = self.status(instance_id)
         return None if status.open_until is None else _moment(status.open_until)
 
     def paused_until(self, instance_id: int) -> dt.datetime | None:
         """Return when the instance's pause ends; None when it is not paused."""
-        until = self.store.status(instance_id).paused_until
+        until = self.status(instance_id).paused_until
         return None if until is None or until <= self._now() else _moment(until)
 
 

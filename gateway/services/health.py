@@ -39,6 +39,7 @@ from gateway.models import BackendCall
 from gateway.models import ChildLink
 from gateway.models import ConnectorInstance
 from gateway.services.budget import Budget
+from gateway.services.budget import BudgetUnavailable
 from gateway.services.budget import CircuitState
 from gateway.services.fetching import RelinkRequired
 from gateway.services.snapshots import aware
@@ -64,11 +65,18 @@ class Health:
     circuit: CircuitState = CircuitState.CLOSED
     probe_at: dt.datetime | None = None
     paused_until: dt.datetime | None = None
+    # The shared budget's store did not answer: nothing is sent to the instance meanwhile.
+    budget_unavailable: bool = False
 
     @property
     def held_back(self) -> bool:
-        """Tell whether the budget leaves the instance alone now (circuit not closed, paused)."""
-        return self.circuit is not CircuitState.CLOSED or self.paused_until is not None
+        """Tell whether the budget leaves the instance alone now (circuit not closed, paused,
+        or the budget itself out of reach)."""
+        return (
+            self.circuit is not CircuitState.CLOSED
+            or self.paused_until is not None
+            or self.budget_unavailable
+        )
 
     @property
     def retry_at(self) -> dt.datetime | None:
@@ -199,11 +207,14 @@ def summary(
 def _held(budget: Budget | None, instance_id: int) -> dict[str, t.Any]:
     if budget is None:
         return {}
-    return {
-        "circuit": budget.state(instance_id),
-        "probe_at": budget.probe_at(instance_id),
-        "paused_until": budget.paused_until(instance_id),
-    }
+    try:
+        return {
+            "circuit": budget.state(instance_id),
+            "probe_at": budget.probe_at(instance_id),
+            "paused_until": budget.paused_until(instance_id),
+        }
+    except BudgetUnavailable:
+        return {"budget_unavailable": True}
 
 
 def degraded_instances(budget: Budget | None, instance_ids: Collection[int]) -> set[int]:
@@ -213,12 +224,15 @@ def degraded_instances(budget: Budget | None, instance_ids: Collection[int]) -> 
     """
     if budget is None:
         return set()
-    return {
-        instance_id
-        for instance_id in instance_ids
-        if budget.state(instance_id) is not CircuitState.CLOSED
-        or budget.paused_until(instance_id) is not None
-    }
+    try:
+        return {
+            instance_id
+            for instance_id in instance_ids
+            if budget.state(instance_id) is not CircuitState.CLOSED
+            or budget.paused_until(instance_id) is not None
+        }
+    except BudgetUnavailable:
+        return set(instance_ids)  # nothing can be sent to any of them
 
 
 def warning_for(
