@@ -24,7 +24,7 @@ from gateway import jobs
 QUEUES = ("interactive", "scheduled", "backfill")
 
 
-def init_celery(app: Flask, *, tick_seconds: float) -> Celery:
+def init_celery(app: Flask, *, tick_seconds: float, checkpoint_seconds: float) -> Celery:
     """Bind a Celery app to ``app``: every task runs inside its app context."""
 
     class FlaskTask(Task):  # type: ignore[misc]
@@ -51,6 +51,7 @@ def init_celery(app: Flask, *, tick_seconds: float) -> Celery:
         beat_schedule={
             "sync-tick": {"task": jobs.TICK, "schedule": tick_seconds},
             "housekeeping": {"task": jobs.HOUSEKEEPING, "schedule": 3600.0},
+            "log-checkpoint": {"task": jobs.CHECKPOINT, "schedule": checkpoint_seconds},
         },
     )
     jobs.register(celery)

@@ -1,4 +1,4 @@
-"""``flask`` commands: migrate, the connector registry, and vault key rotation."""
+"""``flask`` commands: migrate, the connector registry, vault key rotation, and the log."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 from gateway.database import upgrade
 from gateway.extensions import db
+from gateway.log_commands import log_group
 from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
 from gateway.runtime import services
@@ -378,4 +379,5 @@ commands = [
     connectors_group,
     roles_group,
     applications_group,
+    log_group,
 ]

@@ -22,6 +22,7 @@ from gateway.runtime import session_timeouts
 from gateway.services import applications
 from gateway.services import broker
 from gateway.services import health
+from gateway.services import ledger
 from gateway.services import sessions
 from gateway.services import sync
 from gateway.services import trust
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 TICK = "sync.tick"
 RUN = "sync.run"
 HOUSEKEEPING = "housekeeping.sweep"
+CHECKPOINT = "log.checkpoint"
 # Ended sign-in sessions are kept this long (for "where am I signed in" and audits).
 KEEP_ENDED_SESSIONS = dt.timedelta(days=30)
 
@@ -105,8 +107,24 @@ def _celery() -> Celery:
     return t.cast(Celery, current_app.extensions["celery"])
 
 
+def checkpoint() -> int | None:
+    """Append what the syncs queued to the transparency log and sign; return the new size.
+
+    Another process's sequencer may win the same run: then this one has nothing to do.
+    """
+    svc = services()
+    try:
+        signed = ledger.integrate(db.session, signer=svc.signer, now=svc.now())
+        db.session.commit()
+    except ledger.LedgerBusy:
+        db.session.rollback()
+        return None
+    return None if signed is None else signed.size
+
+
 def register(celery: Celery) -> None:
     """Register the tasks with a Celery app (each gateway app has its own)."""
     celery.task(name=TICK)(tick)
     celery.task(name=RUN)(run)
     celery.task(name=HOUSEKEEPING)(sweep)
+    celery.task(name=CHECKPOINT)(checkpoint)

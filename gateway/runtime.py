@@ -26,6 +26,7 @@ from gateway.lru import Lru
 from gateway.models import ChildLink
 from gateway.services import sessions
 from gateway.services.cadence import Cadence
+from gateway.services.checkpoints import Signer
 from gateway.services.diary import DiaryService
 from gateway.services.diary import Runtime
 from gateway.services.instances import ConnectorPool
@@ -38,6 +39,7 @@ class Services:
     """Long-lived collaborators that views hand to the service layer."""
 
     vault: Vault
+    signer: Signer
     pool: ConnectorPool
     cache: Cache
     idp: FlaskOAuth2App

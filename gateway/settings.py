@@ -8,11 +8,14 @@ import secrets
 import tempfile
 import tomllib
 import typing as t
+import urllib.parse
 from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+
+from gateway.services import checkpoints
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -41,6 +44,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_OIDC_SCOPES": ("OIDC_SCOPES", str),
     "GATEWAY_OIDC_REGISTRATION_URL": ("OIDC_REGISTRATION_URL", str),
     "GATEWAY_VAULT_KEYS": ("VAULT_KEYS", _csv),
+    "GATEWAY_LOG_KEYS": ("LOG_KEYS", _csv),
+    "GATEWAY_LOG_ORIGIN": ("LOG_ORIGIN", str),
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
@@ -66,7 +71,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         raw = tomllib.load(fh)
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
     sessions, diary, trust = raw["sessions"], raw["diary"], raw["trust"]
-    applications = raw["applications"]
+    applications, log = raw["applications"], raw["log"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -101,6 +106,11 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "MAX_REQUEST_KB": int(limits["request_kb"]),
         "SECRET_KEY": None,
         "VAULT_KEYS": None,
+        # The transparency log's Ed25519 signing keys (base64 of 32 bytes; each signs) and
+        # its name in every checkpoint (None: the public URL's host and /diary-log).
+        "LOG_KEYS": None,
+        "LOG_ORIGIN": log.get("origin"),
+        "LOG_CHECKPOINT_SECONDS": float(log["checkpoint_seconds"]),
         # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
         "BROKER_URL": None,
         "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),
@@ -142,6 +152,8 @@ def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) ->
 
 def finish(config: dict[str, t.Any], instance_path: Path) -> None:
     """Fill in development secrets, or refuse production settings that still lack them."""
+    if not config.get("LOG_ORIGIN"):
+        config["LOG_ORIGIN"] = log_origin(str(config.get("PUBLIC_URL") or ""))
     if not config.get("BROKER_URL"):
         config["BROKER_URL"] = config.get("REDIS_URL") or (
             f"sqla+sqlite:///{instance_path / 'broker.sqlite3'}"
@@ -155,6 +167,7 @@ def finish(config: dict[str, t.Any], instance_path: Path) -> None:
             for variable, key in (
                 ("GATEWAY_SECRET_KEY", "SECRET_KEY"),
                 ("GATEWAY_VAULT_KEYS", "VAULT_KEYS"),
+                ("GATEWAY_LOG_KEYS", "LOG_KEYS"),
             )
             if not config.get(key)
         ]
@@ -175,6 +188,14 @@ def finish(config: dict[str, t.Any], instance_path: Path) -> None:
         config["VAULT_KEYS"] = [
             _instance_secret(instance_path, "vault_key", lambda: Fernet.generate_key().decode())
         ]
+    if not config.get("LOG_KEYS"):
+        config["LOG_KEYS"] = [_instance_secret(instance_path, "log_key", checkpoints.new_key)]
+
+
+def log_origin(public_url: str) -> str:
+    """Name the log after the gateway's host: ``gateway.example.ru/diary-log``."""
+    host = urllib.parse.urlsplit(public_url).netloc or "diary-gateway"
+    return f"{host}/diary-log"
 
 
 def flask_settings(config: Mapping[str, t.Any]) -> dict[str, t.Any]:

@@ -43,12 +43,14 @@ from gateway.runtime import Services
 from gateway.runtime import refresh_in_background
 from gateway.services.budget import budget_from
 from gateway.services.cadence import Cadence
+from gateway.services.checkpoints import Signer
 from gateway.services.diary import Runtime
 from gateway.services.fetching import Limits
 from gateway.services.instances import ConnectorPool
 from gateway.services.revalidation import Revalidator
 from gateway.services.sync import TickSettings
 from gateway.services.vault import Vault
+from gateway.transparency import bp as transparency_bp
 from gateway.trusted import bp as trusted_bp
 
 # The gateway uses none of these; a page (or an injected script) cannot ask for them.
@@ -116,6 +118,7 @@ def bind_extensions(app: Flask) -> None:
     tick = TickSettings.from_mapping(sync_settings)
     app.extensions["diary_gateway"] = Services(
         vault=Vault(app.config["VAULT_KEYS"]),
+        signer=Signer(app.config["LOG_ORIGIN"], app.config["LOG_KEYS"]),
         pool=ConnectorPool(
             classes,
             allow_private=app.config["ALLOW_PRIVATE_BACKENDS"],
@@ -142,14 +145,26 @@ def bind_extensions(app: Flask) -> None:
             ),
         ),
     )
-    init_celery(app, tick_seconds=tick.tick.total_seconds())
+    init_celery(
+        app,
+        tick_seconds=tick.tick.total_seconds(),
+        checkpoint_seconds=app.config["LOG_CHECKPOINT_SECONDS"],
+    )
     app.after_request(_security_headers)
     templating.register(app, pool=app.extensions["diary_gateway"].pool)
 
 
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per user-facing area."""
-    for blueprint in (errors_bp, auth_bp, children_bp, diary_bp, trusted_bp, exports_bp):
+    for blueprint in (
+        errors_bp,
+        auth_bp,
+        children_bp,
+        diary_bp,
+        trusted_bp,
+        exports_bp,
+        transparency_bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(applications_bp)
     app.register_blueprint(operator_bp)

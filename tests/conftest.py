@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from gateway import create_app
 from gateway.database import upgrade
 from gateway.models import Base
+from gateway.services.checkpoints import new_key as new_log_key
 
 # Read before the autouse fixture below hides it: CI's second pass runs everything on Redis.
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -59,6 +60,7 @@ def make_app(clean_database: str, vault_key: str, tmp_path: Path) -> t.Callable[
             "SQLALCHEMY_DATABASE_URI": clean_database,
             "SECRET_KEY": "test-secret",
             "VAULT_KEYS": [vault_key],
+            "LOG_KEYS": [new_log_key()],
             "PUBLIC_URL": "http://localhost",
             "REDIS_URL": REDIS_URL,
             # The background jobs' broker: Redis on CI's second pass, else a file of the test's.

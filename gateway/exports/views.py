@@ -1,7 +1,8 @@
-"""A printable table of marks, a CSV of them, and a child's secret calendar feed."""
+"""A printable table of marks, a CSV of them, a child's secret calendar feed, and proofs."""
 
 from __future__ import annotations
 
+import json
 import typing as t
 from zoneinfo import ZoneInfo
 
@@ -11,14 +12,17 @@ from flask import abort
 from flask import current_app
 from flask import make_response
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.exports.forms import IssueFeedForm
+from gateway.exports.forms import ProofForm
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.periods import local_now
@@ -27,9 +31,11 @@ from gateway.runtime import diary_service
 from gateway.runtime import services
 from gateway.services import access
 from gateway.services import exports
+from gateway.services import proofs
 from gateway.services.diary import SectionView
 from gateway.services.diary import backend_of
 from gateway.services.grades import grades_report
+from gateway.templating import section_title
 
 if t.TYPE_CHECKING:
     from gateway.models import ChildLink
@@ -130,3 +136,53 @@ def feed(token: str) -> ResponseReturnValue:
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+# Sections the sync keeps, and so the log holds.
+PROOF_SECTIONS = tuple(section.value for section in Section)
+PROOF_LIMIT = "20 per minute"
+
+
+def _proof_form() -> ProofForm:
+    form = ProofForm(request.args)
+    form.section.choices = [(name, section_title(name)) for name in PROOF_SECTIONS]
+    return form
+
+
+@bp.get("/child/<int:child_id>/proof")
+@login_required
+@limiter.limit(PROOF_LIMIT)
+def proof(child_id: int) -> ResponseReturnValue:
+    """Ask which records to prove; with a query, download their proof bundle (JSON)."""
+    link = _own_child(child_id)
+    form = _proof_form()
+    if "section" not in request.args:
+        return render_template("exports/proof.html", child=link, form=form)
+    if not form.validate():
+        return render_template("exports/proof.html", child=link, form=form), 400
+    try:
+        zone = ZoneInfo(link.instance.timezone)
+        document = proofs.bundle(db.session, link_id=link.id, query=_proof_query(form), zone=zone)
+    except proofs.NoCheckpoint:
+        form.section.errors.append(
+            _("Журнал ещё не подписал записей этого ребёнка. Попробуйте через минуту.")
+        )
+        return render_template("exports/proof.html", child=link, form=form), 409
+    body = json.dumps(document, ensure_ascii=False, indent=1)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="diary-proof-{form.section.data}-{local_now().date()}.json"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _proof_query(form: ProofForm) -> proofs.Query:
+    return proofs.Query(
+        section=form.section.data,
+        start=form.start.data,
+        end=form.end.data,
+        as_of=form.as_of.data,
+        record_key=form.record.data or None,
+        since=form.since.data,
+    )

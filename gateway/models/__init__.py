@@ -12,6 +12,12 @@ from gateway.models.connector import ConnectorInstance
 from gateway.models.connector import InstanceEvent
 from gateway.models.feed import CalendarFeed
 from gateway.models.health import BackendCall
+from gateway.models.ledger import LedgerCheckpoint
+from gateway.models.ledger import LedgerHead
+from gateway.models.ledger import LedgerLeaf
+from gateway.models.ledger import LedgerNode
+from gateway.models.ledger import LedgerOpening
+from gateway.models.ledger import LedgerSubject
 from gateway.models.record import ChangeKind
 from gateway.models.record import RecordChange
 from gateway.models.record import SyncedRecord
@@ -44,6 +50,12 @@ __all__ = [
     "ChildLink",
     "ConnectorInstance",
     "InstanceEvent",
+    "LedgerCheckpoint",
+    "LedgerHead",
+    "LedgerLeaf",
+    "LedgerNode",
+    "LedgerOpening",
+    "LedgerSubject",
     "LinkStatus",
     "PersonalDataConsent",
     "Queue",

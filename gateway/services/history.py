@@ -43,6 +43,7 @@ class Step:
 class MarkHistory:
     """Every change the gateway saw of one mark, oldest first."""
 
+    record_key: str
     steps: tuple[Step, ...]
     # Added or changed more than the configured days after its lesson's date.
     retroactive: bool
@@ -106,7 +107,11 @@ def grade_history(
             )
         )
     marks = {
-        key: MarkHistory(steps=tuple(found), retroactive=_retroactive(found, retroactive_after))
+        key: MarkHistory(
+            record_key=key,
+            steps=tuple(found),
+            retroactive=_retroactive(found, retroactive_after),
+        )
         for key, found in steps.items()
     }
     removed = tuple(

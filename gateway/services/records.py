@@ -40,6 +40,7 @@ from connectors.schema import Section
 from gateway.models import ChangeKind
 from gateway.models import RecordChange
 from gateway.models import SyncedRecord
+from gateway.services import ledger
 from gateway.services import upserts
 
 # A timetable slot: the day and the lesson's number, or its start time when unnumbered.
@@ -182,7 +183,8 @@ def apply(
     it: its day lies in ``window``, or ``window`` is None (the fetch is the full list,
     day or no day). The same content again writes nothing. A ``baseline`` (the first
     full sync after linking) stores the fetch and records no change. Changes are added
-    to ``session`` and flushed; the caller commits.
+    to ``session`` and flushed, and each state stored is queued for the transparency log
+    (:func:`gateway.services.ledger.observe`); the caller commits.
 
     :raise RecordsConflict: when other writers keep changing one record meanwhile.
     """
@@ -201,9 +203,13 @@ def apply(
         change = _converge(session, _Record(link_id, section, key), targets[key], seen_at=seen_at)
         if change is not None:
             changes.append(change)
+    changes.sort(key=lambda change: change.record_key)
+    # The log keeps every state stored, a baseline's too: it is what the diary said then.
+    ledger.observe(
+        session, link_id=link_id, section=section.value, changes=changes, baseline=baseline
+    )
     if baseline:
         return []
-    changes.sort(key=lambda change: change.record_key)
     session.add_all(changes)
     session.flush()
     return changes

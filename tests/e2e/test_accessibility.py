@@ -157,6 +157,7 @@ def _walk(audit: Audit, gateway: str, lang: str) -> None:
     nav = page.locator("header nav a[href^='/trusted']")
     if nav.count():
         audit.visit("trusted people", gateway + nav.first.get_attribute("href"))
+    audit.visit("transparency log", gateway + "/log/")
     audit.visit("not found", gateway + "/no-such-page")
     audit.visit("sign-in failed", gateway + "/auth/callback?state=forged&code=forged")
     audit.visit("logout", gateway + "/logout")

@@ -1,15 +1,22 @@
 """In Chromium: a teacher corrects one of Максим's marks at the NetSchool emulator; after
 the sync the grades page shows what it was, badges the late correction and opens the
-mark's history in a drawer."""
+mark's history in a drawer, whose proof downloads and verifies offline."""
 
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import typing as t
+from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
+from gateway.extensions import db
+from gateway.runtime import services
+from gateway.services import ledger
 from regional_mock.day_client import DayClient
 from regional_mock.world import demo_today
 from tests.e2e.flows import link_maxim
@@ -28,6 +35,7 @@ def test_a_corrected_mark_shows_what_it_was_and_its_history_in_a_drawer(
     netschool_url: str,
     netschool_day: DayClient,
     demo_world: t.Any,
+    tmp_path: Path,
 ) -> None:
     # Any correction a day or more after the lesson counts as late here (7 days shipped).
     stack_app.config["DIARY_RETROACTIVE_DAYS"] = 0
@@ -68,3 +76,22 @@ def test_a_corrected_mark_shows_what_it_was_and_its_history_in_a_drawer(
     assert not step.is_visible()  # the drawer opens on demand
     changed.get_by_text("История").click()
     step.wait_for(state="visible")
+
+    # The drawer's proof of this mark verifies offline against the published keys.
+    with stack_app.app_context():
+        ledger.integrate(db.session, signer=services().signer, now=services().now())
+        db.session.commit()
+    with page.expect_download() as download:
+        changed.get_by_role("link", name="Доказательство этой истории").click()
+    bundle = tmp_path / "proof.json"
+    download.value.save_as(bundle)
+    keys = tmp_path / "keys.txt"
+    keys.write_text(requests.get(f"{live_gateway}/log/keys", timeout=10).text)
+    checked = subprocess.run(
+        [sys.executable, "-m", "verifier", "bundle", str(bundle), "--keys", str(keys)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert " grades modified: " in checked.stdout and " grades observed: " in checked.stdout

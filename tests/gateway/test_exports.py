@@ -226,6 +226,7 @@ def test_the_child_page_links_to_the_exports(parent: FlaskClient, fake_app: Flas
     text = parent.get(f"/child/{child}").text
     assert f"/child/{child}/grades/print?" in text and f"/child/{child}/grades.csv?" in text
     assert f"/child/{child}/calendar" in text
+    assert f'href="/child/{child}/proof"' in text
 
 
 def test_the_feed_is_a_valid_rfc5545_calendar_of_the_coming_weeks(

@@ -257,6 +257,9 @@ ROUTES = {
 ELSEWHERE = {
     "gateway.children.forms.CodeForm",
     "gateway.devtools.SlowForm",  # every value of its one field: tests/gateway/test_devtools.py
+    # A GET form (a download): every field and all of them together in
+    # tests/gateway/test_proof_download.py.
+    "gateway.exports.forms.ProofForm",
 }
 
 

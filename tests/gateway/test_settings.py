@@ -15,6 +15,8 @@ def test_environment_variables_are_coerced_into_config_keys() -> None:
     found = from_environment(
         {
             "GATEWAY_VAULT_KEYS": "k1, k2",
+            "GATEWAY_LOG_KEYS": "l1,l2",
+            "GATEWAY_LOG_ORIGIN": "dnevnik.example/diary-log",
             "GATEWAY_PUBLIC_URL": "https://dnevnik.example/",
             "GATEWAY_PRODUCTION": "true",
             "DATABASE_URL": "postgresql+psycopg://db/x",
@@ -23,6 +25,8 @@ def test_environment_variables_are_coerced_into_config_keys() -> None:
     )
     assert found == {
         "VAULT_KEYS": ["k1", "k2"],
+        "LOG_KEYS": ["l1", "l2"],
+        "LOG_ORIGIN": "dnevnik.example/diary-log",
         "PUBLIC_URL": "https://dnevnik.example",
         "PRODUCTION": True,
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/x",
@@ -33,7 +37,12 @@ def test_production_refuses_development_secrets_with_a_clear_message() -> None:
     with pytest.raises(ConfigurationError) as err:
         create_app({"PRODUCTION": True, "SECRET_KEY": None, "VAULT_KEYS": None})
     message = str(err.value)
-    for variable in ("GATEWAY_SECRET_KEY", "GATEWAY_VAULT_KEYS", "GATEWAY_OIDC_CLIENT_SECRET"):
+    for variable in (
+        "GATEWAY_SECRET_KEY",
+        "GATEWAY_VAULT_KEYS",
+        "GATEWAY_LOG_KEYS",
+        "GATEWAY_OIDC_CLIENT_SECRET",
+    ):
         assert variable in message
 
 
@@ -48,4 +57,6 @@ def test_development_generates_secrets_once_per_instance_folder(
     settings.finish(again, tmp_path)
     assert config["SECRET_KEY"] and config["SECRET_KEY"] == again["SECRET_KEY"]
     assert config["VAULT_KEYS"] == again["VAULT_KEYS"]
+    assert config["LOG_KEYS"] and config["LOG_KEYS"] == again["LOG_KEYS"]
     assert (tmp_path / "vault_key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "log_key").stat().st_mode & 0o077 == 0
