@@ -7,7 +7,6 @@ import base64
 import datetime as dt
 import json
 import typing as t
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,19 +38,6 @@ from verifier import merkle as rfc9162
 
 ORIGIN = "gateway.test/diary-log"
 MOSCOW = ZoneInfo("Europe/Moscow")
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(clean_database)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine: sa.Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,19 +30,6 @@ from tests.gateway.services.test_records import sync
 from verifier import bundle as bundles
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(clean_database)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine: sa.Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -65,24 +64,9 @@ def make_link(engine: sa.Engine, external_id: str = "s1") -> int:
 
 
 @pytest.fixture
-def engine(clean_database: str) -> Iterator[sa.Engine]:
-    """Return an engine on the migrated test database, emptied after the test."""
-    engine = sa.create_engine(clean_database)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def link_id(engine: sa.Engine) -> int:
     """Return the id of one linked child."""
     return make_link(engine)
-
-
-@pytest.fixture
-def session(engine: sa.Engine) -> Iterator[Session]:
-    """Return a session on the test database."""
-    with Session(engine) as session:
-        yield session
 
 
 def grade(id: str, value: str = "5", day: dt.date = MONDAY, **extra: t.Any) -> Grade:

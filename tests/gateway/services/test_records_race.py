@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import typing as t
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -30,14 +29,6 @@ from tests.gateway.services.test_records import make_link
 
 WORKERS = 4
 WRITES = ("INSERT INTO SYNCED_RECORDS ", "UPDATE SYNCED_RECORDS ", "DELETE FROM SYNCED_RECORDS ")
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[sa.Engine]:
-    """Return an engine on the migrated test database, emptied after the test."""
-    engine = sa.create_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 def race(engine: sa.Engine, work: t.Callable[[Session, int], object]) -> list[BaseException]:
