@@ -11,6 +11,7 @@ import logging
 import typing as t
 from zoneinfo import ZoneInfo
 
+import requests
 from celery import Celery
 from flask import current_app
 
@@ -25,6 +26,7 @@ from gateway.services import health
 from gateway.services import ledger
 from gateway.services import sessions
 from gateway.services import sync
+from gateway.services import timestamps
 from gateway.services import trust
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,28 @@ def checkpoint() -> int | None:
     except ledger.LedgerBusy:
         db.session.rollback()
         return None
+    stamp_checkpoint()
     return None if signed is None else signed.size
+
+
+def stamp_checkpoint() -> bool:
+    """Have the configured timestamping authority stamp the newest checkpoint; tell if it did.
+
+    An authority that fails is logged and asked again at the next run.
+    """
+    url = current_app.config.get("LOG_TSA_URL")
+    if not url:
+        return False
+    timeout = float(current_app.config["BACKEND_TIMEOUT"])
+    try:
+        with requests.Session() as http:
+            stamped = timestamps.stamp_latest(db.session, url=url, http=http, timeout=timeout)
+        db.session.commit()
+    except timestamps.TimestampFailed as err:
+        db.session.rollback()
+        log.warning("the log's checkpoint was not timestamped: %s", err)
+        return False
+    return stamped is not None
 
 
 def register(celery: Celery) -> None:

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from gateway.extensions import db
+from gateway.jobs import stamp_checkpoint
 from gateway.runtime import services
 from gateway.services import checkpoints
 from gateway.services import ledger
@@ -31,6 +32,8 @@ def checkpoint_command() -> None:
         click.echo(f"nothing new: the log holds {ledger.head(db.session).size} leaves")
     else:
         click.echo(signed.note, nl=False)
+    if stamp_checkpoint():
+        click.echo("timestamped by the configured authority (RFC 3161)")
 
 
 @log_group.command("audit")

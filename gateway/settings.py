@@ -46,6 +46,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_VAULT_KEYS": ("VAULT_KEYS", _csv),
     "GATEWAY_LOG_KEYS": ("LOG_KEYS", _csv),
     "GATEWAY_LOG_ORIGIN": ("LOG_ORIGIN", str),
+    "GATEWAY_LOG_TSA_URL": ("LOG_TSA_URL", str),
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
@@ -111,6 +112,8 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "LOG_KEYS": None,
         "LOG_ORIGIN": log.get("origin"),
         "LOG_CHECKPOINT_SECONDS": float(log["checkpoint_seconds"]),
+        # An RFC 3161 timestamping authority that stamps each checkpoint (None: none).
+        "LOG_TSA_URL": log.get("tsa_url"),
         # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
         "BROKER_URL": None,
         "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),

@@ -16,6 +16,7 @@ from pathlib import Path
 from verifier import bundle
 from verifier import checkpoint as notes
 from verifier import merkle
+from verifier import timestamp as stamps
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_bundle(args, keys)
         else:
             _check_consistency(args, keys)
-    except (bundle.BundleError, notes.CheckpointError, merkle.ProofError) as err:
+    except (
+        bundle.BundleError,
+        notes.CheckpointError,
+        merkle.ProofError,
+        stamps.TimestampError,
+    ) as err:
         print(f"НЕ ПОДТВЕРЖДЕНО / NOT VERIFIED: {err}")
         return 1
     except (OSError, ValueError, KeyError) as err:
@@ -45,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     one = commands.add_parser("bundle", parents=[trust], help="check a proof bundle")
     one.add_argument("bundle", type=Path)
     one.add_argument("--checkpoint", type=Path, help="a checkpoint saved earlier, to hold it to")
+    one.add_argument(
+        "--tsa-root",
+        type=Path,
+        help="the timestamping authority's root certificate (PEM): the checkpoint must carry"
+        " its RFC 3161 timestamp",
+    )
     two = commands.add_parser(
         "consistency", parents=[trust], help="check that a newer checkpoint extends an older"
     )
@@ -68,14 +80,20 @@ def _check_bundle(args: argparse.Namespace, keys: list[notes.VerifierKey]) -> No
     saved = None
     if args.checkpoint is not None:
         saved = notes.verify(args.checkpoint.read_text(encoding="utf-8"), keys)
-    verified = bundle.verify(document, keys, saved=saved)
+    roots = [] if args.tsa_root is None else stamps.load_roots(args.tsa_root.read_bytes())
+    verified = bundle.verify(document, keys, saved=saved, tsa_roots=roots)
     head = verified.checkpoint
-    print(f"Контрольная точка / checkpoint: {head.origin}, {head.size} записей, подпись верна")
+    print(f"Контрольная точка / checkpoint: {head.origin}, записей: {head.size}, подпись верна")
     if saved is not None:
         print(f"Согласована с сохранённой / consistent with the saved one of {saved.size}")
+    if verified.timestamped_at is not None:
+        moment = verified.timestamped_at.isoformat()
+        print(f"Метка времени RFC 3161 / timestamped by the authority at {moment}")
+    elif verified.carries_timestamp:
+        print("Метка времени RFC 3161 есть, но не проверена (--tsa-root) / timestamp not checked")
     for entry in verified.entries:
         print(f"  #{entry.index} {entry.seen} {entry.section} {entry.kind}: {_said(entry)}")
-    print(f"ПОДТВЕРЖДЕНО / VERIFIED: {len(verified.entries)} записей в журнале")
+    print(f"ПОДТВЕРЖДЕНО / VERIFIED: записей в журнале — {len(verified.entries)}")
 
 
 def _said(entry: bundle.Entry) -> str:
@@ -96,7 +114,10 @@ def _check_consistency(args: argparse.Namespace, keys: list[notes.VerifierKey]) 
         raise merkle.ProofError("the proof is for other sizes than these checkpoints")
     path = [bytes.fromhex(step) for step in proof["proof"]]
     merkle.verify_consistency(old.size, new.size, old.root, new.root, path)
-    print(f"ПОДТВЕРЖДЕНО / VERIFIED: {new.size} записей продолжают {old.size}, без изменений")
+    print(
+        f"ПОДТВЕРЖДЕНО / VERIFIED: журнал размера {new.size} продолжает журнал размера"
+        f" {old.size}, не меняя его"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ A bundle is JSON::
      "subject": <the child's pseudonym>, "query": {...},
      "entries": [{"index": 41, "leaf": <the leaf's JSON text>, "salt": <hex>,
                   "record_key": ..., "payload": {...} | null, "inclusion": [<hex>, ...]}],
-     "consistency": [{"size": 30, "root": <base64>, "proof": [<hex>, ...]}]}
+     "consistency": [{"size": 30, "root": <base64>, "proof": [<hex>, ...]}],
+     "timestamp": <base64 RFC 3161 TimeStampResp over the checkpoint> | null}
 
 Checking one means: a trusted key signed the checkpoint; each entry's record key and
 payload, salted, give the commitments in its leaf; the leaf is the subject's; and the
@@ -18,14 +19,19 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import json
 import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
+
+from cryptography import x509
 
 from verifier import checkpoint as notes
 from verifier import leaves
 from verifier import merkle
+from verifier import timestamp as stamps
 
 FORMAT = "diary-gateway-proof/1"
 
@@ -56,6 +62,10 @@ class Verified:
     query: Mapping[str, t.Any]
     entries: tuple[Entry, ...]
     consistent_with: tuple[int, ...]  # the older sizes the checkpoint was shown to extend
+    # The timestamping authority's time for the checkpoint: None when not asked to check
+    # (no roots given); ``carries_timestamp`` says whether there was one to check.
+    timestamped_at: dt.datetime | None
+    carries_timestamp: bool
 
 
 def verify(
@@ -63,8 +73,10 @@ def verify(
     keys: Iterable[notes.VerifierKey],
     *,
     saved: notes.Checkpoint | None = None,
+    tsa_roots: Sequence[x509.Certificate] = (),
 ) -> Verified:
-    """Check a bundle against trusted keys and, when given, a checkpoint saved earlier.
+    """Check a bundle against trusted keys and, when given, a checkpoint saved earlier and
+    the root certificates of the timestamping authority (which then must have stamped it).
 
     :raise BundleError: anything in it fails.
     """
@@ -79,12 +91,23 @@ def verify(
     extended = _consistency(head, document.get("consistency", ()))
     if saved is not None:
         _hold_to(saved, head, extended)
+    token = document.get("timestamp")
+    stamped = None
+    if tsa_roots:
+        if not token:
+            raise BundleError("the checkpoint carries no RFC 3161 timestamp")
+        try:
+            stamped = stamps.verify(str(document["checkpoint"]), str(token), tsa_roots)
+        except stamps.TimestampError as err:
+            raise BundleError(str(err)) from err
     return Verified(
         checkpoint=head,
         subject=subject,
         query=dict(document.get("query") or {}),
         entries=entries,
         consistent_with=tuple(sorted(extended)),
+        timestamped_at=stamped,
+        carries_timestamp=bool(token),
     )
 
 

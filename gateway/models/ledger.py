@@ -96,6 +96,9 @@ class LedgerCheckpoint(Base):
     root: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[dt.datetime]
+    # A timestamping authority's RFC 3161 answer over the note (DER, base64), when one is
+    # configured. Text, not bytes: the binary columns are the vault's sealed secrets.
+    timestamp: Mapped[str | None] = mapped_column(Text)
 
 
 # A child's observations of a section by day, for a bundle of a period.

@@ -106,6 +106,7 @@ def bundle(session: Session, *, link_id: int, query: Query, zone: ZoneInfo) -> d
             for state in chosen
         ],
         "consistency": _consistency(session, query.since, signed.size),
+        "timestamp": signed.timestamp,
     }
 
 

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy import update
 
+from gateway import jobs
 from gateway.extensions import db
 from gateway.models import SyncedRecord
 from tests.gateway.clock import Clock
@@ -26,6 +27,7 @@ from tests.gateway.fakes import grade
 from tests.gateway.sync.helpers import drain
 from tests.gateway.sync.helpers import due_now
 from tests.gateway.sync.helpers import link_children
+from tests.support.tsa import Authority
 
 ROOT = Path(__file__).resolve().parents[2]
 MORNING = dt.datetime(2026, 12, 3, 6, 30, tzinfo=dt.UTC)
@@ -90,7 +92,7 @@ def test_the_downloaded_proof_verifies_offline(
     keys = _keys(fake_app.test_client(), tmp_path)
     result = _verify(tmp_path, "bundle", str(bundle), "--keys", str(keys))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ПОДТВЕРЖДЕНО / VERIFIED: 2 записей" in result.stdout
+    assert "ПОДТВЕРЖДЕНО / VERIFIED: записей в журнале — 2" in result.stdout
     assert f"{TODAY.isoformat()} Математика 2" in result.stdout
     entries = json.loads(bundle.read_text())["entries"]
     assert {e["payload"]["comment"] for e in entries} >= {"Не готов"}
@@ -158,7 +160,7 @@ def test_a_saved_checkpoint_is_held_to_the_new_one_by_a_consistency_proof(
         tmp_path, "consistency", str(saved), str(latest), str(proof), "--keys", str(keys)
     )
     assert monitor.returncode == 0, monitor.stdout
-    assert f"{size} записей продолжают {saved_size}" in monitor.stdout
+    assert f"журнал размера {size} продолжает журнал размера {saved_size}" in monitor.stdout
     # Without the proof from the saved size, the bundle cannot vouch for it.
     plain = _download(parent, synced, tmp_path)
     refused = _verify(
@@ -261,3 +263,32 @@ def test_the_public_log_serves_checkpoints_keys_and_proofs(fake_app: Flask, sync
     page = public.get("/log/")
     assert page.status_code == 200 and "Журнал прозрачности" in page.text
     assert f"Записей: {size}" in page.text
+
+
+def test_with_a_timestamping_authority_the_proof_carries_its_stamp(
+    parent: FlaskClient,
+    fake_app: Flask,
+    school: FakeSchool,
+    clock: Clock,
+    tsa: Authority,
+    tmp_path: Path,
+) -> None:
+    fake_app.config["LOG_TSA_URL"] = tsa.url
+    first, _ = link_children(parent, fake_app)
+    grade(school.grades["s1"], id="m1", value="2", numeric=2.0, date=TODAY)
+    due_now(fake_app, clock.at)
+    drain(fake_app)
+    tsa.fail = True
+    with fake_app.app_context():
+        assert jobs.checkpoint() is not None  # signed; the stamp waits for the next run
+    tsa.fail = False
+    assert "timestamped by the configured authority (RFC 3161)" in _checkpoint(fake_app)
+    bundle = _download(parent, first, tmp_path)
+    keys = _keys(fake_app.test_client(), tmp_path)
+    result = _verify(
+        tmp_path, "bundle", str(bundle), "--keys", str(keys), "--tsa-root", str(tsa.root_pem)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "timestamped by the authority at 20" in result.stdout
+    unchecked = _verify(tmp_path, "bundle", str(bundle), "--keys", str(keys))
+    assert unchecked.returncode == 0 and "timestamp not checked" in unchecked.stdout

@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("root", sa.String(length=64), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("timestamp", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_ledger_checkpoints_size", "ledger_checkpoints", ["size"])
