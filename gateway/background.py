@@ -24,7 +24,9 @@ from gateway import jobs
 QUEUES = ("interactive", "scheduled", "backfill")
 
 
-def init_celery(app: Flask, *, tick_seconds: float, checkpoint_seconds: float) -> Celery:
+def init_celery(
+    app: Flask, *, tick_seconds: float, checkpoint_seconds: float, send_seconds: float
+) -> Celery:
     """Bind a Celery app to ``app``: every task runs inside its app context."""
 
     class FlaskTask(Task):  # type: ignore[misc]
@@ -52,6 +54,7 @@ def init_celery(app: Flask, *, tick_seconds: float, checkpoint_seconds: float) -
             "sync-tick": {"task": jobs.TICK, "schedule": tick_seconds},
             "housekeeping": {"task": jobs.HOUSEKEEPING, "schedule": 3600.0},
             "log-checkpoint": {"task": jobs.CHECKPOINT, "schedule": checkpoint_seconds},
+            "notify-send": {"task": jobs.SEND, "schedule": send_seconds},
         },
     )
     jobs.register(celery)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import typing as t
+import urllib.parse
 from zoneinfo import ZoneInfo
 
 import requests
@@ -22,12 +23,15 @@ from gateway.runtime import services
 from gateway.runtime import session_timeouts
 from gateway.services import applications
 from gateway.services import broker
+from gateway.services import dispatch
 from gateway.services import health
 from gateway.services import ledger
+from gateway.services import notify
 from gateway.services import sessions
 from gateway.services import sync
 from gateway.services import timestamps
 from gateway.services import trust
+from gateway.services.mail import SmtpServer
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +39,11 @@ TICK = "sync.tick"
 RUN = "sync.run"
 HOUSEKEEPING = "housekeeping.sweep"
 CHECKPOINT = "log.checkpoint"
+SEND = "notify.send"
 # Ended sign-in sessions are kept this long (for "where am I signed in" and audits).
 KEEP_ENDED_SESSIONS = dt.timedelta(days=30)
+# Notifications, sent or given up, are kept this long (one per person, channel and change).
+KEEP_NOTIFICATIONS = dt.timedelta(days=30)
 
 
 def tick() -> int:
@@ -99,6 +106,7 @@ def sweep() -> dict[str, int]:
         ),
         "invitations": trust.clear_expired(db.session, now=now),
         "broker_messages": broker.compact(config["BROKER_URL"], now=now),
+        "notifications": notify.forget_old(db.session, now=now, keep=KEEP_NOTIFICATIONS),
     }
     db.session.commit()
     log.info("housekeeping: %s", swept)
@@ -145,9 +153,27 @@ def stamp_checkpoint() -> bool:
     return stamped is not None
 
 
+def send_notifications() -> int:
+    """Send every person's due notification e-mail, one letter each; return letters sent."""
+    config = current_app.config
+    if not config.get("SMTP_URL"):
+        return 0
+    mailing = dispatch.Mailing(
+        server=SmtpServer.from_url(config["SMTP_URL"], timeout=float(config["BACKEND_TIMEOUT"])),
+        sender=config["MAIL_FROM"],
+        domain=urllib.parse.urlsplit(config["PUBLIC_URL"]).hostname or "localhost",
+        public_url=config["PUBLIC_URL"],
+        secret=config["SECRET_KEY"],
+    )
+    sent = dispatch.send_due(db.session, mailing=mailing, now=services().now())
+    db.session.commit()
+    return sent
+
+
 def register(celery: Celery) -> None:
     """Register the tasks with a Celery app (each gateway app has its own)."""
     celery.task(name=TICK)(tick)
     celery.task(name=RUN)(run)
     celery.task(name=HOUSEKEEPING)(sweep)
     celery.task(name=CHECKPOINT)(checkpoint)
+    celery.task(name=SEND)(send_notifications)

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from gateway.services import checkpoints
+from gateway.services.mail import SmtpServer
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -47,6 +48,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_LOG_KEYS": ("LOG_KEYS", _csv),
     "GATEWAY_LOG_ORIGIN": ("LOG_ORIGIN", str),
     "GATEWAY_LOG_TSA_URL": ("LOG_TSA_URL", str),
+    "GATEWAY_SMTP_URL": ("SMTP_URL", str),
+    "GATEWAY_MAIL_FROM": ("MAIL_FROM", str),
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
@@ -72,7 +75,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         raw = tomllib.load(fh)
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
     sessions, diary, trust = raw["sessions"], raw["diary"], raw["trust"]
-    applications, log = raw["applications"], raw["log"]
+    applications, log, mail = raw["applications"], raw["log"], raw["mail"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -114,6 +117,11 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "LOG_CHECKPOINT_SECONDS": float(log["checkpoint_seconds"]),
         # An RFC 3161 timestamping authority that stamps each checkpoint (None: none).
         "LOG_TSA_URL": log.get("tsa_url"),
+        # Notification e-mail: the SMTP server (None: no e-mail is sent), the sender, and
+        # how often the sender looks for what is due.
+        "SMTP_URL": mail.get("smtp_url"),
+        "MAIL_FROM": mail["sender"],
+        "NOTIFY_SEND_SECONDS": float(mail["send_seconds"]),
         # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
         "BROKER_URL": None,
         "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),
@@ -155,6 +163,11 @@ def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) ->
 
 def finish(config: dict[str, t.Any], instance_path: Path) -> None:
     """Fill in development secrets, or refuse production settings that still lack them."""
+    if config.get("SMTP_URL"):
+        try:
+            SmtpServer.from_url(str(config["SMTP_URL"]))
+        except ValueError as err:
+            raise ConfigurationError(f"GATEWAY_SMTP_URL: {err}") from err
     if not config.get("LOG_ORIGIN"):
         config["LOG_ORIGIN"] = log_origin(str(config.get("PUBLIC_URL") or ""))
     if not config.get("BROKER_URL"):

@@ -38,6 +38,7 @@ from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.extensions import login_manager
+from gateway.notifications import bp as notifications_bp
 from gateway.operator import bp as operator_bp
 from gateway.runtime import Services
 from gateway.runtime import refresh_in_background
@@ -149,6 +150,7 @@ def bind_extensions(app: Flask) -> None:
         app,
         tick_seconds=tick.tick.total_seconds(),
         checkpoint_seconds=app.config["LOG_CHECKPOINT_SECONDS"],
+        send_seconds=app.config["NOTIFY_SEND_SECONDS"],
     )
     app.after_request(_security_headers)
     templating.register(app, pool=app.extensions["diary_gateway"].pool)
@@ -164,6 +166,7 @@ def register_blueprints(app: Flask) -> None:
         trusted_bp,
         exports_bp,
         transparency_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(applications_bp)

@@ -98,4 +98,4 @@ def _no_gateway_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(variable)
 
 
-pytest_plugins = ["tests.support.stack", "tests.support.tsa"]
+pytest_plugins = ["tests.support.stack", "tests.support.tsa", "tests.support.smtp"]

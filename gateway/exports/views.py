@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
 
 from connectors.schema import Period
 from connectors.schema import Section
@@ -145,7 +146,7 @@ PROOF_LIMIT = "20 per minute"
 
 def _proof_form() -> ProofForm:
     form = ProofForm(request.args)
-    form.section.choices = [(name, section_title(name)) for name in PROOF_SECTIONS]
+    form.section.choices = [SelectChoice(name, section_title(name)) for name in PROOF_SECTIONS]
     return form
 
 

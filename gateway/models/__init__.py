@@ -18,6 +18,9 @@ from gateway.models.ledger import LedgerLeaf
 from gateway.models.ledger import LedgerNode
 from gateway.models.ledger import LedgerOpening
 from gateway.models.ledger import LedgerSubject
+from gateway.models.notification import Notification
+from gateway.models.notification import NotificationPreference
+from gateway.models.notification import NotificationSettings
 from gateway.models.record import ChangeKind
 from gateway.models.record import RecordChange
 from gateway.models.record import SyncedRecord
@@ -57,6 +60,9 @@ __all__ = [
     "LedgerOpening",
     "LedgerSubject",
     "LinkStatus",
+    "Notification",
+    "NotificationPreference",
+    "NotificationSettings",
     "PersonalDataConsent",
     "Queue",
     "RecordChange",

@@ -30,6 +30,7 @@ from gateway.models import Queue
 from gateway.models import SectionSnapshot
 from gateway.models import SyncDue
 from gateway.services import due
+from gateway.services import notify
 from gateway.services import outbox
 from gateway.services import periods
 from gateway.services import records
@@ -321,6 +322,7 @@ class SyncService:
             seen_at=now,
             baseline=plan.baseline,
         )
+        notify.plan(self._session, link, stored, now=now)
         return len(stored)
 
     def _succeeded(
@@ -412,17 +414,17 @@ def record_refreshed(
             continue
         section = Section(row.section)
         period, found = fetched[section]
-        changes += len(
-            records.apply(
-                session,
-                link_id=link.id,
-                section=section,
-                window=period,
-                records=found,
-                seen_at=now,
-                baseline=False,
-            )
+        stored = records.apply(
+            session,
+            link_id=link.id,
+            section=section,
+            window=period,
+            records=found,
+            seen_at=now,
+            baseline=False,
         )
+        notify.plan(session, link, stored, now=now)
+        changes += len(stored)
         due.reschedule(session, row, next_due=next_due(cadence, link, section, now=now), now=now)
     return changes
 

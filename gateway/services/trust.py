@@ -369,6 +369,24 @@ def active_scopes(
     return found
 
 
+def grantees_of(
+    session: Session, link_id: int, *, now: dt.datetime
+) -> dict[int, frozenset[Section]]:
+    """Map each person an active grant lets see this child to the sections it opens."""
+    found: dict[int, frozenset[Section]] = {}
+    grants = session.scalars(
+        select(Grant).join(GrantScope).where(GrantScope.link_id == link_id).distinct()
+    )
+    for grant in grants:
+        if grant.grantee_id is None or status_of(grant, now) is not Status.ACTIVE:
+            continue
+        for scope in grant.scopes:
+            if scope.link_id == link_id:
+                sections = frozenset(Section(s) for s in scope.sections)
+                found[grant.grantee_id] = found.get(grant.grantee_id, frozenset()) | sections
+    return found
+
+
 def closed_grant(session: Session, person: User, link_id: int, *, now: dt.datetime) -> Grant | None:
     """Return the person's latest grant to this child that is revoked, expired or not open yet.
 

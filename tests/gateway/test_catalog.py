@@ -46,6 +46,12 @@ NOT_INTERFACE_TEXT = {
     ("gateway/services/trust.py", "_tell_owner_of_refusal"): "SMS to the parent",
     ("gateway/services/sync.py", "tell_relink"): "SMS / e-mail to the parent",
     ("gateway/services/outbox.py", "GONE"): "a delivered SMS / e-mail's stored text",
+    ("gateway/services/letters.py", "MONTHS"): "notification e-mail to the family",
+    ("gateway/services/letters.py", "WHAT"): "notification e-mail to the family",
+    ("gateway/services/letters.py", "line"): "notification e-mail to the family",
+    ("gateway/services/letters.py", "_detail"): "notification e-mail to the family",
+    ("gateway/services/letters.py", "subject"): "notification e-mail to the family",
+    ("gateway/services/letters.py", "letter"): "notification e-mail to the family",
     # Export files (CSV, iCalendar) are written in Russian whatever the interface language.
     ("gateway/services/exports.py", "CSV_COLUMNS"): "CSV export header",
     ("gateway/services/exports.py", "SCALE_NAMES"): "CSV export values",

@@ -93,7 +93,31 @@ DATES = (
     ("applicant_birth_date", "1984-02-18", "подана другим лицом"),
 )
 APPLICATION_FORM = "gateway.applications.forms.ApplicationForm"
+TIME = "Укажите время, например 21:00."
+# The parent's two children, eight kinds of news each.
+DELIVERIES = {f"deliveries-{index}": "instant" for index in range(16)}
 SPECS: dict[str, Spec] = {
+    "gateway.notifications.forms.NotificationsForm": Spec(
+        "/notifications/",
+        "/notifications/",
+        "parent",
+        {
+            "email": "y",
+            "details": "y",
+            "quiet_from": "21:00",
+            "quiet_until": "08:00",
+            "digest_at": "19:00",
+            "time_zone": "Asia/Yekaterinburg",
+            **DELIVERIES,
+        },
+        formats=(
+            ("quiet_from", "25:00", TIME),
+            ("quiet_until", "", TIME),
+            ("digest_at", "вечером", TIME),
+            ("time_zone", "Mars/Olympus", "Выберите часовой пояс из списка."),
+            ("deliveries-3", "sometimes", "Выберите из списка."),
+        ),
+    ),
     "gateway.children.forms.LinkForm": Spec(
         "/children/link/test-school",
         "/children/link/test-school",
@@ -253,6 +277,8 @@ ROUTES = {
     "operator.enable": "ActionForm",
     "operator.disable": "ActionForm",
     "operator.staff": "RoleForm",
+    "notifications.index": "NotificationsForm",
+    "notifications.unsubscribe": "a signed token, CSRF-exempt (RFC 8058 one-click)",
 }
 ELSEWHERE = {
     "gateway.children.forms.CodeForm",

@@ -18,6 +18,8 @@ def test_environment_variables_are_coerced_into_config_keys() -> None:
             "GATEWAY_LOG_KEYS": "l1,l2",
             "GATEWAY_LOG_ORIGIN": "dnevnik.example/diary-log",
             "GATEWAY_LOG_TSA_URL": "http://tsa.example/tsp",
+            "GATEWAY_SMTP_URL": "smtp://127.0.0.1:1025",
+            "GATEWAY_MAIL_FROM": "Дневник <d@example.ru>",
             "GATEWAY_PUBLIC_URL": "https://dnevnik.example/",
             "GATEWAY_PRODUCTION": "true",
             "DATABASE_URL": "postgresql+psycopg://db/x",
@@ -29,6 +31,8 @@ def test_environment_variables_are_coerced_into_config_keys() -> None:
         "LOG_KEYS": ["l1", "l2"],
         "LOG_ORIGIN": "dnevnik.example/diary-log",
         "LOG_TSA_URL": "http://tsa.example/tsp",
+        "SMTP_URL": "smtp://127.0.0.1:1025",
+        "MAIL_FROM": "Дневник <d@example.ru>",
         "PUBLIC_URL": "https://dnevnik.example",
         "PRODUCTION": True,
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/x",
@@ -62,3 +66,8 @@ def test_development_generates_secrets_once_per_instance_folder(
     assert config["LOG_KEYS"] and config["LOG_KEYS"] == again["LOG_KEYS"]
     assert (tmp_path / "vault_key").stat().st_mode & 0o077 == 0
     assert (tmp_path / "log_key").stat().st_mode & 0o077 == 0
+
+
+def test_a_mail_server_url_that_does_not_read_stops_the_start_with_its_name() -> None:
+    with pytest.raises(ConfigurationError, match="GATEWAY_SMTP_URL: an SMTP URL is"):
+        create_app({"SMTP_URL": "mail.example.ru:25", "SECRET_KEY": "x", "VAULT_KEYS": None})

@@ -81,6 +81,7 @@ def test_the_sweep_clears_only_what_has_outlived_its_keeping(fake_app: Flask) ->
         "sessions": 1,
         "invitations": 1,
         "broker_messages": 0,
+        "notifications": 0,
     }
 
 

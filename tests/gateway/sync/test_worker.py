@@ -15,6 +15,7 @@ from gateway.background import QUEUES
 from gateway.extensions import db
 from gateway.jobs import CHECKPOINT
 from gateway.jobs import HOUSEKEEPING
+from gateway.jobs import SEND
 from gateway.jobs import TICK
 from gateway.models import Queue
 from gateway.models import SyncDue
@@ -65,10 +66,11 @@ def test_a_worker_takes_every_linked_child_from_link_to_backfill_to_the_schedule
     assert school.calls["grades"] >= 2 * len(links)  # a baseline and a backfill each
 
 
-def test_the_scheduler_sends_the_tick_the_housekeeping_and_the_log_checkpoint(
+def test_the_scheduler_sends_the_tick_the_housekeeping_the_checkpoint_and_the_mail(
     fake_app: Flask,
 ) -> None:
     schedule = fake_app.extensions["celery"].conf.beat_schedule
-    assert {entry["task"] for entry in schedule.values()} == {TICK, HOUSEKEEPING, CHECKPOINT}
+    assert {entry["task"] for entry in schedule.values()} == {TICK, HOUSEKEEPING, CHECKPOINT, SEND}
     assert schedule["sync-tick"]["schedule"] == 15
     assert schedule["log-checkpoint"]["schedule"] == 60
+    assert schedule["notify-send"]["schedule"] == 30

@@ -1,0 +1,227 @@
+"""Plan who hears of a sync's news, by which channel, and when.
+
+For each change that is news (:mod:`gateway.services.news`) of a child, the audience is the
+parent and every trusted person whose active grant opens that section of that child. Each
+person's preference for the child and the kind says instant, digest or off; instant news
+waits out the person's quiet hours unless it is urgent (truancy), and a digest goes out at
+the person's digest time. One row per person, channel and change, so planning the same
+change twice tells it once; the sender (next) sends what is due to a person at once as one
+message, so twelve marks after the holidays are one e-mail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.schema import Section
+from gateway.models import ChildLink
+from gateway.models import Notification
+from gateway.models import NotificationPreference
+from gateway.models import NotificationSettings
+from gateway.models import RecordChange
+from gateway.models import User
+from gateway.services import trust
+from gateway.services import upserts
+from gateway.services.news import SECTION_OF
+from gateway.services.news import News
+from gateway.services.news import NewsKind
+from gateway.services.news import news_of
+
+EMAIL = "email"
+# A zone for people with no setting and no child's region at hand (one-click unsubscribe).
+FALLBACK_ZONE = ZoneInfo("Europe/Moscow")
+# Sends tried this often without success are given up.
+MAX_ATTEMPTS = 8
+
+
+class Delivery(enum.StrEnum):
+    """How a person hears of a kind of news."""
+
+    INSTANT = "instant"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+# Until a person chooses: what cannot wait comes at once, the rest in the evening's digest.
+DEFAULT_DELIVERY: Mapping[NewsKind, Delivery] = {
+    NewsKind.MARK: Delivery.INSTANT,
+    NewsKind.MARK_CHANGED: Delivery.INSTANT,
+    NewsKind.MARK_REMOVED: Delivery.INSTANT,
+    NewsKind.ABSENCE: Delivery.INSTANT,
+    NewsKind.TIMETABLE: Delivery.INSTANT,
+    NewsKind.HOMEWORK: Delivery.DIGEST,
+    NewsKind.EVENT: Delivery.DIGEST,
+    NewsKind.MESSAGE: Delivery.INSTANT,
+}
+DEFAULT_QUIET = (dt.time(21, 0), dt.time(8, 0))
+DEFAULT_DIGEST = dt.time(19, 0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Schedule:
+    """A person's quiet hours and digest time, in their zone."""
+
+    quiet_from: dt.time
+    quiet_until: dt.time
+    digest_at: dt.time
+    zone: ZoneInfo
+    email: bool = True
+
+    @classmethod
+    def of(cls, row: NotificationSettings | None, *, fallback: ZoneInfo) -> Schedule:
+        """Return a person's schedule from their settings, or the defaults."""
+        if row is None:
+            return cls(*DEFAULT_QUIET, DEFAULT_DIGEST, fallback)
+        zone = ZoneInfo(row.time_zone) if row.time_zone else fallback
+        return cls(row.quiet_from, row.quiet_until, row.digest_at, zone, row.email)
+
+    def is_quiet(self, moment: dt.datetime) -> bool:
+        """Tell whether a moment falls in the quiet hours (which may span midnight)."""
+        local = moment.astimezone(self.zone).time()
+        start, end = self.quiet_from, self.quiet_until
+        if start == end:
+            return False
+        return start <= local < end if start < end else local >= start or local < end
+
+    def due(self, news: News, delivery: Delivery, now: dt.datetime) -> dt.datetime:
+        """Return when to send a piece of news."""
+        if delivery is Delivery.DIGEST:
+            return self._next(self.digest_at, now)
+        if news.urgent or not self.is_quiet(now):
+            return now
+        return self._next(self.quiet_until, now)
+
+    def _next(self, at: dt.time, now: dt.datetime) -> dt.datetime:
+        """Return the next moment the local clock shows ``at``, from ``now`` on."""
+        local = now.astimezone(self.zone)
+        moment = dt.datetime.combine(local.date(), at, tzinfo=self.zone)
+        if moment < local:
+            moment = dt.datetime.combine(local.date() + dt.timedelta(days=1), at, tzinfo=self.zone)
+        return moment.astimezone(dt.UTC)
+
+
+def audience(
+    session: Session, link: ChildLink, *, now: dt.datetime
+) -> dict[int, frozenset[Section] | None]:
+    """Return who may hear of the child: the parent (every section) and each active grantee."""
+    found: dict[int, frozenset[Section] | None] = {link.user_id: None}
+    for person_id, sections in trust.grantees_of(session, link.id, now=now).items():
+        if person_id != link.user_id:
+            found[person_id] = sections
+    return found
+
+
+def plan(
+    session: Session, link: ChildLink, changes: Sequence[RecordChange], *, now: dt.datetime
+) -> int:
+    """Plan the notifications of one sync's changes of a child; return how many were new.
+
+    The changes must be flushed (they need their ids); the caller commits.
+    """
+    zone = ZoneInfo(link.instance.timezone)
+    found = news_of(changes, today=now.astimezone(zone).date())
+    if not found:
+        return 0
+    people = audience(session, link, now=now)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(people)))}
+    chosen = _preferences(session, link.id, list(people))
+    schedules = _schedules(session, list(people), fallback=zone)
+    rows = []
+    for person_id, sections in people.items():
+        user = users.get(person_id)
+        if user is None or not user.email or not schedules[person_id].email:
+            continue
+        for news in found:
+            if sections is not None and SECTION_OF[news.kind] not in sections:
+                continue
+            delivery = chosen.get((person_id, news.kind), DEFAULT_DELIVERY[news.kind])
+            if delivery is Delivery.OFF:
+                continue
+            rows.append(
+                {
+                    "user_id": person_id,
+                    "link_id": link.id,
+                    "change_id": news.change.id,
+                    "channel": EMAIL,
+                    "kind": news.kind.value,
+                    "delivery": delivery.value,
+                    "urgent": news.urgent,
+                    "low": news.low,
+                    "created_at": now,
+                    "due_at": schedules[person_id].due(news, delivery, now),
+                }
+            )
+    if not rows:
+        return 0
+    statement = (
+        upserts.insert(session, Notification)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["user_id", "channel", "change_id"])
+        .returning(Notification.id)
+    )
+    return len(list(session.scalars(statement)))
+
+
+def _preferences(
+    session: Session, link_id: int, people: list[int]
+) -> dict[tuple[int, NewsKind], Delivery]:
+    rows = session.execute(
+        select(
+            NotificationPreference.user_id,
+            NotificationPreference.kind,
+            NotificationPreference.delivery,
+        ).where(
+            NotificationPreference.link_id == link_id,
+            NotificationPreference.user_id.in_(people),
+        )
+    )
+    return {(user_id, NewsKind(kind)): Delivery(delivery) for user_id, kind, delivery in rows}
+
+
+def _schedules(session: Session, people: list[int], *, fallback: ZoneInfo) -> dict[int, Schedule]:
+    rows = {
+        row.user_id: row
+        for row in session.scalars(
+            select(NotificationSettings).where(NotificationSettings.user_id.in_(people))
+        )
+    }
+    return {person: Schedule.of(rows.get(person), fallback=fallback) for person in people}
+
+
+def due(session: Session, *, now: dt.datetime, limit: int = 500) -> list[Notification]:
+    """Return the unsent notifications due by now, oldest first (those given up left out)."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.sent_at.is_(None),
+                Notification.due_at <= now,
+                Notification.attempts < MAX_ATTEMPTS,
+            )
+            .order_by(Notification.due_at, Notification.id)
+            .limit(limit)
+        )
+    )
+
+
+def forget_old(session: Session, *, now: dt.datetime, keep: dt.timedelta) -> int:
+    """Delete notifications planned longer ago than ``keep``; return how many.
+
+    A change is never planned again after that (the sync records each change once), so
+    the unique key has nothing left to guard.
+    """
+    result = session.execute(
+        delete(Notification)
+        .where(Notification.created_at < now - keep)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
