@@ -1,4 +1,5 @@
-"""Development pages (never registered in production): the outbox, and the backends' faults.
+"""Development pages (never registered in production): the outbox, the demo's mail, and the
+backends' faults.
 
 The backends page drives each emulator's fault admin (``regional_mock.faults``:
 ``/__admin/faults`` at the instance's base URL), so that a newcomer can take a region's
@@ -8,11 +9,16 @@ bring it back, without stopping any process.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import typing as t
+from email.message import EmailMessage
+from pathlib import Path
 
 import requests
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -91,6 +97,22 @@ def outbox_page() -> ResponseReturnValue:
             ]
         }
     return render_template("devtools/outbox.html", messages=messages)
+
+
+@bp.get("/mail")
+def mail_page() -> ResponseReturnValue:
+    """Show the e-mail the demo's SMTP server received, newest first, headers and text."""
+    folder = current_app.config.get("DEV_MAIL_DIR")
+    letters = _received(Path(folder)) if folder else []
+    return render_template("devtools/mail.html", letters=letters, folder=folder)
+
+
+def _received(folder: Path, limit: int = 50) -> list[EmailMessage]:
+    files = sorted(folder.glob("*.eml"), reverse=True)[:limit] if folder.is_dir() else []
+    return [
+        t.cast(EmailMessage, email.message_from_bytes(f.read_bytes(), policy=email.policy.default))
+        for f in files
+    ]
 
 
 @bp.get("/backends")

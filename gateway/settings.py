@@ -50,6 +50,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_LOG_TSA_URL": ("LOG_TSA_URL", str),
     "GATEWAY_SMTP_URL": ("SMTP_URL", str),
     "GATEWAY_MAIL_FROM": ("MAIL_FROM", str),
+    "GATEWAY_DEV_MAIL_DIR": ("DEV_MAIL_DIR", str),
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
@@ -122,6 +123,9 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "SMTP_URL": mail.get("smtp_url"),
         "MAIL_FROM": mail["sender"],
         "NOTIFY_SEND_SECONDS": float(mail["send_seconds"]),
+        # Where the demo's SMTP server (scripts/dev_mail.py) keeps what it received, for the
+        # development page /__dev/mail; None: the page has nothing to show.
+        "DEV_MAIL_DIR": None,
         # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
         "BROKER_URL": None,
         "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),

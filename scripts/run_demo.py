@@ -9,8 +9,9 @@ The gateway is served by gunicorn (GATEWAY_WORKERS processes, 2 by default); two
 workers (one for the parents' and the scheduled syncs, one for backfills) and the scheduler
 keep every linked diary current in the background.
 
-Ports come from GATEWAY_PORT, IDP_PORT, MESH_PORT, DNEVNIK_PORT and NETSCHOOL_PORT; the
-provider's demo client and Dnevnik.ru's partner app follow GATEWAY_PUBLIC_URL.
+Ports come from GATEWAY_PORT, IDP_PORT, MESH_PORT, DNEVNIK_PORT, NETSCHOOL_PORT and
+MAIL_PORT (the demo's SMTP server, whose mail /__dev/mail shows); the provider's demo client
+and Dnevnik.ru's partner app follow GATEWAY_PUBLIC_URL.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+DEV_MAIL = ROOT / "instance" / "dev-mail"
 
 PEOPLE = [
     ("Смирнова Ирина Сергеевна (трое детей)", "+79000000001", "parent-demo-1"),
@@ -48,9 +50,10 @@ PORTS = {
     "mesh": ("MESH_PORT", 9101, "МЭШ (Москва)"),
     "dnevnik_ru": ("DNEVNIK_PORT", 9102, "Дневник.ру (Тверь)"),
     "netschool": ("NETSCHOOL_PORT", 9103, "NetSchool (Самара)"),
+    "mail": ("MAIL_PORT", 1025, "Почта демо (SMTP)"),
 }
 EMULATORS = ("mesh", "dnevnik_ru", "netschool")
-BACKGROUND = ("sync-worker", "backfill-worker", "scheduler")
+BACKGROUND = ("mail", "sync-worker", "backfill-worker", "scheduler")
 
 
 def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
@@ -80,12 +83,19 @@ def demo_environment(environ: Mapping[str, str], ports: Mapping[str, int]) -> di
     if env.get("GATEWAY_OIDC_CLIENT_SECRET"):
         env.setdefault("IDP_DEMO_CLIENT_SECRET", env["GATEWAY_OIDC_CLIENT_SECRET"])
     env.setdefault("DNEVNIK_PARTNER_REDIRECT_URI", public_url + "/children/oauth/callback")
+    # Notification e-mail goes to the demo's own SMTP server; /__dev/mail shows it.
+    env.setdefault("GATEWAY_SMTP_URL", f"smtp://127.0.0.1:{ports['mail']}")
+    env.setdefault("GATEWAY_DEV_MAIL_DIR", str(DEV_MAIL))
     return env
 
 
 def commands(ports: Mapping[str, int], env: Mapping[str, str]) -> dict[str, list[str]]:
     """Return the command line of each long-running process, in start order."""
     rv = {"idp": [PYTHON, "-m", "idp_mock", "--port", str(ports["idp"])]}
+    rv["mail"] = [
+        *[PYTHON, "-m", "scripts.dev_mail", "--port", str(ports["mail"])],
+        *["--folder", env.get("GATEWAY_DEV_MAIL_DIR") or str(DEV_MAIL)],
+    ]
     for name in EMULATORS:
         rv[name] = [PYTHON, "-m", "regional_mock", "--system", name, "--port", str(ports[name])]
     rv["gateway"] = [
@@ -219,6 +229,7 @@ def print_banner(ports: Mapping[str, int], env: Mapping[str, str]) -> None:
     if env.get("GATEWAY_PRODUCTION", "").lower() not in ("1", "true", "yes", "on"):
         print(f"\nTake a region's system down, slow it or break it: {gateway}/__dev/backends")
         print(f"Messages the gateway would send: {gateway}/__dev/outbox")
+        print(f"Notification e-mail the demo's mail server received: {gateway}/__dev/mail")
     print("\nCtrl-C stops everything.\n", flush=True)
 
 

@@ -109,6 +109,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
         abort(404)
     if request.method == "GET":
         return render_template("notifications/unsubscribe.html", token=token)
-    dispatch.stop_email(db.session, person)
+    if not dispatch.stop_email(db.session, person):
+        abort(404)
     db.session.commit()
     return render_template("notifications/unsubscribed.html")

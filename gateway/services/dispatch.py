@@ -58,8 +58,13 @@ def unsubscribed_user(secret: str, token: str) -> int:
     return int(data["user"])
 
 
-def stop_email(session: Session, user_id: int) -> None:
-    """Turn a person's notification e-mail off (the one-click unsubscribe)."""
+def stop_email(session: Session, user_id: int) -> bool:
+    """Turn a person's notification e-mail off (the one-click unsubscribe).
+
+    Return False when the person no longer exists (their account was deleted).
+    """
+    if session.get(User, user_id) is None:
+        return False
     defaults = notify.Schedule.of(None, fallback=notify.FALLBACK_ZONE)
     session.execute(
         upserts.insert(session, NotificationSettings)
@@ -80,6 +85,7 @@ def stop_email(session: Session, user_id: int) -> None:
             Notification.sent_at.is_(None),
         )
     )
+    return True
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,18 +109,21 @@ class Mailing:
         )
 
 
-def send_due(session: Session, *, mailing: Mailing, now: dt.datetime, limit: int = 500) -> int:
-    """Send each person's due e-mail notifications as one letter; return letters sent."""
-    due = [n for n in notify.due(session, now=now, limit=limit) if n.channel == notify.EMAIL]
+def send_due(session: Session, *, mailing: Mailing, now: dt.datetime, people: int = 200) -> int:
+    """Send each person's due e-mail notifications as one letter; return letters sent.
+
+    At most ``people`` letters a call, each with all of that person's due news.
+    """
+    due = [n for n in notify.due(session, now=now, people=people) if n.channel == notify.EMAIL]
     if not due:
         return 0
-    people = _by_id(session, User, {n.user_id for n in due})
+    persons = _by_id(session, User, {n.user_id for n in due})
     children = _by_id(session, ChildLink, {n.link_id for n in due})
     changes = _by_id(session, RecordChange, {n.change_id for n in due})
     details = dict(
         session.execute(
             select(NotificationSettings.user_id, NotificationSettings.details).where(
-                NotificationSettings.user_id.in_(people)
+                NotificationSettings.user_id.in_(persons)
             )
         ).all()
     )
@@ -125,7 +134,7 @@ def send_due(session: Session, *, mailing: Mailing, now: dt.datetime, limit: int
     try:
         with mailing.server.connection() as send:
             for user_id, batch in batches.items():
-                person = people[user_id]
+                person = persons[user_id]
                 items = [letters.Item(n, changes[n.change_id], children[n.link_id]) for n in batch]
                 send(
                     letters.letter(
@@ -135,6 +144,7 @@ def send_due(session: Session, *, mailing: Mailing, now: dt.datetime, limit: int
                         links=mailing.links(user_id),
                         sender=mailing.sender,
                         domain=mailing.domain,
+                        now=now,
                     )
                 )
                 for notification in batch:

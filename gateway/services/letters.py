@@ -13,6 +13,7 @@ import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
 from email.message import EmailMessage
+from email.utils import format_datetime
 from email.utils import formataddr
 from email.utils import make_msgid
 
@@ -110,6 +111,7 @@ def letter(
     links: Links,
     sender: str,
     domain: str,
+    now: dt.datetime,
 ) -> EmailMessage:
     """Compose one e-mail of a person's due news, grouped by child, with RFC 8058 headers."""
     message = EmailMessage()
@@ -117,6 +119,7 @@ def letter(
     message["To"] = formataddr((person.full_name, person.email or ""))
     message["Subject"] = subject(items)
     message["Message-ID"] = make_msgid(domain=domain)
+    message["Date"] = format_datetime(now)
     # RFC 8058: a mail client's «Unsubscribe» button POSTs to this address, no page needed.
     message["List-Unsubscribe"] = f"<{links.unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -197,18 +198,32 @@ def _schedules(session: Session, people: list[int], *, fallback: ZoneInfo) -> di
     return {person: Schedule.of(rows.get(person), fallback=fallback) for person in people}
 
 
-def due(session: Session, *, now: dt.datetime, limit: int = 500) -> list[Notification]:
-    """Return the unsent notifications due by now, oldest first (those given up left out)."""
+def due(session: Session, *, now: dt.datetime, people: int = 200) -> list[Notification]:
+    """Return every unsent notification due by now of the ``people`` waiting longest.
+
+    Whole people, never part of one's news: what is due to a person goes out as one letter.
+    Those given up (``MAX_ATTEMPTS``) are left out.
+    """
+    waiting = (
+        Notification.sent_at.is_(None),
+        Notification.due_at <= now,
+        Notification.attempts < MAX_ATTEMPTS,
+    )
+    first = (
+        select(Notification.user_id)
+        .where(*waiting)
+        .group_by(Notification.user_id)
+        .order_by(func.min(Notification.due_at), Notification.user_id)
+        .limit(people)
+    )
+    chosen = list(session.scalars(first))
+    if not chosen:
+        return []
     return list(
         session.scalars(
             select(Notification)
-            .where(
-                Notification.sent_at.is_(None),
-                Notification.due_at <= now,
-                Notification.attempts < MAX_ATTEMPTS,
-            )
+            .where(*waiting, Notification.user_id.in_(chosen))
             .order_by(Notification.due_at, Notification.id)
-            .limit(limit)
         )
     )
 

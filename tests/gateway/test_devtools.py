@@ -198,7 +198,7 @@ def test_the_page_in_english(gateway: Flask, netschool_faults: str) -> None:
     assert "Now: working" in page and "Take down" in page
 
 
-@pytest.mark.parametrize("path", [PAGE, "/__dev/outbox"])
+@pytest.mark.parametrize("path", [PAGE, "/__dev/outbox", "/__dev/mail"])
 def test_the_development_pages_do_not_exist_in_production(
     make_app: t.Callable[..., Flask], path: str
 ) -> None:

@@ -10,6 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway import jobs
+from gateway.extensions import db
+from gateway.models import NotificationSettings
+from gateway.services import dispatch
 from tests.gateway.clock import Clock
 from tests.gateway.clock import pin_clock
 from tests.gateway.conftest import make_parent
@@ -136,3 +139,22 @@ def test_a_mail_server_that_refuses_is_tried_again_later(
     assert _send(fake_app) == 0  # waits a minute before the next try
     clock.advance(minutes=2)
     assert _send(fake_app) == 1
+
+
+def test_the_unsubscribe_link_asks_on_get_and_refuses_a_forged_or_orphaned_token(
+    fake_app: Flask,
+) -> None:
+    person = make_parent(fake_app, "maria", "Иванова Мария", email="maria@example.ru")
+    token = dispatch.unsubscribe_token(fake_app.config["SECRET_KEY"], person)
+    client = fake_app.test_client()
+    page = client.get(f"/notifications/unsubscribe/{token}")
+    assert page.status_code == 200 and "Отписаться от писем?" in page.text
+    with fake_app.app_context():
+        assert db.session.get(NotificationSettings, person) is None  # a GET changes nothing
+    forged = dispatch.unsubscribe_token("another-secret", person)
+    assert client.post(f"/notifications/unsubscribe/{forged}").status_code == 404
+    gone = dispatch.unsubscribe_token(fake_app.config["SECRET_KEY"], person + 1000)
+    assert client.post(f"/notifications/unsubscribe/{gone}").status_code == 404
+    assert client.post(f"/notifications/unsubscribe/{token}").status_code == 200
+    with fake_app.app_context():
+        assert db.session.get(NotificationSettings, person).email is False  # type: ignore[union-attr]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
 import time
 import typing as t
 from collections.abc import Iterator
+from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
@@ -29,7 +31,14 @@ ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "scripts" / "run_demo.py"
 BANNER = "=== Diary Gateway demo is running ==="
 TIMEOUT = 10
-PORT_VARIABLES = ("GATEWAY_PORT", "IDP_PORT", "MESH_PORT", "DNEVNIK_PORT", "NETSCHOOL_PORT")
+PORT_VARIABLES = (
+    "GATEWAY_PORT",
+    "IDP_PORT",
+    "MESH_PORT",
+    "DNEVNIK_PORT",
+    "NETSCHOOL_PORT",
+    "MAIL_PORT",
+)
 
 
 class _Forms(HTMLParser):
@@ -87,6 +96,7 @@ def start_demo(tmp_path: Path) -> Demo:
         "GATEWAY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
         "GATEWAY_BEAT_SCHEDULE": str(tmp_path / "celerybeat-schedule"),
         "GATEWAY_BUDGET_FILE": str(tmp_path / "budget.sqlite3"),
+        "GATEWAY_DEV_MAIL_DIR": str(tmp_path / "dev-mail"),
     }
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
@@ -216,9 +226,19 @@ def test_the_demo_on_other_ports_signs_in_links_a_child_and_stops_clean(demo: De
     faults = f"http://127.0.0.1:{demo.ports['DNEVNIK_PORT']}/__admin/faults"
     assert requests.get(faults, timeout=TIMEOUT).json()["mode"] == "maintenance"
 
+    # The demo's mail server keeps what it is sent, and the development page shows it.
+    letter = EmailMessage()
+    letter["From"], letter["To"], letter["Subject"] = "d@localhost", "i@localhost", "Проверка"
+    letter.set_content("Письмо до страницы разработки")
+    with smtplib.SMTP("127.0.0.1", demo.ports["MAIL_PORT"], timeout=TIMEOUT) as smtp:
+        smtp.send_message(letter)
+    mail = browser.get(f"{demo.gateway}/__dev/mail", timeout=TIMEOUT).text
+    assert "Проверка" in mail and "Письмо до страницы разработки" in mail
+
     children = children_of(demo.process.pid)
     names = " ".join(children.values())
-    assert len(children) == 8, children
+    assert len(children) == 9, children
+    assert "scripts.dev_mail" in names
     assert "gunicorn" in names and names.count("-m celery") == 3
     stop(demo.process)
 

@@ -241,3 +241,22 @@ def test_notifications_older_than_the_keep_are_forgotten(session: Session, link:
     notify.plan(session, link, _changes(session, link, [grade("g2")], at=later), now=later)
     assert notify.forget_old(session, now=later, keep=dt.timedelta(days=30)) == 1
     assert [kind for _, kind, _, _ in _planned(session)] == ["mark"]
+
+
+def test_a_persons_news_is_never_split_between_two_reads(
+    session: Session, link: ChildLink, engine: sa.Engine
+) -> None:
+    other = session.get(ChildLink, make_link(engine, "s2"))
+    assert other is not None
+    session.get(User, other.user_id).email = "other@example.ru"  # type: ignore[union-attr]
+    notify.plan(
+        session, link, _changes(session, link, [grade("a1"), grade("a2")], at=NOON), now=NOON
+    )
+    later = NOON + dt.timedelta(minutes=1)
+    notify.plan(session, other, _changes(session, other, [grade("b1")], at=later), now=later)
+    first = notify.due(session, now=later, people=1)
+    assert [n.user_id for n in first] == [link.user_id, link.user_id]  # both of hers, not one
+    assert {n.user_id for n in notify.due(session, now=later, people=2)} == {
+        link.user_id,
+        other.user_id,
+    }

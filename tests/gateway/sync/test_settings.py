@@ -90,3 +90,4 @@ def test_the_launcher_serves_with_gunicorn_workers_and_keeps_the_schedule_where_
     assert {"sync-worker", "backfill-worker", "scheduler"} <= set(commands)
     assert "backfill" in commands["backfill-worker"]
     assert "interactive,scheduled" in commands["sync-worker"]
+    assert commands["mail"][2:5] == ["scripts.dev_mail", "--port", "1025"]

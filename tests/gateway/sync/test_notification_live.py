@@ -1,0 +1,102 @@
+"""Over HTTP end to end: a teacher gives Максим a «2» at the NetSchool emulator, the sync
+reads it, and Ирина's letter reaches a real SMTP server; his grandmother, who may see his
+timetable only, hears nothing of marks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from connectors.schema import Section
+from gateway import jobs
+from gateway.extensions import db
+from gateway.models import ChildLink
+from gateway.models import NotificationSettings
+from gateway.models import User
+from gateway.runtime import services
+from gateway.services import trust
+from regional_mock.day_client import DayClient
+from regional_mock.world import demo_today
+from tests.gateway.conftest import make_parent
+from tests.gateway.demo_children import IRINA
+from tests.gateway.demo_children import link_child
+from tests.gateway.sync.helpers import drain
+from tests.gateway.sync.helpers import due_now
+from tests.support.idp import sign_in
+from tests.support.smtp import Inbox
+
+
+@pytest.fixture
+def gateway(make_stack_app: t.Callable[..., Flask], smtp: Inbox) -> Flask:
+    return make_stack_app(WTF_CSRF_ENABLED=False, SMTP_URL=smtp.url)
+
+
+def _granny_sees_the_timetable(app: Flask, link_id: int) -> int:
+    granny = make_parent(app, "granny", "Смирнова Галина Ивановна", email="g@example.test")
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        link = db.session.get(ChildLink, link_id)
+        assert link is not None
+        invitation = trust.Invitation(
+            name="Смирнова Галина Ивановна",
+            phone=None,
+            email="g@example.test",
+            scopes={link_id: {Section.SCHEDULE}},
+            ends_on=None,
+        )
+        owner = db.session.get(User, link.user_id)
+        grant, _ = trust.invite(
+            db.session, owner, invitation, now=now, accept_url="/{token}", vault=services().vault
+        )
+        person = db.session.get(User, granny)
+        trust.accept(db.session, grant, person, now=now, delay=dt.timedelta())  # type: ignore[arg-type]
+        db.session.commit()
+    return granny
+
+
+def test_a_teachers_two_reaches_the_parents_mailbox_and_not_the_grannys(
+    gateway: Flask, netschool_day: DayClient, demo_world: t.Any, smtp: Inbox
+) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA)
+    child = link_child(gateway, client, "netschool")
+    drain(gateway)
+    _granny_sees_the_timetable(gateway, child)
+    with gateway.app_context():
+        # The wall clock runs this test at any hour: no quiet hours, or 23:00 would wait.
+        parent = db.session.scalars(select(User).where(User.email.like("irina%"))).one()
+        db.session.add(
+            NotificationSettings(
+                user_id=parent.id,
+                quiet_from=dt.time(0),
+                quiet_until=dt.time(0),
+                digest_at=dt.time(19),
+            )
+        )
+        db.session.commit()
+    with gateway.app_context():
+        assert jobs.send_notifications() == 0  # the baseline and the school year are not news
+
+    student = demo_world.student_by_name("Смирнов Максим Дмитриевич")
+    today = demo_today()
+    taught = max(
+        (x for x in demo_world.lessons_of(student.id, today - dt.timedelta(days=6), today)),
+        key=lambda x: (x.date, x.number),
+    )
+    netschool_day.add_mark(student="Максим", lesson_id=taught.id, value=2, comment="Не готов")
+    due_now(gateway)
+    drain(gateway)
+    with gateway.app_context():
+        assert jobs.send_notifications() == 1
+    [letter] = smtp.messages
+    assert letter["To"].endswith("<irina.smirnova@example.test>")
+    assert letter["Subject"].endswith(": новая оценка")
+    assert "новая оценка, низкая" in letter.get_content()
+    assert letter["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with gateway.app_context():
+        names = set(db.session.scalars(select(User.email)))
+    assert "g@example.test" in names  # she exists, and got nothing
