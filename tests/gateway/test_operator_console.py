@@ -47,7 +47,9 @@ def maria(operator_app: Flask) -> t.Any:
 def _applied(app: Flask, pavel: t.Any, **changes: str) -> int:
     assert pavel.post("/children/applications/new", data={**FORM, **changes}).status_code == 303
     with app.app_context():
-        return int(db.session.scalars(select(AccessApplication.id)).all()[-1])
+        # The newest by id: an unordered scan on PostgreSQL may return rows in any order.
+        newest = select(AccessApplication.id).order_by(AccessApplication.id.desc()).limit(1)
+        return int(db.session.scalars(newest).one())
 
 
 def _application(app: Flask, app_id: int) -> AccessApplication:
