@@ -65,14 +65,14 @@ def stop_email(session: Session, user_id: int) -> bool:
     """
     if session.get(User, user_id) is None:
         return False
-    defaults = notify.Schedule.of(None, fallback=notify.FALLBACK_ZONE)
+    quiet_from, quiet_until = notify.DEFAULT_QUIET
     session.execute(
         upserts.insert(session, NotificationSettings)
         .values(
             user_id=user_id,
-            quiet_from=defaults.quiet_from,
-            quiet_until=defaults.quiet_until,
-            digest_at=defaults.digest_at,
+            quiet_from=quiet_from,
+            quiet_until=quiet_until,
+            digest_at=notify.DEFAULT_DIGEST,
             email=False,
             details=False,
         )

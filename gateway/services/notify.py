@@ -38,8 +38,6 @@ from gateway.services.news import NewsKind
 from gateway.services.news import news_of
 
 EMAIL = "email"
-# A zone for people with no setting and no child's region at hand (one-click unsubscribe).
-FALLBACK_ZONE = ZoneInfo("Europe/Moscow")
 # Sends tried this often without success are given up.
 MAX_ATTEMPTS = 8
 
