@@ -18,6 +18,7 @@ from gateway.extensions import db
 from gateway.log_commands import log_group
 from gateway.models import ConnectorInstance
 from gateway.models import RoleKind
+from gateway.push_commands import push_group
 from gateway.runtime import services
 from gateway.services import applications
 from gateway.services import lifecycle
@@ -380,4 +381,5 @@ commands = [
     roles_group,
     applications_group,
     log_group,
+    push_group,
 ]

@@ -24,9 +24,11 @@ from gateway.runtime import session_timeouts
 from gateway.services import applications
 from gateway.services import broker
 from gateway.services import dispatch
+from gateway.services import egress
 from gateway.services import health
 from gateway.services import ledger
 from gateway.services import notify
+from gateway.services import push
 from gateway.services import sessions
 from gateway.services import sync
 from gateway.services import timestamps
@@ -154,7 +156,15 @@ def stamp_checkpoint() -> bool:
 
 
 def send_notifications() -> int:
-    """Send every person's due notification e-mail, one letter each; return letters sent."""
+    """Send every person's due notifications, one message per person and channel; return
+    how many messages went out (letters, and people reached by push)."""
+    now = services().now()
+    sent = _send_email(now) + _send_push(now)
+    db.session.commit()
+    return sent
+
+
+def _send_email(now: dt.datetime) -> int:
     config = current_app.config
     if not config.get("SMTP_URL"):
         return 0
@@ -165,9 +175,25 @@ def send_notifications() -> int:
         public_url=config["PUBLIC_URL"],
         secret=config["SECRET_KEY"],
     )
-    sent = dispatch.send_due(db.session, mailing=mailing, now=services().now())
-    db.session.commit()
-    return sent
+    return dispatch.send_due(db.session, mailing=mailing, now=now)
+
+
+def _send_push(now: dt.datetime) -> int:
+    config = current_app.config
+    if not config.get("VAPID_KEY"):
+        return 0
+    with requests.Session() as http:
+        if not config["ALLOW_PRIVATE_BACKENDS"]:
+            egress.guard(http)  # an endpoint is the browser's word: never into our network
+        pusher = push.Pusher(
+            vapid=push.vapid_of(config["VAPID_KEY"]),
+            subject=config["VAPID_SUBJECT"],
+            http=http,
+            public_url=config["PUBLIC_URL"],
+            ttl=int(config["PUSH_TTL_SECONDS"]),
+            timeout=float(config["BACKEND_TIMEOUT"]),
+        )
+        return push.send_due(db.session, pusher=pusher, now=now)
 
 
 def register(celery: Celery) -> None:

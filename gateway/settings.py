@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from gateway.services import checkpoints
+from gateway.services import push
 from gateway.services.mail import SmtpServer
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -51,6 +52,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_SMTP_URL": ("SMTP_URL", str),
     "GATEWAY_MAIL_FROM": ("MAIL_FROM", str),
     "GATEWAY_DEV_MAIL_DIR": ("DEV_MAIL_DIR", str),
+    "GATEWAY_VAPID_KEY": ("VAPID_KEY", str),
+    "GATEWAY_VAPID_SUBJECT": ("VAPID_SUBJECT", str),
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
@@ -77,6 +80,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
     sessions, diary, trust = raw["sessions"], raw["diary"], raw["trust"]
     applications, log, mail = raw["applications"], raw["log"], raw["mail"]
+    web_push = raw["push"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -126,6 +130,12 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         # Where the demo's SMTP server (scripts/dev_mail.py) keeps what it received, for the
         # development page /__dev/mail; None: the page has nothing to show.
         "DEV_MAIL_DIR": None,
+        # Web Push: the VAPID private key (base64url P-256; None: generated per instance folder
+        # in development, no push in production), the contact push services may write to,
+        # and how long a push service keeps a message for a browser that is offline.
+        "VAPID_KEY": None,
+        "VAPID_SUBJECT": web_push["subject"],
+        "PUSH_TTL_SECONDS": int(web_push["ttl_seconds"]),
         # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
         "BROKER_URL": None,
         "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),
@@ -172,6 +182,11 @@ def finish(config: dict[str, t.Any], instance_path: Path) -> None:
             SmtpServer.from_url(str(config["SMTP_URL"]))
         except ValueError as err:
             raise ConfigurationError(f"GATEWAY_SMTP_URL: {err}") from err
+    if config.get("VAPID_KEY"):
+        try:
+            push.vapid_of(str(config["VAPID_KEY"]))
+        except ValueError as err:
+            raise ConfigurationError(f"GATEWAY_VAPID_KEY: {err}") from err
     if not config.get("LOG_ORIGIN"):
         config["LOG_ORIGIN"] = log_origin(str(config.get("PUBLIC_URL") or ""))
     if not config.get("BROKER_URL"):
@@ -210,6 +225,8 @@ def finish(config: dict[str, t.Any], instance_path: Path) -> None:
         ]
     if not config.get("LOG_KEYS"):
         config["LOG_KEYS"] = [_instance_secret(instance_path, "log_key", checkpoints.new_key)]
+    if not config.get("VAPID_KEY"):
+        config["VAPID_KEY"] = _instance_secret(instance_path, "vapid_key", push.new_vapid_key)
 
 
 def log_origin(public_url: str) -> str:

@@ -40,6 +40,7 @@ from gateway.extensions import limiter
 from gateway.extensions import login_manager
 from gateway.notifications import bp as notifications_bp
 from gateway.operator import bp as operator_bp
+from gateway.pwa import bp as pwa_bp
 from gateway.runtime import Services
 from gateway.runtime import refresh_in_background
 from gateway.services.budget import budget_from
@@ -167,6 +168,7 @@ def register_blueprints(app: Flask) -> None:
         exports_bp,
         transparency_bp,
         notifications_bp,
+        pwa_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(applications_bp)

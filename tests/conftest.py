@@ -98,4 +98,9 @@ def _no_gateway_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(variable)
 
 
-pytest_plugins = ["tests.support.stack", "tests.support.tsa", "tests.support.smtp"]
+pytest_plugins = [
+    "tests.support.stack",
+    "tests.support.tsa",
+    "tests.support.smtp",
+    "tests.support.push",
+]

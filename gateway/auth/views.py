@@ -278,8 +278,12 @@ def language(code: str) -> ResponseReturnValue:
 
 @bp.before_app_request
 def require_consent() -> ResponseReturnValue | None:
-    """Keep a signed-in person on the consent page until they accept its current text."""
-    if not current_user.is_authenticated or request.blueprint in ("auth", "errors", None):
+    """Keep a signed-in person on the consent page until they accept its current text.
+
+    The web app's manifest and service worker are no pages: the browser fetches them by
+    itself, and one fetched meanwhile must not become where the person lands after consent.
+    """
+    if not current_user.is_authenticated or request.blueprint in ("auth", "errors", "pwa", None):
         return None
     version = current_app.config["CONSENT_VERSION"]
     record = signin.session_record(db.session, session.get("sid", ""))  # loaded with the user

@@ -21,6 +21,7 @@ from gateway.models.ledger import LedgerSubject
 from gateway.models.notification import Notification
 from gateway.models.notification import NotificationPreference
 from gateway.models.notification import NotificationSettings
+from gateway.models.notification import PushSubscription
 from gateway.models.record import ChangeKind
 from gateway.models.record import RecordChange
 from gateway.models.record import SyncedRecord
@@ -63,6 +64,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "NotificationSettings",
+    "PushSubscription",
     "PersonalDataConsent",
     "Queue",
     "RecordChange",

@@ -75,3 +75,24 @@ class Notification(Base):
 
 # The sender reads what is due and unsent, oldest first.
 Index("ix_notifications_due", Notification.sent_at, Notification.due_at)
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription (RFC 8030), owned by the person signed in there.
+
+    The endpoint is the push service's address for that browser, unique: the same browser
+    subscribing again, or under another person, replaces the row. ``p256dh`` and ``auth``
+    are the browser's keys (base64url) the messages are encrypted to (RFC 8291).
+    """
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2048), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(128))
+    auth: Mapped[str] = mapped_column(String(64))
+    # What the person sees in the list of their devices: «Chrome, Android».
+    device: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    last_sent_at: Mapped[dt.datetime | None]

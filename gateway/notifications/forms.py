@@ -80,3 +80,7 @@ KIND_LABELS = {
     "event": _l("Собрание или событие"),
     "message": _l("Сообщение учителя"),
 }
+
+
+class DeviceForm(BaseForm):
+    """Stop pushing to one of the person's browsers (its id is in the address)."""

@@ -21,14 +21,22 @@ from gateway.extensions import csrf
 from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.notifications.forms import KIND_LABELS
+from gateway.notifications.forms import DeviceForm
 from gateway.notifications.forms import NotificationsForm
 from gateway.runtime import services
 from gateway.services import dispatch
 from gateway.services import preferences
+from gateway.services import push
 from gateway.services.notify import Delivery
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 UNSUBSCRIBE_LIMIT = "30 per minute"
+
+
+def vapid_public_key() -> str | None:
+    """Return the key browsers subscribe with, or None when push is not configured."""
+    key = current_app.config.get("VAPID_KEY")
+    return push.application_server_key(key) if key else None
 
 
 def _form(current: preferences.Settings) -> NotificationsForm:
@@ -76,7 +84,13 @@ def index() -> ResponseReturnValue:
         return redirect(url_for("notifications.index"), 303)
     rows = list(zip(current.choices, form.deliveries.entries, strict=False))
     return render_template(
-        "notifications/index.html", form=form, rows=rows, kind_labels=KIND_LABELS
+        "notifications/index.html",
+        form=form,
+        rows=rows,
+        kind_labels=KIND_LABELS,
+        push_key=vapid_public_key(),
+        devices=push.devices_of(db.session, current_user.id),
+        device_form=DeviceForm(),
     )
 
 

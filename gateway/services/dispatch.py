@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import logging
 import typing as t
-from collections.abc import Sequence
 
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
@@ -32,8 +31,6 @@ from gateway.services.mail import MailFailed
 from gateway.services.mail import SmtpServer
 
 log = logging.getLogger(__name__)
-# Seconds before the n-th retry: a minute, then five, then half an hour, then every two hours.
-BACKOFF = (60, 300, 1800, 7200)
 UNSUBSCRIBE_SALT = "diary-gateway.unsubscribe"
 
 
@@ -114,7 +111,7 @@ def send_due(session: Session, *, mailing: Mailing, now: dt.datetime, people: in
 
     At most ``people`` letters a call, each with all of that person's due news.
     """
-    due = [n for n in notify.due(session, now=now, people=people) if n.channel == notify.EMAIL]
+    due = notify.due(session, channel=notify.EMAIL, now=now, people=people)
     if not due:
         return 0
     persons = _by_id(session, User, {n.user_id for n in due})
@@ -152,16 +149,9 @@ def send_due(session: Session, *, mailing: Mailing, now: dt.datetime, people: in
                 sent += 1
     except MailFailed as err:
         log.warning("notification e-mail not sent, will retry: %s", err)
-        _retry_later([n for n in due if n.sent_at is None], now=now)
+        notify.retry_later([n for n in due if n.sent_at is None], now=now)
     session.flush()
     return sent
-
-
-def _retry_later(unsent: Sequence[Notification], *, now: dt.datetime) -> None:
-    for notification in unsent:
-        notification.attempts += 1
-        wait = BACKOFF[min(notification.attempts, len(BACKOFF)) - 1]
-        notification.due_at = now + dt.timedelta(seconds=wait)
 
 
 Row = t.TypeVar("Row", User, ChildLink, RecordChange)

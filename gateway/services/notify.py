@@ -5,8 +5,13 @@ parent and every trusted person whose active grant opens that section of that ch
 person's preference for the child and the kind says instant, digest or off; instant news
 waits out the person's quiet hours unless it is urgent (truancy), and a digest goes out at
 the person's digest time. One row per person, channel and change, so planning the same
-change twice tells it once; the sender (next) sends what is due to a person at once as one
-message, so twelve marks after the holidays are one e-mail.
+change twice tells it once; each channel's sender sends what is due to a person at once as
+one message, so twelve marks after the holidays are one e-mail and one push.
+
+A person hears by every channel they have: e-mail when their account has an address and
+they did not turn it off, Web Push when one of their browsers subscribed. Who may hear is
+asked again when a notification is due, so news planned for a trusted person whose grant
+has ended since is dropped, never sent.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from gateway.models import ChildLink
 from gateway.models import Notification
 from gateway.models import NotificationPreference
 from gateway.models import NotificationSettings
+from gateway.models import PushSubscription
 from gateway.models import RecordChange
 from gateway.models import User
 from gateway.services import trust
@@ -38,8 +44,11 @@ from gateway.services.news import NewsKind
 from gateway.services.news import news_of
 
 EMAIL = "email"
+PUSH = "push"
 # Sends tried this often without success are given up.
 MAX_ATTEMPTS = 8
+# Seconds before the n-th retry: a minute, then five, then half an hour, then every two hours.
+BACKOFF = (60, 300, 1800, 7200)
 
 
 class Delivery(enum.StrEnum):
@@ -131,26 +140,23 @@ def plan(
     if not found:
         return 0
     people = audience(session, link, now=now)
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(people)))}
     chosen = _preferences(session, link.id, list(people))
     schedules = _schedules(session, list(people), fallback=zone)
+    channels = _channels(session, schedules)
     rows = []
     for person_id, sections in people.items():
-        user = users.get(person_id)
-        if user is None or not user.email or not schedules[person_id].email:
-            continue
         for news in found:
             if sections is not None and SECTION_OF[news.kind] not in sections:
                 continue
             delivery = chosen.get((person_id, news.kind), DEFAULT_DELIVERY[news.kind])
             if delivery is Delivery.OFF:
                 continue
-            rows.append(
+            rows += [
                 {
                     "user_id": person_id,
                     "link_id": link.id,
                     "change_id": news.change.id,
-                    "channel": EMAIL,
+                    "channel": channel,
                     "kind": news.kind.value,
                     "delivery": delivery.value,
                     "urgent": news.urgent,
@@ -158,7 +164,8 @@ def plan(
                     "created_at": now,
                     "due_at": schedules[person_id].due(news, delivery, now),
                 }
-            )
+                for channel in channels.get(person_id, ())
+            ]
     if not rows:
         return 0
     statement = (
@@ -168,6 +175,22 @@ def plan(
         .returning(Notification.id)
     )
     return len(list(session.scalars(statement)))
+
+
+def _channels(session: Session, schedules: Mapping[int, Schedule]) -> dict[int, list[str]]:
+    """Return the channels each person can be told by: e-mail, Web Push, or none."""
+    people = list(schedules)
+    found: dict[int, list[str]] = {person: [] for person in people}
+    for person_id, address in session.execute(
+        select(User.id, User.email).where(User.id.in_(people))
+    ):
+        if address and schedules[person_id].email:
+            found[person_id].append(EMAIL)
+    for person_id in session.scalars(
+        select(PushSubscription.user_id).where(PushSubscription.user_id.in_(people)).distinct()
+    ):
+        found[person_id].append(PUSH)
+    return found
 
 
 def _preferences(
@@ -196,13 +219,18 @@ def _schedules(session: Session, people: list[int], *, fallback: ZoneInfo) -> di
     return {person: Schedule.of(rows.get(person), fallback=fallback) for person in people}
 
 
-def due(session: Session, *, now: dt.datetime, people: int = 200) -> list[Notification]:
-    """Return every unsent notification due by now of the ``people`` waiting longest.
+def due(
+    session: Session, *, channel: str, now: dt.datetime, people: int = 200
+) -> list[Notification]:
+    """Return every unsent notification by ``channel`` due by now of the ``people`` waiting
+    longest.
 
-    Whole people, never part of one's news: what is due to a person goes out as one letter.
-    Those given up (``MAX_ATTEMPTS``) are left out.
+    Whole people, never part of one's news: what is due to a person goes out as one message.
+    Those given up (``MAX_ATTEMPTS``) are left out; those whose person may no longer hear
+    of that child's section (a grant ended) are deleted instead of returned.
     """
     waiting = (
+        Notification.channel == channel,
         Notification.sent_at.is_(None),
         Notification.due_at <= now,
         Notification.attempts < MAX_ATTEMPTS,
@@ -217,13 +245,54 @@ def due(session: Session, *, now: dt.datetime, people: int = 200) -> list[Notifi
     chosen = list(session.scalars(first))
     if not chosen:
         return []
-    return list(
+    found = list(
         session.scalars(
             select(Notification)
             .where(*waiting, Notification.user_id.in_(chosen))
             .order_by(Notification.due_at, Notification.id)
         )
     )
+    listeners = {
+        link_id: audience_of(session, link_id, now=now) for link_id in {n.link_id for n in found}
+    }
+    allowed = [n for n in found if _may_hear(listeners[n.link_id], n)]
+    for notification in set(found) - set(allowed):
+        session.delete(notification)
+    return allowed
+
+
+def audience_of(
+    session: Session, link_id: int, *, now: dt.datetime
+) -> dict[int, frozenset[Section] | None]:
+    """Return who may hear of a child now (:func:`audience`), none when it is unlinked."""
+    link = session.get(ChildLink, link_id)
+    return {} if link is None else audience(session, link, now=now)
+
+
+def _may_hear(
+    listeners: Mapping[int, frozenset[Section] | None], notification: Notification
+) -> bool:
+    """Tell whether the person may still hear of this child's section: the parent always,
+    a trusted person while a grant opens it."""
+    if notification.user_id not in listeners:
+        return False
+    sections = listeners[notification.user_id]
+    return sections is None or SECTION_OF[NewsKind(notification.kind)] in sections
+
+
+def retry_later(unsent: Sequence[Notification], *, now: dt.datetime, at_least: int = 0) -> None:
+    """Count a failed send of each notification and put the next try off, longer each time
+    (and by at least ``at_least`` seconds, a service's own Retry-After)."""
+    for notification in unsent:
+        notification.attempts += 1
+        wait = BACKOFF[min(notification.attempts, len(BACKOFF)) - 1]
+        notification.due_at = now + dt.timedelta(seconds=max(wait, at_least))
+
+
+def give_up(unsent: Sequence[Notification]) -> None:
+    """Stop trying notifications no attempt can deliver (no device left to take them)."""
+    for notification in unsent:
+        notification.attempts = MAX_ATTEMPTS
 
 
 def forget_old(session: Session, *, now: dt.datetime, keep: dt.timedelta) -> int:

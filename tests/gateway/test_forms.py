@@ -279,6 +279,10 @@ ROUTES = {
     "operator.staff": "RoleForm",
     "notifications.index": "NotificationsForm",
     "notifications.unsubscribe": "a signed token, CSRF-exempt (RFC 8058 one-click)",
+    # JSON from static/push.js, CSRF in a header; every field in test_push_pages.py.
+    "notifications.subscribe": "a browser's push subscription (JSON)",
+    "notifications.forget_browser": "a push endpoint (JSON)",
+    "notifications.remove_device": "DeviceForm",
 }
 ELSEWHERE = {
     "gateway.children.forms.CodeForm",
@@ -286,6 +290,8 @@ ELSEWHERE = {
     # A GET form (a download): every field and all of them together in
     # tests/gateway/test_proof_download.py.
     "gateway.exports.forms.ProofForm",
+    # Shown only beside a subscribed browser: tests/gateway/test_push_pages.py.
+    "gateway.notifications.forms.DeviceForm",
 }
 
 

@@ -56,6 +56,19 @@ def test_first_sign_in_creates_the_person_from_verified_claims_and_asks_consent(
     assert "Мои дети" in client.get("/").text
 
 
+def test_the_worker_and_manifest_fetched_before_consent_are_served_and_not_where_one_lands(
+    gateway: Flask,
+) -> None:
+    client = gateway.test_client()
+    sign_in(client, *IRINA, consent=False)
+    assert client.get("/notifications/").headers["Location"].endswith("/consent")
+    # The browser fetches these by itself while the consent page is open.
+    assert client.get("/sw.js").status_code == 200
+    assert client.get("/manifest.webmanifest").status_code == 200
+    reply = client.post("/consent", data={"accept": "y"})
+    assert reply.status_code == 303 and reply.headers["Location"] == "/notifications/"
+
+
 def test_a_refused_consent_keeps_the_person_on_the_consent_page(gateway: Flask) -> None:
     client = gateway.test_client()
     sign_in(client, *IRINA, consent=False)

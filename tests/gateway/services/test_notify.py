@@ -194,6 +194,23 @@ def test_a_revoked_grant_hears_nothing(session: Session, link: ChildLink) -> Non
     assert {user for user, *_ in _planned(session)} == {link.user_id}
 
 
+def test_a_grant_revoked_after_planning_is_told_nothing_and_its_news_dropped(
+    session: Session, link: ChildLink
+) -> None:
+    granny = _trusted(session, link, ["grades"])
+    notify.plan(session, link, _changes(session, link, [grade("g1")], at=NOON), now=NOON)
+    session.commit()
+    assert {user for user, *_ in _planned(session)} == {link.user_id, granny}
+    grant = session.scalars(select(Grant)).one()
+    grant.revoked_at = NOON + dt.timedelta(minutes=1)
+    session.commit()
+    later = NOON + dt.timedelta(minutes=2)
+    due = notify.due(session, channel=notify.EMAIL, now=later)
+    assert [n.user_id for n in due] == [link.user_id]
+    session.commit()
+    assert {user for user, *_ in _planned(session)} == {link.user_id}  # hers deleted
+
+
 def test_the_baseline_plans_nothing(session: Session, link: ChildLink) -> None:
     baseline = records.apply(
         session,
@@ -230,9 +247,10 @@ def test_due_notifications_are_read_oldest_first(session: Session, link: ChildLi
     notify.plan(
         session, link, _changes(session, link, [grade("g1"), grade("g2")], at=NIGHT), now=NIGHT
     )
-    assert notify.due(session, now=NIGHT) == []  # quiet till morning
+    assert notify.due(session, channel=notify.EMAIL, now=NIGHT) == []  # quiet till morning
     later = dt.datetime(2026, 12, 8, 5, 0, tzinfo=dt.UTC)
-    assert [n.kind for n in notify.due(session, now=later)] == ["mark", "mark"]
+    due = notify.due(session, channel=notify.EMAIL, now=later)
+    assert [n.kind for n in due] == ["mark", "mark"]
 
 
 def test_notifications_older_than_the_keep_are_forgotten(session: Session, link: ChildLink) -> None:
@@ -254,9 +272,9 @@ def test_a_persons_news_is_never_split_between_two_reads(
     )
     later = NOON + dt.timedelta(minutes=1)
     notify.plan(session, other, _changes(session, other, [grade("b1")], at=later), now=later)
-    first = notify.due(session, now=later, people=1)
+    first = notify.due(session, channel=notify.EMAIL, now=later, people=1)
     assert [n.user_id for n in first] == [link.user_id, link.user_id]  # both of hers, not one
-    assert {n.user_id for n in notify.due(session, now=later, people=2)} == {
+    assert {n.user_id for n in notify.due(session, channel=notify.EMAIL, now=later, people=2)} == {
         link.user_id,
         other.user_id,
     }

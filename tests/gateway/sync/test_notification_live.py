@@ -1,6 +1,7 @@
 """Over HTTP end to end: a teacher gives Максим a «2» at the NetSchool emulator, the sync
-reads it, and Ирина's letter reaches a real SMTP server; his grandmother, who may see his
-timetable only, hears nothing of marks."""
+reads it, and Ирина's letter reaches a real SMTP server and her phone's push reaches the push
+service, which decrypts it with the phone's keys; his grandmother, who may see his timetable
+only, hears nothing of marks by either."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from gateway.services import trust
 from regional_mock.day_client import DayClient
 from regional_mock.world import demo_today
 from tests.gateway.conftest import make_parent
+from tests.gateway.conftest import signed_in
 from tests.gateway.demo_children import IRINA
 from tests.gateway.demo_children import link_child
 from tests.gateway.sync.helpers import drain
 from tests.gateway.sync.helpers import due_now
 from tests.support.idp import sign_in
+from tests.support.push import PushService
 from tests.support.smtp import Inbox
 
 
@@ -36,6 +39,7 @@ def gateway(make_stack_app: t.Callable[..., Flask], smtp: Inbox) -> Flask:
 
 
 def _granny_sees_the_timetable(app: Flask, link_id: int) -> int:
+    """Invite Максим's grandmother to his timetable only; she accepts; return her id."""
     granny = make_parent(app, "granny", "Смирнова Галина Ивановна", email="g@example.test")
     now = dt.datetime.now(dt.UTC)
     with app.app_context():
@@ -58,14 +62,26 @@ def _granny_sees_the_timetable(app: Flask, link_id: int) -> int:
     return granny
 
 
-def test_a_teachers_two_reaches_the_parents_mailbox_and_not_the_grannys(
-    gateway: Flask, netschool_day: DayClient, demo_world: t.Any, smtp: Inbox
+def test_a_teachers_two_reaches_the_parents_mailbox_and_phone_and_not_the_grannys(
+    gateway: Flask,
+    netschool_day: DayClient,
+    demo_world: t.Any,
+    smtp: Inbox,
+    push_service: PushService,
 ) -> None:
     client = gateway.test_client()
     sign_in(client, *IRINA)
     child = link_child(gateway, client, "netschool")
     drain(gateway)
-    _granny_sees_the_timetable(gateway, child)
+    granny = _granny_sees_the_timetable(gateway, child)
+    phone, grannys_phone = push_service.browser(), push_service.browser()
+    assert client.post("/notifications/push", json=phone.subscription()).status_code == 201
+    assert (
+        signed_in(gateway, granny)
+        .post("/notifications/push", json=grannys_phone.subscription())
+        .status_code
+        == 201
+    )
     with gateway.app_context():
         # The wall clock runs this test at any hour: no quiet hours, or 23:00 would wait.
         parent = db.session.scalars(select(User).where(User.email.like("irina%"))).one()
@@ -91,7 +107,12 @@ def test_a_teachers_two_reaches_the_parents_mailbox_and_not_the_grannys(
     due_now(gateway)
     drain(gateway)
     with gateway.app_context():
-        assert jobs.send_notifications() == 1
+        assert jobs.send_notifications() == 2  # a letter, and a push
+    [pushed] = push_service.to(phone)
+    assert pushed.payload["title"].endswith(": новая оценка")
+    assert "«2»: «Не готов», низкая" in pushed.payload["body"]  # a push carries the mark
+    assert pushed.payload["url"].endswith(f"/child/{child}?section=grades")
+    assert push_service.to(grannys_phone) == []
     [letter] = smtp.messages
     assert letter["To"].endswith("<irina.smirnova@example.test>")
     assert letter["Subject"].endswith(": новая оценка")
