@@ -57,6 +57,11 @@ def init_celery(
             "notify-send": {"task": jobs.SEND, "schedule": send_seconds},
         },
     )
+    if app.config.get("TELEGRAM_TOKEN"):  # no bot, nothing to read
+        celery.conf.beat_schedule["telegram-receive"] = {
+            "task": jobs.RECEIVE,
+            "schedule": float(app.config["TELEGRAM_POLL_SECONDS"]),
+        }
     jobs.register(celery)
     celery.set_default()
     app.extensions["celery"] = celery

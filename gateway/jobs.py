@@ -31,6 +31,7 @@ from gateway.services import notify
 from gateway.services import push
 from gateway.services import sessions
 from gateway.services import sync
+from gateway.services import telegram
 from gateway.services import timestamps
 from gateway.services import trust
 from gateway.services.mail import SmtpServer
@@ -42,6 +43,7 @@ RUN = "sync.run"
 HOUSEKEEPING = "housekeeping.sweep"
 CHECKPOINT = "log.checkpoint"
 SEND = "notify.send"
+RECEIVE = "telegram.receive"
 # Ended sign-in sessions are kept this long (for "where am I signed in" and audits).
 KEEP_ENDED_SESSIONS = dt.timedelta(days=30)
 # Notifications, sent or given up, are kept this long (one per person, channel and change).
@@ -159,7 +161,7 @@ def send_notifications() -> int:
     """Send every person's due notifications, one message per person and channel; return
     how many messages went out (letters, and people reached by push)."""
     now = services().now()
-    sent = _send_email(now) + _send_push(now)
+    sent = _send_email(now) + _send_push(now) + _send_telegram(now)
     db.session.commit()
     return sent
 
@@ -196,6 +198,52 @@ def _send_push(now: dt.datetime) -> int:
         return push.send_due(db.session, pusher=pusher, now=now)
 
 
+def bot_api(http: requests.Session) -> telegram.BotApi | None:
+    """Return the configured Bot API, or None when no bot is configured."""
+    config = current_app.config
+    if not config.get("TELEGRAM_TOKEN"):
+        return None
+    return telegram.BotApi(
+        base_url=config["TELEGRAM_API_URL"],
+        token=config["TELEGRAM_TOKEN"],
+        http=http,
+        timeout=float(config["BACKEND_TIMEOUT"]),
+    )
+
+
+def _send_telegram(now: dt.datetime) -> int:
+    config = current_app.config
+    with requests.Session() as http:
+        api = bot_api(http)
+        if api is None:
+            return 0
+        telegraph = telegram.Telegraph(
+            api=api, public_url=config["PUBLIC_URL"], per_second=config["TELEGRAM_PER_SECOND"]
+        )
+        return telegram.send_due(db.session, telegraph=telegraph, now=now)
+
+
+def receive_telegram() -> int:
+    """Bind the chats that sent the bot a valid /start token; return how many."""
+    with requests.Session() as http:
+        api = bot_api(http)
+        if api is None:
+            return 0
+        try:
+            bound = telegram.receive(
+                db.session,
+                api=api,
+                preferences_url=current_app.config["PUBLIC_URL"] + "/notifications/",
+                now=services().now(),
+            )
+        except telegram.BotError as err:
+            db.session.rollback()
+            log.warning("the bot's updates were not read: %s", err.status)
+            return 0
+    db.session.commit()
+    return bound
+
+
 def register(celery: Celery) -> None:
     """Register the tasks with a Celery app (each gateway app has its own)."""
     celery.task(name=TICK)(tick)
@@ -203,3 +251,4 @@ def register(celery: Celery) -> None:
     celery.task(name=HOUSEKEEPING)(sweep)
     celery.task(name=CHECKPOINT)(checkpoint)
     celery.task(name=SEND)(send_notifications)
+    celery.task(name=RECEIVE)(receive_telegram)

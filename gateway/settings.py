@@ -54,6 +54,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], t.Any]]] = {
     "GATEWAY_DEV_MAIL_DIR": ("DEV_MAIL_DIR", str),
     "GATEWAY_VAPID_KEY": ("VAPID_KEY", str),
     "GATEWAY_VAPID_SUBJECT": ("VAPID_SUBJECT", str),
+    "GATEWAY_TELEGRAM_TOKEN": ("TELEGRAM_TOKEN", str),
+    "GATEWAY_TELEGRAM_BOT": ("TELEGRAM_BOT", lambda v: v.lstrip("@")),
+    "GATEWAY_TELEGRAM_API_URL": ("TELEGRAM_API_URL", lambda v: v.rstrip("/")),
+    "GATEWAY_TELEGRAM_LINK_URL": ("TELEGRAM_LINK_URL", lambda v: v.rstrip("/")),
     "GATEWAY_PRODUCTION": ("PRODUCTION", _bool),
     "GATEWAY_CONNECTORS_FILE": ("CONNECTORS_FILE", str),
     "GATEWAY_LINK_MIN_LEVEL": ("LINK_MIN_LEVEL", str),
@@ -80,7 +84,7 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
     gateway, oidc, limits = raw["gateway"], raw["oidc"], raw["limits"]
     sessions, diary, trust = raw["sessions"], raw["diary"], raw["trust"]
     applications, log, mail = raw["applications"], raw["log"], raw["mail"]
-    web_push = raw["push"]
+    web_push, telegram = raw["push"], raw["telegram"]
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'gateway.sqlite3'}",
         "REDIS_URL": None,
@@ -136,6 +140,14 @@ def packaged_defaults(instance_path: Path) -> dict[str, t.Any]:
         "VAPID_KEY": None,
         "VAPID_SUBJECT": web_push["subject"],
         "PUSH_TTL_SECONDS": int(web_push["ttl_seconds"]),
+        # Telegram: the bot's token (None: no Telegram), its username for the deep link,
+        # the Bot API and the links' host (Telegram's, or the demo's stand-in), the pace.
+        "TELEGRAM_TOKEN": None,
+        "TELEGRAM_BOT": telegram.get("bot"),
+        "TELEGRAM_API_URL": telegram["api_url"],
+        "TELEGRAM_LINK_URL": telegram["link_url"],
+        "TELEGRAM_PER_SECOND": float(telegram["messages_per_second"]),
+        "TELEGRAM_POLL_SECONDS": float(telegram["poll_seconds"]),
         # The background jobs' broker: Redis when REDIS_URL is set, else a SQLite file here.
         "BROKER_URL": None,
         "SYNC_FILE": str(CONFIG_DIR / "sync.toml"),

@@ -9,8 +9,9 @@ The gateway is served by gunicorn (GATEWAY_WORKERS processes, 2 by default); two
 workers (one for the parents' and the scheduled syncs, one for backfills) and the scheduler
 keep every linked diary current in the background.
 
-Ports come from GATEWAY_PORT, IDP_PORT, MESH_PORT, DNEVNIK_PORT, NETSCHOOL_PORT and
-MAIL_PORT (the demo's SMTP server, whose mail /__dev/mail shows); the provider's demo client
+Ports come from GATEWAY_PORT, IDP_PORT, MESH_PORT, DNEVNIK_PORT, NETSCHOOL_PORT,
+MAIL_PORT (the demo's SMTP server, whose mail /__dev/mail shows) and TELEGRAM_PORT (the Bot
+API stand-in the demo's bot talks to, whose pages play Telegram); the provider's demo client
 and Dnevnik.ru's partner app follow GATEWAY_PUBLIC_URL.
 """
 
@@ -25,6 +26,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+
+from bot_mock.app import DEMO_TOKEN
+from bot_mock.app import DEMO_USERNAME
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -51,9 +55,10 @@ PORTS = {
     "dnevnik_ru": ("DNEVNIK_PORT", 9102, "Дневник.ру (Тверь)"),
     "netschool": ("NETSCHOOL_PORT", 9103, "NetSchool (Самара)"),
     "mail": ("MAIL_PORT", 1025, "Почта демо (SMTP)"),
+    "telegram": ("TELEGRAM_PORT", 9104, "Telegram (стенд Bot API)"),
 }
 EMULATORS = ("mesh", "dnevnik_ru", "netschool")
-BACKGROUND = ("mail", "sync-worker", "backfill-worker", "scheduler")
+BACKGROUND = ("mail", "telegram", "sync-worker", "backfill-worker", "scheduler")
 
 
 def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
@@ -86,6 +91,12 @@ def demo_environment(environ: Mapping[str, str], ports: Mapping[str, int]) -> di
     # Notification e-mail goes to the demo's own SMTP server; /__dev/mail shows it.
     env.setdefault("GATEWAY_SMTP_URL", f"smtp://127.0.0.1:{ports['mail']}")
     env.setdefault("GATEWAY_DEV_MAIL_DIR", str(DEV_MAIL))
+    # The bot talks to the demo's Bot API stand-in, whose pages play Telegram's deep links.
+    telegram = f"http://127.0.0.1:{ports['telegram']}"
+    env.setdefault("GATEWAY_TELEGRAM_TOKEN", DEMO_TOKEN)
+    env.setdefault("GATEWAY_TELEGRAM_BOT", DEMO_USERNAME)
+    env.setdefault("GATEWAY_TELEGRAM_API_URL", telegram)
+    env.setdefault("GATEWAY_TELEGRAM_LINK_URL", telegram)
     return env
 
 
@@ -96,6 +107,7 @@ def commands(ports: Mapping[str, int], env: Mapping[str, str]) -> dict[str, list
         *[PYTHON, "-m", "scripts.dev_mail", "--port", str(ports["mail"])],
         *["--folder", env.get("GATEWAY_DEV_MAIL_DIR") or str(DEV_MAIL)],
     ]
+    rv["telegram"] = [PYTHON, "-m", "bot_mock", "--port", str(ports["telegram"])]
     for name in EMULATORS:
         rv[name] = [PYTHON, "-m", "regional_mock", "--system", name, "--port", str(ports[name])]
     rv["gateway"] = [
@@ -121,6 +133,7 @@ def health_urls(env: Mapping[str, str], ports: Mapping[str, int]) -> dict[str, s
     rv = {"idp": f"{env['IDP_ISSUER']}/.well-known/openid-configuration"}
     for name in EMULATORS:
         rv[name] = f"http://127.0.0.1:{ports[name]}/__admin/faults"
+    rv["telegram"] = f"http://127.0.0.1:{ports['telegram']}/__admin/faults"
     rv["gateway"] = f"http://127.0.0.1:{ports['gateway']}/healthz"
     return rv
 
@@ -230,6 +243,8 @@ def print_banner(ports: Mapping[str, int], env: Mapping[str, str]) -> None:
         print(f"\nTake a region's system down, slow it or break it: {gateway}/__dev/backends")
         print(f"Messages the gateway would send: {gateway}/__dev/outbox")
         print(f"Notification e-mail the demo's mail server received: {gateway}/__dev/mail")
+        telegram = env["GATEWAY_TELEGRAM_API_URL"]
+        print(f"Telegram messages the demo's bot sent: {telegram}/__admin/messages")
     print("\nCtrl-C stops everything.\n", flush=True)
 
 

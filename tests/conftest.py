@@ -103,4 +103,5 @@ pytest_plugins = [
     "tests.support.tsa",
     "tests.support.smtp",
     "tests.support.push",
+    "tests.support.bot",
 ]

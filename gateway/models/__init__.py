@@ -22,6 +22,9 @@ from gateway.models.notification import Notification
 from gateway.models.notification import NotificationPreference
 from gateway.models.notification import NotificationSettings
 from gateway.models.notification import PushSubscription
+from gateway.models.notification import TelegramBinding
+from gateway.models.notification import TelegramChat
+from gateway.models.notification import TelegramCursor
 from gateway.models.record import ChangeKind
 from gateway.models.record import RecordChange
 from gateway.models.record import SyncedRecord
@@ -65,6 +68,9 @@ __all__ = [
     "NotificationPreference",
     "NotificationSettings",
     "PushSubscription",
+    "TelegramBinding",
+    "TelegramChat",
+    "TelegramCursor",
     "PersonalDataConsent",
     "Queue",
     "RecordChange",

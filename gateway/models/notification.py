@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import BigInteger
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
@@ -96,3 +97,41 @@ class PushSubscription(Base):
     device: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
     last_sent_at: Mapped[dt.datetime | None]
+
+
+class TelegramChat(Base):
+    """The Telegram chat a person bound to the gateway's bot; inactive once they blocked it."""
+
+    __tablename__ = "telegram_chats"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # Who Telegram says the chat is («Ирина»), for the person's own page.
+    name: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    bound_at: Mapped[dt.datetime]
+
+
+class TelegramBinding(Base):
+    """A one-time deep-link token that binds the chat which sends it to a person.
+
+    Only its SHA-256 is kept: the link is the person's to open, and a leaked table must not
+    let anyone else bind their chat. It works once, for a few minutes.
+    """
+
+    __tablename__ = "telegram_bindings"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[dt.datetime]
+
+
+class TelegramCursor(Base):
+    """The next update the bot asks Telegram for (getUpdates' offset): one row."""
+
+    __tablename__ = "telegram_cursor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    next_update: Mapped[int] = mapped_column(BigInteger)

@@ -48,7 +48,7 @@ class NotificationsForm(BaseForm):
 
     email = BooleanField(_l("Присылать уведомления на почту"))
     details = BooleanField(
-        _l("Писать в письмах сами оценки, комментарии и задания"),
+        _l("Писать в письмах и в Telegram сами оценки, комментарии и задания"),
         description=_l("Без этого письмо говорит, что случилось, и ведёт в дневник."),
     )
     quiet_from = _time(_l("Не беспокоить с"))
@@ -84,3 +84,7 @@ KIND_LABELS = {
 
 class DeviceForm(BaseForm):
     """Stop pushing to one of the person's browsers (its id is in the address)."""
+
+
+class TelegramForm(BaseForm):
+    """Connect a Telegram chat, or disconnect it (the action says which)."""

@@ -23,14 +23,22 @@ from gateway.extensions import limiter
 from gateway.notifications.forms import KIND_LABELS
 from gateway.notifications.forms import DeviceForm
 from gateway.notifications.forms import NotificationsForm
+from gateway.notifications.forms import TelegramForm
 from gateway.runtime import services
 from gateway.services import dispatch
 from gateway.services import preferences
 from gateway.services import push
+from gateway.services import telegram
 from gateway.services.notify import Delivery
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 UNSUBSCRIBE_LIMIT = "30 per minute"
+
+
+def telegram_configured() -> bool:
+    """Tell whether a bot is configured (its token and its username)."""
+    config = current_app.config
+    return bool(config.get("TELEGRAM_TOKEN") and config.get("TELEGRAM_BOT"))
 
 
 def vapid_public_key() -> str | None:
@@ -91,6 +99,9 @@ def index() -> ResponseReturnValue:
         push_key=vapid_public_key(),
         devices=push.devices_of(db.session, current_user.id),
         device_form=DeviceForm(),
+        telegram_offered=telegram_configured(),
+        telegram_chat=telegram.chat_of(db.session, current_user.id),
+        telegram_form=TelegramForm(),
     )
 
 

@@ -9,7 +9,8 @@ change twice tells it once; each channel's sender sends what is due to a person 
 one message, so twelve marks after the holidays are one e-mail and one push.
 
 A person hears by every channel they have: e-mail when their account has an address and
-they did not turn it off, Web Push when one of their browsers subscribed. Who may hear is
+they did not turn it off, Web Push when one of their browsers subscribed, Telegram when
+they bound a chat with the bot. Who may hear is
 asked again when a notification is due, so news planned for a trusted person whose grant
 has ended since is dropped, never sent.
 """
@@ -35,6 +36,7 @@ from gateway.models import NotificationPreference
 from gateway.models import NotificationSettings
 from gateway.models import PushSubscription
 from gateway.models import RecordChange
+from gateway.models import TelegramChat
 from gateway.models import User
 from gateway.services import trust
 from gateway.services import upserts
@@ -45,6 +47,7 @@ from gateway.services.news import news_of
 
 EMAIL = "email"
 PUSH = "push"
+TELEGRAM = "telegram"
 # Sends tried this often without success are given up.
 MAX_ATTEMPTS = 8
 # Seconds before the n-th retry: a minute, then five, then half an hour, then every two hours.
@@ -178,7 +181,7 @@ def plan(
 
 
 def _channels(session: Session, schedules: Mapping[int, Schedule]) -> dict[int, list[str]]:
-    """Return the channels each person can be told by: e-mail, Web Push, or none."""
+    """Return the channels each person can be told by: e-mail, Web Push, Telegram."""
     people = list(schedules)
     found: dict[int, list[str]] = {person: [] for person in people}
     for person_id, address in session.execute(
@@ -190,6 +193,12 @@ def _channels(session: Session, schedules: Mapping[int, Schedule]) -> dict[int, 
         select(PushSubscription.user_id).where(PushSubscription.user_id.in_(people)).distinct()
     ):
         found[person_id].append(PUSH)
+    for person_id in session.scalars(
+        select(TelegramChat.user_id).where(
+            TelegramChat.user_id.in_(people), TelegramChat.active.is_(True)
+        )
+    ):
+        found[person_id].append(TELEGRAM)
     return found
 
 

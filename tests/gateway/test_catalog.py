@@ -53,6 +53,10 @@ NOT_INTERFACE_TEXT = {
     ("gateway/services/letters.py", "subject"): "notification e-mail to the family",
     ("gateway/services/letters.py", "letter"): "notification e-mail to the family",
     ("gateway/services/push.py", "payload"): "a Web Push message, worded like the e-mail",
+    ("gateway/services/telegram.py", "BOUND"): "the bot's Telegram reply",
+    ("gateway/services/telegram.py", "STALE"): "the bot's Telegram reply",
+    ("gateway/services/telegram.py", "HELLO"): "the bot's Telegram reply",
+    ("gateway/services/telegram.py", "text_of"): "a Telegram message, worded like the e-mail",
     # Export files (CSV, iCalendar) are written in Russian whatever the interface language.
     ("gateway/services/exports.py", "CSV_COLUMNS"): "CSV export header",
     ("gateway/services/exports.py", "SCALE_NAMES"): "CSV export values",

@@ -283,6 +283,8 @@ ROUTES = {
     "notifications.subscribe": "a browser's push subscription (JSON)",
     "notifications.forget_browser": "a push endpoint (JSON)",
     "notifications.remove_device": "DeviceForm",
+    "notifications.connect_telegram": "TelegramForm",
+    "notifications.disconnect_telegram": "TelegramForm",
 }
 ELSEWHERE = {
     "gateway.children.forms.CodeForm",
@@ -292,6 +294,8 @@ ELSEWHERE = {
     "gateway.exports.forms.ProofForm",
     # Shown only beside a subscribed browser: tests/gateway/test_push_pages.py.
     "gateway.notifications.forms.DeviceForm",
+    # Shown only with a bot configured: tests/gateway/test_telegram_pages.py.
+    "gateway.notifications.forms.TelegramForm",
 }
 
 

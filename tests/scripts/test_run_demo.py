@@ -25,6 +25,8 @@ import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from bot_mock.app import DEMO_TOKEN
+from bot_mock.app import DEMO_USERNAME
 from tests.support.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +40,7 @@ PORT_VARIABLES = (
     "DNEVNIK_PORT",
     "NETSCHOOL_PORT",
     "MAIL_PORT",
+    "TELEGRAM_PORT",
 )
 
 
@@ -246,10 +249,16 @@ def test_the_demo_on_other_ports_signs_in_links_a_child_and_stops_clean(demo: De
     mail = browser.get(f"{demo.gateway}/__dev/mail", timeout=TIMEOUT).text
     assert "Проверка" in mail and "Письмо до страницы разработки" in mail
 
+    # The bot answers at the demo's Bot API stand-in, whose deep-link page plays Telegram.
+    telegram = f"http://127.0.0.1:{demo.ports['TELEGRAM_PORT']}"
+    me = requests.post(f"{telegram}/bot{DEMO_TOKEN}/getMe", timeout=TIMEOUT).json()
+    assert me["result"]["username"] == DEMO_USERNAME
+    assert "Запустить" in requests.get(f"{telegram}/{DEMO_USERNAME}?start=x", timeout=TIMEOUT).text
+
     children = children_of(demo.process.pid)
     names = " ".join(children.values())
-    assert len(children) == 9, children
-    assert "scripts.dev_mail" in names
+    assert len(children) == 10, children
+    assert "scripts.dev_mail" in names and "-m bot_mock" in names
     assert "gunicorn" in names and names.count("-m celery") == 3
     stop(demo.process)
 

@@ -1,15 +1,19 @@
 """Over HTTP end to end: a teacher gives Максим a «2» at the NetSchool emulator, the sync
-reads it, and Ирина's letter reaches a real SMTP server and her phone's push reaches the push
-service, which decrypts it with the phone's keys; his grandmother, who may see his timetable
-only, hears nothing of marks by either."""
+reads it, and Ирина's letter reaches a real SMTP server, her phone's push reaches the push
+service, which decrypts it with the phone's keys, and her Telegram chat gets the bot's message
+at the Bot API stand-in; his grandmother, who may see his timetable only, hears nothing of
+marks by any of them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import typing as t
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from connectors.schema import Section
@@ -28,14 +32,25 @@ from tests.gateway.demo_children import IRINA
 from tests.gateway.demo_children import link_child
 from tests.gateway.sync.helpers import drain
 from tests.gateway.sync.helpers import due_now
+from tests.support.bot import Bot
 from tests.support.idp import sign_in
 from tests.support.push import PushService
 from tests.support.smtp import Inbox
 
 
 @pytest.fixture
-def gateway(make_stack_app: t.Callable[..., Flask], smtp: Inbox) -> Flask:
-    return make_stack_app(WTF_CSRF_ENABLED=False, SMTP_URL=smtp.url)
+def gateway(make_stack_app: t.Callable[..., Flask], smtp: Inbox, bot: Bot) -> Flask:
+    return make_stack_app(WTF_CSRF_ENABLED=False, SMTP_URL=smtp.url, **bot.settings())
+
+
+def _telegram_bound(client: FlaskClient, app: Flask, bot: Bot, chat_id: int) -> None:
+    """Connect Telegram from the preferences page and press «Start» on the link."""
+    page = client.post("/notifications/telegram/connect").text
+    link = re.search(r'<a class="button" href="([^"]+)"', page)
+    assert link is not None
+    bot.press_start(html.unescape(link[1]), chat_id=chat_id)
+    with app.app_context():
+        assert jobs.receive_telegram() == 1
 
 
 def _granny_sees_the_timetable(app: Flask, link_id: int) -> int:
@@ -68,6 +83,7 @@ def test_a_teachers_two_reaches_the_parents_mailbox_and_phone_and_not_the_granny
     demo_world: t.Any,
     smtp: Inbox,
     push_service: PushService,
+    bot: Bot,
 ) -> None:
     client = gateway.test_client()
     sign_in(client, *IRINA)
@@ -76,12 +92,10 @@ def test_a_teachers_two_reaches_the_parents_mailbox_and_phone_and_not_the_granny
     granny = _granny_sees_the_timetable(gateway, child)
     phone, grannys_phone = push_service.browser(), push_service.browser()
     assert client.post("/notifications/push", json=phone.subscription()).status_code == 201
-    assert (
-        signed_in(gateway, granny)
-        .post("/notifications/push", json=grannys_phone.subscription())
-        .status_code
-        == 201
-    )
+    grannys = signed_in(gateway, granny)
+    assert grannys.post("/notifications/push", json=grannys_phone.subscription()).status_code == 201
+    _telegram_bound(client, gateway, bot, chat_id=5001)
+    _telegram_bound(grannys, gateway, bot, chat_id=5002)
     with gateway.app_context():
         # The wall clock runs this test at any hour: no quiet hours, or 23:00 would wait.
         parent = db.session.scalars(select(User).where(User.email.like("irina%"))).one()
@@ -107,7 +121,11 @@ def test_a_teachers_two_reaches_the_parents_mailbox_and_phone_and_not_the_granny
     due_now(gateway)
     drain(gateway)
     with gateway.app_context():
-        assert jobs.send_notifications() == 2  # a letter, and a push
+        assert jobs.send_notifications() == 3  # a letter, a push and a Telegram message
+    [told] = [text for text in bot.to(5001) if "новая оценка" in text]
+    assert "новая оценка, низкая" in told and "«2»" not in told  # details are off
+    assert f"/child/{child}?section=grades" in told
+    assert [text for text in bot.to(5002) if "оценка" in text] == []
     [pushed] = push_service.to(phone)
     assert pushed.payload["title"].endswith(": новая оценка")
     assert "«2»: «Не готов», низкая" in pushed.payload["body"]  # a push carries the mark

@@ -12,9 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gateway.background import QUEUES
+from gateway.background import init_celery
 from gateway.extensions import db
 from gateway.jobs import CHECKPOINT
 from gateway.jobs import HOUSEKEEPING
+from gateway.jobs import RECEIVE
 from gateway.jobs import SEND
 from gateway.jobs import TICK
 from gateway.models import Queue
@@ -74,3 +76,11 @@ def test_the_scheduler_sends_the_tick_the_housekeeping_the_checkpoint_and_the_ma
     assert schedule["sync-tick"]["schedule"] == 15
     assert schedule["log-checkpoint"]["schedule"] == 60
     assert schedule["notify-send"]["schedule"] == 30
+
+
+def test_the_scheduler_reads_the_bots_updates_only_when_a_bot_is_configured(
+    fake_app: Flask,
+) -> None:
+    fake_app.config.update(TELEGRAM_TOKEN="1:x", TELEGRAM_POLL_SECONDS=5)
+    celery = init_celery(fake_app, tick_seconds=15, checkpoint_seconds=60, send_seconds=30)
+    assert celery.conf.beat_schedule["telegram-receive"] == {"task": RECEIVE, "schedule": 5.0}
