@@ -35,6 +35,7 @@ import time
 import typing as t
 from collections import Counter
 from collections.abc import Iterator
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
@@ -146,8 +147,9 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 @contextlib.contextmanager
-def running_stack() -> Iterator[Stack]:
-    """Start idp_mock, the emulators and the gateway; stop them all on the way out."""
+def running_stack(extra: Mapping[str, str] | None = None) -> Iterator[Stack]:
+    """Start idp_mock, the emulators and the gateway (with ``extra`` in their environment);
+    stop them all on the way out."""
     with tempfile.TemporaryDirectory(prefix="bench-family-") as tmp:
         folder = Path(tmp)
         ports = {name: free_port() for name in ("gateway", "idp", *EMULATORS)}
@@ -158,7 +160,7 @@ def running_stack() -> Iterator[Stack]:
             emulators={name: f"http://127.0.0.1:{ports[name]}" for name in EMULATORS},
             database=folder / "gateway.sqlite3",
         )
-        env = _environment(stack, ports)
+        env = {**_environment(stack, ports), **(extra or {})}
         flask = [PYTHON, "-m", "flask", "--app", "gateway"]
         for step in (["migrate"], ["connectors", "load"]):
             done = subprocess.run(

@@ -177,9 +177,12 @@ def _in_process_app(env: dict[str, str]) -> Flask:
 
 
 @contextlib.contextmanager
-def sync_stack(args: argparse.Namespace) -> Iterator[SyncStack]:
-    """Start the family-page stack; stop the background processes started meanwhile, too."""
-    with running_stack() as stack:
+def sync_stack(
+    args: argparse.Namespace, extra: t.Mapping[str, str] | None = None
+) -> Iterator[SyncStack]:
+    """Start the family-page stack (``extra`` in its environment); stop the background
+    processes started meanwhile, too."""
+    with running_stack(extra) as stack:
         env = _background_environment(stack, args)
         world = SyncStack(stack=stack, env=env, app=_in_process_app(env))
         try:

@@ -18,7 +18,9 @@ from flask import current_app
 
 from gateway.extensions import db
 from gateway.models import Queue
+from gateway.runtime import SEND_NEWS
 from gateway.runtime import diary_service
+from gateway.runtime import send_news_soon
 from gateway.runtime import services
 from gateway.runtime import session_timeouts
 from gateway.services import applications
@@ -42,7 +44,7 @@ TICK = "sync.tick"
 RUN = "sync.run"
 HOUSEKEEPING = "housekeeping.sweep"
 CHECKPOINT = "log.checkpoint"
-SEND = "notify.send"
+SEND = SEND_NEWS
 RECEIVE = "telegram.receive"
 # Ended sign-in sessions are kept this long (for "where am I signed in" and audits).
 KEEP_ENDED_SESSIONS = dt.timedelta(days=30)
@@ -85,6 +87,8 @@ def run(due_ids: list[int], lease: str) -> dict[str, t.Any] | None:
     if synced.queue is Queue.INTERACTIVE and synced.fetched:
         # A first sync makes its backfill due at once: a tick sends it without waiting.
         _celery().send_task(TICK, queue=Queue.SCHEDULED.value)
+    if synced.changes:
+        send_news_soon(synced.queue)
     return {
         "link": synced.link_id,
         "fetched": [s.value for s in synced.fetched],
@@ -159,11 +163,19 @@ def stamp_checkpoint() -> bool:
 
 def send_notifications() -> int:
     """Send every person's due notifications, one message per person and channel; return
-    how many messages went out (letters, and people reached by push)."""
+    how many messages went out (letters, people reached by push, Telegram messages)."""
     now = services().now()
     sent = _send_email(now) + _send_push(now) + _send_telegram(now)
     db.session.commit()
     return sent
+
+
+def _claim(channel: str, now: dt.datetime) -> str:
+    """Claim this round's notifications by ``channel`` and commit, so that a sender
+    running beside this one passes them by."""
+    claimed = notify.claim(db.session, channel=channel, now=now)
+    db.session.commit()
+    return claimed
 
 
 def _send_email(now: dt.datetime) -> int:
@@ -177,7 +189,9 @@ def _send_email(now: dt.datetime) -> int:
         public_url=config["PUBLIC_URL"],
         secret=config["SECRET_KEY"],
     )
-    return dispatch.send_due(db.session, mailing=mailing, now=now)
+    return dispatch.send_due(
+        db.session, mailing=mailing, now=now, claimed=_claim(notify.EMAIL, now)
+    )
 
 
 def _send_push(now: dt.datetime) -> int:
@@ -195,7 +209,7 @@ def _send_push(now: dt.datetime) -> int:
             ttl=int(config["PUSH_TTL_SECONDS"]),
             timeout=float(config["BACKEND_TIMEOUT"]),
         )
-        return push.send_due(db.session, pusher=pusher, now=now)
+        return push.send_due(db.session, pusher=pusher, now=now, claimed=_claim(notify.PUSH, now))
 
 
 def bot_api(http: requests.Session) -> telegram.BotApi | None:
@@ -220,7 +234,8 @@ def _send_telegram(now: dt.datetime) -> int:
         telegraph = telegram.Telegraph(
             api=api, public_url=config["PUBLIC_URL"], per_second=config["TELEGRAM_PER_SECOND"]
         )
-        return telegram.send_due(db.session, telegraph=telegraph, now=now)
+        claimed = _claim(notify.TELEGRAM, now)
+        return telegram.send_due(db.session, telegraph=telegraph, now=now, claimed=claimed)
 
 
 def receive_telegram() -> int:

@@ -8,6 +8,7 @@ composition root stays the only module that knows every blueprint.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -24,6 +25,7 @@ from gateway.cache import Cache
 from gateway.extensions import db
 from gateway.lru import Lru
 from gateway.models import ChildLink
+from gateway.models import Queue
 from gateway.services import sessions
 from gateway.services.cadence import Cadence
 from gateway.services.checkpoints import Signer
@@ -32,6 +34,8 @@ from gateway.services.diary import Runtime
 from gateway.services.instances import ConnectorPool
 from gateway.services.sync import TickSettings
 from gateway.services.vault import Vault
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,19 @@ def refresh_in_background(
         links = list(db.session.scalars(select(ChildLink).where(ChildLink.id.in_(link_ids))))
         diary_service().read(links, sections, period, refresh=True)
         db.session.commit()
+
+
+# The notification sender's task (gateway.jobs registers it).
+SEND_NEWS = "notify.send"
+
+
+def send_news_soon(queue: Queue = Queue.INTERACTIVE) -> None:
+    """Ask a worker to send what a sync or a refresh just planned, instead of waiting for
+    the beat's round. Best effort: when the broker cannot take it, the next round sends it."""
+    try:
+        current_app.extensions["celery"].send_task(SEND_NEWS, queue=queue.value, retry=False)
+    except Exception as err:  # kombu raises its transports' own errors
+        log.warning("the notifications were left to the next round: %s", type(err).__name__)
 
 
 def session_timeouts() -> sessions.Timeouts:

@@ -18,7 +18,7 @@ from gateway.services.diary import Backend
 from gateway.services.diary import SectionView
 from gateway.services.freshness import freshness
 from gateway.services.grades import grades_report
-from gateway.services.history import GradeHistory
+from gateway.services.history import SectionHistory
 
 if t.TYPE_CHECKING:
     from gateway.models import ChildLink
@@ -67,11 +67,11 @@ def child_context(
     now: dt.datetime,
     *,
     backend: Backend | None,
-    history: GradeHistory | None = None,
+    history: SectionHistory | None = None,
 ) -> dict[str, t.Any]:
     """Return what the child page's template shows for one section and period."""
     section, period = view.section, choice.period
-    history = history or GradeHistory()
+    history = history or SectionHistory()
     report = (
         grades_report(view.records, period, removed=history.removed)
         if section is Section.GRADES

@@ -33,6 +33,7 @@ from gateway.extensions import db
 from gateway.extensions import limiter
 from gateway.periods import local_now
 from gateway.runtime import diary_service
+from gateway.runtime import send_news_soon
 from gateway.runtime import services
 from gateway.services import access
 from gateway.services import audit
@@ -48,8 +49,9 @@ from gateway.services.family import FAMILY_SECTIONS
 from gateway.services.family import card_key
 from gateway.services.family import child_today
 from gateway.services.family import shared_events
-from gateway.services.history import GradeHistory
-from gateway.services.history import grade_history
+from gateway.services.history import WITH_HISTORY
+from gateway.services.history import SectionHistory
+from gateway.services.history import section_history
 
 if t.TYPE_CHECKING:
     from gateway.models import Grant
@@ -183,7 +185,7 @@ def child(child_id: int) -> ResponseReturnValue:
         _audit_view(seen, section=section.value)
     db.session.commit()
     offered = [s for s in CHILD_SECTIONS if seen.allows(s)]
-    history = _grade_history(seen, choice.period) if section is Section.GRADES else None
+    history = _history(seen, section, choice.period) if section in WITH_HISTORY else None
     page = child_context(
         seen, offered, diary.sections[section], choice, now, backend=diary.backend, history=history
     )
@@ -191,11 +193,12 @@ def child(child_id: int) -> ResponseReturnValue:
     return render_template("diary/child.html", **page, refresh_note=note)
 
 
-def _grade_history(seen: access.ChildAccess, period: Period) -> GradeHistory:
-    """Return what the sync saw change among the child's marks of the period."""
-    return grade_history(
+def _history(seen: access.ChildAccess, section: Section, period: Period) -> SectionHistory:
+    """Return what the sync saw change among the child's records of the period."""
+    return section_history(
         db.session,
         link_id=seen.link.id,
+        section=section,
         period=period,
         retroactive_after=dt.timedelta(days=current_app.config["DIARY_RETROACTIVE_DAYS"]),
         zone=ZoneInfo(seen.link.instance.timezone),
@@ -226,8 +229,9 @@ def refresh(child_id: int) -> ResponseReturnValue:
         )
         _leave_refresh_note(seen.link.id, RefreshNote(too_often, "error"))
         return redirect(back, 303)
+    changes = 0
     if outcome.fetched:
-        sync.record_refreshed(
+        changes = sync.record_refreshed(
             db.session,
             seen.link,
             outcome.fetched,
@@ -235,6 +239,8 @@ def refresh(child_id: int) -> ResponseReturnValue:
             now=services().now(),
         )
     db.session.commit()
+    if changes:
+        send_news_soon()
     _leave_refresh_note(seen.link.id, RefreshNote(*_refreshed_message(outcome)))
     return redirect(back, 303)
 

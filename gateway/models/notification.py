@@ -72,6 +72,10 @@ class Notification(Base):
     sent_at: Mapped[dt.datetime | None]
     # Failed sends so far; each waits longer before the next try.
     attempts: Mapped[int] = mapped_column(default=0)
+    # The sender about to send it, until when: other senders pass it by meanwhile, and a
+    # sender that died leaves it to the next once the claim has run out.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[dt.datetime | None]
 
 
 # The sender reads what is due and unsent, oldest first.

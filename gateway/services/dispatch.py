@@ -106,12 +106,20 @@ class Mailing:
         )
 
 
-def send_due(session: Session, *, mailing: Mailing, now: dt.datetime, people: int = 200) -> int:
+def send_due(
+    session: Session,
+    *,
+    mailing: Mailing,
+    now: dt.datetime,
+    people: int = 200,
+    claimed: str | None = None,
+) -> int:
     """Send each person's due e-mail notifications as one letter; return letters sent.
 
     At most ``people`` letters a call, each with all of that person's due news.
+    Only what ``claimed`` (:func:`notify.claim`) holds, when given.
     """
-    due = notify.due(session, channel=notify.EMAIL, now=now, people=people)
+    due = notify.due(session, channel=notify.EMAIL, now=now, people=people, claimed=claimed)
     if not due:
         return 0
     persons = _by_id(session, User, {n.user_id for n in due})

@@ -1,5 +1,5 @@
-"""A child's marks as the sync saw them change: what a mark was, when it changed, and
-whether the school changed it long after the lesson.
+"""A child's marks, absences and tasks as the sync saw them change: what one was, when it
+changed, and whether the school changed it long after its day.
 
 Built from :class:`~gateway.models.RecordChange` rows, so it knows only what the gateway
 itself saw: nothing before a child's first sync (the baseline records no change), and a
@@ -20,32 +20,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import codec
+from connectors.schema import Attendance
 from connectors.schema import Grade
+from connectors.schema import Homework
 from connectors.schema import Period
 from connectors.schema import Section
 from gateway.models import ChangeKind
 from gateway.models import RecordChange
+from gateway.services.records import record_day
 from gateway.services.records import record_key
 from gateway.services.snapshots import aware
+
+Record = Grade | Attendance | Homework
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One change of a mark: what it was before and after (None when added or removed)."""
+    """One change of a record: what it was before and after (None when added or removed)."""
 
     kind: ChangeKind
-    before: Grade | None
-    after: Grade | None
+    before: Record | None
+    after: Record | None
     seen_at: dt.datetime  # local to the child's region
 
 
 @dataclass(frozen=True, slots=True)
-class MarkHistory:
-    """Every change the gateway saw of one mark, oldest first."""
+class RecordHistory:
+    """Every change the gateway saw of one mark, absence or task, oldest first."""
 
     record_key: str
     steps: tuple[Step, ...]
-    # Added or changed more than the configured days after its lesson's date.
+    # Added or changed more than the configured days after its day (a lesson's, a due date).
     retroactive: bool
 
     @property
@@ -55,42 +60,47 @@ class MarkHistory:
 
     @property
     def last_edit(self) -> Step | None:
-        """Return the latest change of the mark's content, None if it was never changed."""
+        """Return the latest change of the record's content, None if it was never changed."""
         return next((s for s in reversed(self.steps) if s.kind is ChangeKind.MODIFIED), None)
 
 
 @dataclass(frozen=True, slots=True)
-class GradeHistory:
-    """The histories of a period's marks, and the marks removed from it."""
+class SectionHistory:
+    """The histories of a period's records of one section, and the records removed from it."""
 
-    marks: Mapping[str, MarkHistory] = field(default_factory=dict)
-    removed: tuple[Grade, ...] = ()
+    records: Mapping[str, RecordHistory] = field(default_factory=dict)
+    removed: tuple[Record, ...] = ()
     retroactive_after: dt.timedelta = dt.timedelta(0)
 
-    def of(self, grade: Grade) -> MarkHistory | None:
-        """Return a mark's history, None when the gateway saw no change of it."""
-        return self.marks.get(record_key(grade))
+    def of(self, record: object) -> RecordHistory | None:
+        """Return a record's history, None when the gateway saw no change of it."""
+        return self.records.get(record_key(record))
 
 
-def grade_history(
+# The sections whose pages show what changed.
+WITH_HISTORY = frozenset({Section.GRADES, Section.ATTENDANCE, Section.HOMEWORK})
+
+
+def section_history(
     session: Session,
     *,
     link_id: int,
+    section: Section,
     period: Period,
     retroactive_after: dt.timedelta,
     zone: ZoneInfo,
-) -> GradeHistory:
-    """Return the history of a child's marks dated in ``period``.
+) -> SectionHistory:
+    """Return the history of a child's records of ``section`` dated in ``period``.
 
-    A mark whose latest change removed it is in ``removed``, with its last content. A
-    mark is retroactive when it was added or changed more than ``retroactive_after``
-    after its lesson's day, in the child's region.
+    A record whose latest change removed it is in ``removed``, with its last content. A
+    record is retroactive when it was added or changed more than ``retroactive_after``
+    after its day, in the child's region.
     """
     rows = session.scalars(
         select(RecordChange)
         .where(
             RecordChange.link_id == link_id,
-            RecordChange.section == Section.GRADES.value,
+            RecordChange.section == section.value,
             RecordChange.day >= period.start,
             RecordChange.day <= period.end,
         )
@@ -101,38 +111,38 @@ def grade_history(
         steps[row.record_key].append(
             Step(
                 kind=row.kind,
-                before=_grade(row.before),
-                after=_grade(row.after),
+                before=_record(section, row.before),
+                after=_record(section, row.after),
                 seen_at=aware(row.seen_at).astimezone(zone),
             )
         )
-    marks = {
-        key: MarkHistory(
+    found = {
+        key: RecordHistory(
             record_key=key,
-            steps=tuple(found),
-            retroactive=_retroactive(found, retroactive_after),
+            steps=tuple(changes),
+            retroactive=_retroactive(changes, retroactive_after),
         )
-        for key, found in steps.items()
+        for key, changes in steps.items()
     }
     removed = tuple(
         h.last.before
-        for h in marks.values()
+        for h in found.values()
         if h.last.kind is ChangeKind.REMOVED and h.last.before is not None
     )
-    return GradeHistory(marks=marks, removed=removed, retroactive_after=retroactive_after)
+    return SectionHistory(records=found, removed=removed, retroactive_after=retroactive_after)
 
 
-def _grade(payload: dict[str, t.Any] | None) -> Grade | None:
+def _record(section: Section, payload: dict[str, t.Any] | None) -> Record | None:
     if payload is None:
         return None
-    [grade] = codec.decode(Section.GRADES, [payload])
-    return t.cast(Grade, grade)
+    [record] = codec.decode(section, [payload])
+    return t.cast(Record, record)
 
 
 def _retroactive(steps: list[Step], after: dt.timedelta) -> bool:
-    """Whether any addition or edit came later than ``after`` past the lesson's day."""
-    return any(
-        s.after is not None and s.seen_at.date() - s.after.date > after
-        for s in steps
-        if s.kind is not ChangeKind.REMOVED
-    )
+    """Whether any addition or edit came later than ``after`` past the record's day."""
+    for step in steps:
+        day = record_day(step.after) if step.kind is not ChangeKind.REMOVED else None
+        if day is not None and step.seen_at.date() - day > after:
+            return True
+    return False

@@ -10,9 +10,11 @@ one message, so twelve marks after the holidays are one e-mail and one push.
 
 A person hears by every channel they have: e-mail when their account has an address and
 they did not turn it off, Web Push when one of their browsers subscribed, Telegram when
-they bound a chat with the bot. Who may hear is
-asked again when a notification is due, so news planned for a trusted person whose grant
-has ended since is dropped, never sent.
+they bound a chat with the bot. Who may hear is asked again when a notification is due, so
+news planned for a trusted person whose grant has ended since is dropped, never sent.
+
+Senders may run side by side (the beat's round and one a sync asked for): each claims the
+rows it is about to send (:func:`claim`) and commits first, so the other passes them by.
 """
 
 from __future__ import annotations
@@ -20,13 +22,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import ScalarSelect
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from connectors.schema import Section
@@ -52,6 +59,9 @@ TELEGRAM = "telegram"
 MAX_ATTEMPTS = 8
 # Seconds before the n-th retry: a minute, then five, then half an hour, then every two hours.
 BACKOFF = (60, 300, 1800, 7200)
+# How long a sender's claim keeps others off its notifications: past a round's longest
+# send (200 people, paced), short enough that a dead sender's are soon tried again.
+CLAIM_HOLD = dt.timedelta(minutes=5)
 
 
 class Delivery(enum.StrEnum):
@@ -228,39 +238,88 @@ def _schedules(session: Session, people: list[int], *, fallback: ZoneInfo) -> di
     return {person: Schedule.of(rows.get(person), fallback=fallback) for person in people}
 
 
+def claim(
+    session: Session,
+    *,
+    channel: str,
+    now: dt.datetime,
+    people: int = 200,
+    hold: dt.timedelta = CLAIM_HOLD,
+) -> str:
+    """Claim every notification by ``channel`` due by now of the ``people`` waiting longest,
+    for one sender, for ``hold``; return the claim to pass to :func:`due`.
+
+    The caller commits before sending, so that a sender running beside it (the beat's and
+    the one a sync asked for) passes these by and nothing is sent twice.
+    """
+    token = uuid.uuid4().hex
+    picked = select(Notification.id).where(
+        *_waiting(channel, now), Notification.user_id.in_(_longest_waiting(channel, now, people))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True, of=Notification)
+    session.execute(
+        update(Notification)
+        .where(Notification.id.in_(picked.scalar_subquery()))
+        .values(claimed_by=token, claimed_until=now + hold)
+        .execution_options(synchronize_session=False)
+    )
+    return token
+
+
+def _waiting(channel: str, now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """Unsent by ``channel``, due, not given up, and claimed by no sender still at it."""
+    return (
+        Notification.channel == channel,
+        Notification.sent_at.is_(None),
+        Notification.due_at <= now,
+        Notification.attempts < MAX_ATTEMPTS,
+        or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now),
+    )
+
+
+def _longest_waiting(channel: str, now: dt.datetime, people: int) -> ScalarSelect[int]:
+    """The ``people`` whose news by ``channel`` has waited longest."""
+    return (
+        select(Notification.user_id)
+        .where(*_waiting(channel, now))
+        .group_by(Notification.user_id)
+        .order_by(func.min(Notification.due_at), Notification.user_id)
+        .limit(people)
+        .scalar_subquery()
+    )
+
+
 def due(
-    session: Session, *, channel: str, now: dt.datetime, people: int = 200
+    session: Session,
+    *,
+    channel: str,
+    now: dt.datetime,
+    people: int = 200,
+    claimed: str | None = None,
 ) -> list[Notification]:
-    """Return every unsent notification by ``channel`` due by now of the ``people`` waiting
-    longest.
+    """Return the unsent notifications by ``channel`` that ``claimed`` holds; without a
+    claim, every one due by now of the ``people`` waiting longest that no sender claimed.
 
     Whole people, never part of one's news: what is due to a person goes out as one message.
     Those given up (``MAX_ATTEMPTS``) are left out; those whose person may no longer hear
     of that child's section (a grant ended) are deleted instead of returned.
     """
-    waiting = (
-        Notification.channel == channel,
-        Notification.sent_at.is_(None),
-        Notification.due_at <= now,
-        Notification.attempts < MAX_ATTEMPTS,
-    )
-    first = (
-        select(Notification.user_id)
-        .where(*waiting)
-        .group_by(Notification.user_id)
-        .order_by(func.min(Notification.due_at), Notification.user_id)
-        .limit(people)
-    )
-    chosen = list(session.scalars(first))
-    if not chosen:
-        return []
-    found = list(
-        session.scalars(
-            select(Notification)
-            .where(*waiting, Notification.user_id.in_(chosen))
-            .order_by(Notification.due_at, Notification.id)
+    if claimed is not None:
+        chosen = select(Notification).where(
+            Notification.claimed_by == claimed,
+            Notification.channel == channel,
+            Notification.sent_at.is_(None),
+            Notification.attempts < MAX_ATTEMPTS,
         )
-    )
+    else:
+        chosen = select(Notification).where(
+            *_waiting(channel, now),
+            Notification.user_id.in_(_longest_waiting(channel, now, people)),
+        )
+    found = list(session.scalars(chosen.order_by(Notification.due_at, Notification.id)))
+    if not found:
+        return []
     listeners = {
         link_id: audience_of(session, link_id, now=now) for link_id in {n.link_id for n in found}
     }
@@ -296,6 +355,7 @@ def retry_later(unsent: Sequence[Notification], *, now: dt.datetime, at_least: i
         notification.attempts += 1
         wait = BACKOFF[min(notification.attempts, len(BACKOFF)) - 1]
         notification.due_at = now + dt.timedelta(seconds=max(wait, at_least))
+        notification.claimed_by = notification.claimed_until = None
 
 
 def give_up(unsent: Sequence[Notification]) -> None:

@@ -338,15 +338,23 @@ def _judge(response: requests.Response | None) -> Sent:
     return Sent(Outcome.REFUSED)
 
 
-def send_due(session: Session, *, pusher: Pusher, now: dt.datetime, people: int = 200) -> int:
+def send_due(
+    session: Session,
+    *,
+    pusher: Pusher,
+    now: dt.datetime,
+    people: int = 200,
+    claimed: str | None = None,
+) -> int:
     """Push each person's due news as one message to each of their browsers; return how
     many people were reached.
 
     A person counts as told once any browser took the message. When none did and one may
     later (a busy push service), all of it is tried again later; when none ever can (all
     gone or refused), it is given up.
+    Only what ``claimed`` (:func:`notify.claim`) holds, when given.
     """
-    due = notify.due(session, channel=notify.PUSH, now=now, people=people)
+    due = notify.due(session, channel=notify.PUSH, now=now, people=people, claimed=claimed)
     if not due:
         return 0
     batches: dict[int, list[Notification]] = {}

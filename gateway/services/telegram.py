@@ -240,13 +240,21 @@ class Telegraph:
         )
 
 
-def send_due(session: Session, *, telegraph: Telegraph, now: dt.datetime, people: int = 200) -> int:
+def send_due(
+    session: Session,
+    *,
+    telegraph: Telegraph,
+    now: dt.datetime,
+    people: int = 200,
+    claimed: str | None = None,
+) -> int:
     """Send each person's due news as one Telegram message; return messages sent.
 
     Paced to ``per_second``. A 429 ends the round: that person's news and everyone's not
     yet sent wait (the former at least ``retry_after``).
+    Only what ``claimed`` (:func:`notify.claim`) holds, when given.
     """
-    due = notify.due(session, channel=notify.TELEGRAM, now=now, people=people)
+    due = notify.due(session, channel=notify.TELEGRAM, now=now, people=people, claimed=claimed)
     if not due:
         return 0
     batches: dict[int, list[Notification]] = {}
