@@ -25,16 +25,19 @@ import base64
 import dataclasses
 import datetime as dt
 import html
+import logging
 import os
 import random
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 import sqlalchemy as sa
@@ -283,18 +286,40 @@ def _figures(samples: list[dict[str, float]]) -> list[str]:
     ]
 
 
+def measure(
+    world: bench_sync.SyncStack, far: dict[str, str], arrivals: Arrivals, args: argparse.Namespace
+) -> dict[str, list[dict[str, float]]]:
+    """Prepare Ирина, start the worker and the beat, and take both phases' samples."""
+    print(f"stack up: gateway {world.stack.gateway}, folder {world.folder}")
+    irina, csrf = prepare(world, far)
+    bench_sync.start_worker(world, args.concurrency)
+    bench_sync.start_beat(world)
+    return {
+        "interactive": interactive(world, irina, csrf, arrivals, args.samples),
+        "scheduled": scheduled(world, arrivals, args.samples, args.grades_minutes),
+    }
+
+
 def run(args: argparse.Namespace) -> None:
     """Start the stack and the channels' far ends, measure, print."""
     started = time.monotonic()
     arrivals = Arrivals()
-    with far_ends(arrivals) as far, bench_sync.sync_stack(args, extra=far) as world:
-        print(f"stack up: gateway {world.stack.gateway}, folder {world.folder}")
-        irina, csrf = prepare(world, far)
-        bench_sync.start_worker(world, args.concurrency)
-        bench_sync.start_beat(world)
-        quick = interactive(world, irina, csrf, arrivals, args.samples)
-        slow = scheduled(world, arrivals, args.samples, args.grades_minutes)
-        send_seconds = world.app.config["NOTIFY_SEND_SECONDS"]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the far ends' request lines
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-delivery-") as folder,
+        far_ends(arrivals) as far,
+    ):
+        # The gateway server's cadence too: a refresh reschedules the grades by it.
+        cadence = bench_sync.short_sync_file(Path(folder), args.grades_minutes, args.tick_seconds)
+        shared = {
+            "GATEWAY_SYNC_FILE": str(cadence),
+            # The gateway server's refresh asks the worker for a send: one broker for both.
+            "GATEWAY_BROKER_URL": f"sqla+sqlite:///{Path(folder) / 'broker.sqlite3'}",
+        }
+        with bench_sync.sync_stack(args, extra={**far, **shared}) as world:
+            samples = measure(world, far, arrivals, args)
+            rounds = world.app.config["NOTIFY_SEND_SECONDS"]
+    quick, slow = samples["interactive"], samples["scheduled"]
     print("\nDiary Gateway: from a mark at NetSchool to each channel (Ирина, quiet hours off)")
     print(f"1. interactive: «Обновить сейчас» right after the mark ({len(quick)} samples)")
     print("\n".join(_figures(quick)))
@@ -304,7 +329,7 @@ def run(args: argparse.Namespace) -> None:
     )
     print("\n".join(_figures(slow)))
     print(
-        f"the beat's own send round runs every {send_seconds:.0f} s; a sync or refresh that "
+        f"the beat's own send round runs every {rounds:.0f} s; a sync or refresh that "
         "recorded changes asks for a send at once."
     )
     load = os.getloadavg()

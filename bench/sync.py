@@ -158,10 +158,13 @@ def _background_environment(stack: Stack, args: argparse.Namespace) -> dict[str,
     broker and the sync file of the temporary folder."""
     raw = Path(f"/proc/{stack.gateway_pid}/environ").read_bytes()
     env = dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
-    env["GATEWAY_BROKER_URL"] = f"sqla+sqlite:///{stack.folder / 'broker.sqlite3'}"
-    env["GATEWAY_SYNC_FILE"] = str(
-        short_sync_file(stack.folder, args.grades_minutes, args.tick_seconds)
-    )
+    # Kept when the caller gave the gateway server its own (bench.delivery: a refresh there
+    # sends tasks and reschedules rows, so it must share the broker and the cadence).
+    env.setdefault("GATEWAY_BROKER_URL", f"sqla+sqlite:///{stack.folder / 'broker.sqlite3'}")
+    if "GATEWAY_SYNC_FILE" not in env:
+        env["GATEWAY_SYNC_FILE"] = str(
+            short_sync_file(stack.folder, args.grades_minutes, args.tick_seconds)
+        )
     return env
 
 
