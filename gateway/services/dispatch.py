@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import typing as t
 
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
@@ -122,9 +121,9 @@ def send_due(
     due = notify.due(session, channel=notify.EMAIL, now=now, people=people, claimed=claimed)
     if not due:
         return 0
-    persons = _by_id(session, User, {n.user_id for n in due})
-    children = _by_id(session, ChildLink, {n.link_id for n in due})
-    changes = _by_id(session, RecordChange, {n.change_id for n in due})
+    persons = notify.rows_by_id(session, User, {n.user_id for n in due})
+    children = notify.rows_by_id(session, ChildLink, {n.link_id for n in due})
+    changes = notify.rows_by_id(session, RecordChange, {n.change_id for n in due})
     details = dict(
         session.execute(
             select(NotificationSettings.user_id, NotificationSettings.details).where(
@@ -160,10 +159,3 @@ def send_due(
         notify.retry_later([n for n in due if n.sent_at is None], now=now)
     session.flush()
     return sent
-
-
-Row = t.TypeVar("Row", User, ChildLink, RecordChange)
-
-
-def _by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
-    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import typing as t
 import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -362,6 +363,25 @@ def give_up(unsent: Sequence[Notification]) -> None:
     """Stop trying notifications no attempt can deliver (no device left to take them)."""
     for notification in unsent:
         notification.attempts = MAX_ATTEMPTS
+
+
+def drop_unsent(session: Session, user_id: int, *, channel: str) -> None:
+    """Delete what was still to be sent to a person by a channel they no longer have."""
+    session.execute(
+        delete(Notification).where(
+            Notification.user_id == user_id,
+            Notification.channel == channel,
+            Notification.sent_at.is_(None),
+        )
+    )
+
+
+Row = t.TypeVar("Row", User, ChildLink, RecordChange)
+
+
+def rows_by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
+    """Return the rows of ``model`` with these ids, by id (what a sender's messages name)."""
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
 
 
 def forget_old(session: Session, *, now: dt.datetime, keep: dt.timedelta) -> int:

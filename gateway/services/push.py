@@ -156,18 +156,8 @@ def forget(
         raise TypeError("forget needs a device id or an endpoint")
     removed = session.execute(query.execution_options(synchronize_session=False))
     if not devices_of(session, user_id):
-        _drop_unsent(session, user_id)
+        notify.drop_unsent(session, user_id, channel=notify.PUSH)
     return bool(getattr(removed, "rowcount", 0))
-
-
-def _drop_unsent(session: Session, user_id: int) -> None:
-    session.execute(
-        delete(Notification).where(
-            Notification.user_id == user_id,
-            Notification.channel == notify.PUSH,
-            Notification.sent_at.is_(None),
-        )
-    )
 
 
 BROWSERS = (
@@ -360,8 +350,8 @@ def send_due(
     batches: dict[int, list[Notification]] = {}
     for notification in due:
         batches.setdefault(notification.user_id, []).append(notification)
-    children = _by_id(session, ChildLink, {n.link_id for n in due})
-    changes = _by_id(session, RecordChange, {n.change_id for n in due})
+    children = notify.rows_by_id(session, ChildLink, {n.link_id for n in due})
+    changes = notify.rows_by_id(session, RecordChange, {n.change_id for n in due})
     devices: dict[int, list[PushSubscription]] = {}
     for device in session.scalars(
         select(PushSubscription).where(PushSubscription.user_id.in_(batches))
@@ -390,10 +380,3 @@ def send_due(
             notify.give_up(batch)
     session.flush()
     return reached
-
-
-Row = t.TypeVar("Row", ChildLink, RecordChange)
-
-
-def _by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
-    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}

@@ -124,18 +124,8 @@ def unbind(session: Session, user_id: int) -> bool:
         .where(TelegramChat.user_id == user_id)
         .execution_options(synchronize_session=False)
     )
-    _drop_unsent(session, user_id)
+    notify.drop_unsent(session, user_id, channel=notify.TELEGRAM)
     return bool(getattr(removed, "rowcount", 0))
-
-
-def _drop_unsent(session: Session, user_id: int) -> None:
-    session.execute(
-        delete(Notification).where(
-            Notification.user_id == user_id,
-            Notification.channel == notify.TELEGRAM,
-            Notification.sent_at.is_(None),
-        )
-    )
 
 
 BOUND = (
@@ -264,8 +254,8 @@ def send_due(
         c.user_id: c
         for c in session.scalars(select(TelegramChat).where(TelegramChat.user_id.in_(batches)))
     }
-    children = _by_id(session, ChildLink, {n.link_id for n in due})
-    changes = _by_id(session, RecordChange, {n.change_id for n in due})
+    children = notify.rows_by_id(session, ChildLink, {n.link_id for n in due})
+    changes = notify.rows_by_id(session, RecordChange, {n.change_id for n in due})
     details = dict(
         session.execute(
             select(NotificationSettings.user_id, NotificationSettings.details).where(
@@ -308,10 +298,3 @@ def send_due(
         sent += 1
     session.flush()
     return sent
-
-
-Row = t.TypeVar("Row", ChildLink, RecordChange)
-
-
-def _by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
-    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
