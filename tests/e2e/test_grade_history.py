@@ -60,7 +60,8 @@ def test_a_corrected_mark_shows_what_it_was_and_its_history_in_a_drawer(
     edit = teacher.locator("fieldset", has_text="Исправить оценку")
     edit.locator("select[name=mark_id]").select_option(str(corrected.id))
     edit.locator("select[name=value]").select_option(new_value)
-    edit.get_by_role("button", name="Исправить").click()
+    with teacher.expect_navigation():  # the notice is on the page the form leads to
+        edit.get_by_role("button", name="Исправить").click()
     assert teacher.get_by_role("status").count() == 1
 
     due_now(stack_app)

@@ -45,7 +45,8 @@ def test_a_mark_and_a_cancelled_lesson_reach_the_parent_after_the_sync(
     mark = teacher.locator("fieldset", has_text="Поставить оценку")
     mark.locator("select[name=value]").select_option("2")
     mark.locator("input[name=comment]").fill("Забыл тетрадь")
-    mark.get_by_role("button", name="Поставить").click()
+    with teacher.expect_navigation():  # the notice is on the page the form leads to
+        mark.get_by_role("button", name="Поставить").click()
     assert teacher.get_by_role("status").count() == 1
 
     student = demo_world.student_by_name(MAXIM)
@@ -60,7 +61,8 @@ def test_a_mark_and_a_cancelled_lesson_reach_the_parent_after_the_sync(
     )
     cancel = teacher.locator("fieldset", has_text="Отменить урок")
     cancel.locator("select[name=lesson_id]").select_option(str(coming[0].id))
-    cancel.get_by_role("button", name="Отменить").click()
+    with teacher.expect_navigation():  # the notice is on the page the form leads to
+        cancel.get_by_role("button", name="Отменить").click()
     assert teacher.get_by_role("status").count() == 1
 
     due_now(stack_app)
